@@ -1,0 +1,265 @@
+"""How a check is written: one test per runbook leaf, carrying its ID; probes return Findings.
+
+    @runbook("t-2h/final-infrastructure-check/kubectl-get-nodes", impact=CRASH)
+    def test_kubectl_get_nodes(k8s, cfg):
+        expect(probes.nodes_ready(k8s.list("nodes"), minimum=cfg.eks.min_ready_nodes))
+
+A check's outcome is remembered for the session, so a success criterion that summarises it
+(`summarise`) sees the very same verdict without asking any API again.
+"""
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable
+
+import pytest
+
+# --- Outcome vocabulary ---------------------------------------------------------------------
+
+
+class Impact(str, Enum):
+    """Rows of the runbook's Rollback Decision Matrix (plus the two 'always roll back' causes)."""
+
+    APPLICATION_CRASH = "Application Crash"
+    DATA_CORRUPTION = "Data Corruption"
+    SECURITY_BREACH = "Security Breach"
+    PERFORMANCE_DEGRADATION = "Performance Degradation"
+    MINOR_FUNCTIONALITY = "Minor Functionality"
+    MONITORING_ISSUES = "Monitoring Issues"
+
+    @property
+    def severity(self) -> str:
+        return SEVERITY[self]
+
+    @property
+    def action(self) -> str:
+        return ACTION[self]
+
+
+SEVERITY = {
+    Impact.APPLICATION_CRASH: "critical",
+    Impact.DATA_CORRUPTION: "critical",
+    Impact.SECURITY_BREACH: "critical",
+    Impact.PERFORMANCE_DEGRADATION: "high",
+    Impact.MINOR_FUNCTIONALITY: "medium",
+    Impact.MONITORING_ISSUES: "low",
+}
+ACTION = {
+    Impact.APPLICATION_CRASH: "Immediate rollback",
+    Impact.DATA_CORRUPTION: "Immediate rollback",
+    Impact.SECURITY_BREACH: "Immediate rollback",
+    Impact.PERFORMANCE_DEGRADATION: "Monitor, rollback if persists",
+    Impact.MINOR_FUNCTIONALITY: "Fix in place",
+    Impact.MONITORING_ISSUES: "Continue, fix post-deployment",
+}
+CRASH = Impact.APPLICATION_CRASH
+SECURITY = Impact.SECURITY_BREACH
+DATA = Impact.DATA_CORRUPTION
+PERFORMANCE = Impact.PERFORMANCE_DEGRADATION
+MINOR = Impact.MINOR_FUNCTIONALITY
+MONITORING = Impact.MONITORING_ISSUES
+
+AUTOMATED, ATTESTED, DERIVED = "automated", "attested", "derived"
+AREAS = ("infrastructure", "secrets", "application", "monitoring", "communication", "manual")
+
+
+class CheckFailed(AssertionError):
+    """The check decided: the target is not as the runbook requires."""
+
+
+class Undecidable(Exception):
+    """The check could not decide (endpoint down, garbage from an API): outcome 'error'."""
+
+
+class AttestationMissing(AssertionError):
+    """A human sign-off the item needs is absent, malformed or expired."""
+
+
+# --- Findings and evidence -------------------------------------------------------------------
+
+EVIDENCE_LIMIT = 4000  # characters per evidence value; keeps reports small
+
+
+@dataclass
+class Finding:
+    """A probe's verdict: one sentence naming the resource and why, plus what it looked at."""
+
+    ok: bool
+    summary: str
+    resource: str = ""
+    observed: Any = None
+    expected: Any = None
+    query: str = ""
+    hint: str = ""  # what an on-call engineer should do about a failure
+    details: dict = field(default_factory=dict)
+
+    def as_evidence(self) -> dict:
+        out = {"ok": self.ok, "summary": self.summary, "resource": self.resource,
+               "observed": self.observed, "expected": self.expected}
+        if self.query:
+            out["query"] = self.query
+        if self.hint:
+            out["hint"] = self.hint
+        out.update(self.details)
+        return {k: _cap(v) for k, v in out.items()}
+
+
+def passed(summary: str, **kw) -> Finding:
+    return Finding(True, summary, **kw)
+
+
+def failed(summary: str, **kw) -> Finding:
+    return Finding(False, summary, **kw)
+
+
+def _cap(value: Any) -> Any:
+    text = repr(value) if not isinstance(value, (str, int, float, bool, type(None), list, dict)) else None
+    if text is not None:
+        value = text
+    if isinstance(value, str) and len(value) > EVIDENCE_LIMIT:
+        return value[:EVIDENCE_LIMIT] + f"… [{len(value) - EVIDENCE_LIMIT} more characters]"
+    if isinstance(value, (list, dict)) and len(repr(value)) > EVIDENCE_LIMIT:
+        return repr(value)[:EVIDENCE_LIMIT] + "… [truncated]"
+    return value
+
+
+# The evidence recorded by the running test (the plugin opens a fresh list per test).
+EVIDENCE: contextvars.ContextVar[list] = contextvars.ContextVar("golive_evidence", default=[])
+# Outcomes of checks already run in this session, keyed by runbook ID (the plugin sets a dict).
+RESULTS: contextvars.ContextVar[dict] = contextvars.ContextVar("golive_results")
+
+
+def record(finding: Finding) -> Finding:
+    EVIDENCE.get().append(finding.as_evidence())
+    return finding
+
+
+def expect(*findings: Finding) -> None:
+    """Record each finding as evidence and fail with the sentences of those that did not pass."""
+    for finding in findings:
+        record(finding)
+    bad = [f for f in findings if not f.ok]
+    if bad:
+        hints = {f.hint for f in bad if f.hint}
+        message = "; ".join(f.summary for f in bad)
+        if hints:
+            message += " -> " + " ".join(sorted(hints))
+        raise CheckFailed(message)
+
+
+def settle(probe: Callable[[bool], Finding], *, deadline_s: float, interval_s: float) -> Finding:
+    """Re-run `probe(fresh)` until it passes or the deadline passes; every attempt is evidence.
+
+    `fresh` is False on the first attempt (use the session's cached data) and True afterwards.
+    """
+    start = time.monotonic()
+    attempts = []
+    fresh = False
+    while True:
+        finding = probe(fresh)
+        attempts.append({"t": round(time.monotonic() - start, 2), "ok": finding.ok, "summary": finding.summary})
+        if finding.ok or time.monotonic() - start >= deadline_s:
+            break
+        time.sleep(interval_s)
+        fresh = True
+    if len(attempts) > 1:
+        finding.details["attempts"] = attempts
+        if finding.ok:
+            finding.summary += f" (passed after {len(attempts)} attempts, {attempts[-1]['t']} s)"
+        else:
+            finding.summary += f" (still failing after {attempts[-1]['t']:.0f} s, {len(attempts)} attempts)"
+    return finding
+
+
+# --- The decorator that binds a test to its runbook leaf -------------------------------------
+
+
+@dataclass(frozen=True)
+class Spec:
+    item_id: str
+    kind: str
+    impact: Impact
+    area: str
+    role: str | None = None  # for attested items: who must sign
+    mutating: bool = False
+
+
+def runbook(item_id: str, *, kind: str = AUTOMATED, impact: Impact = CRASH, area: str = "infrastructure",
+            role: str | None = None, mutating: bool = False):
+    """Bind a test to one runbook leaf. Phase markers come from the catalogue, not from here."""
+    if kind not in (AUTOMATED, ATTESTED, DERIVED):
+        raise ValueError(f"unknown kind {kind!r}")
+    if area not in AREAS:
+        raise ValueError(f"unknown area {area!r}")
+    if kind == ATTESTED and not role:
+        raise ValueError(f"{item_id}: an attested item names the role that must attest")
+    spec = Spec(item_id, kind, impact, area, role, mutating)
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def remembered(*args, **kwargs):
+            results = RESULTS.get(None)
+            if results is None:  # called outside a golive session
+                return fn(*args, **kwargs)
+            if item_id not in results:
+                try:
+                    fn(*args, **kwargs)
+                    results[item_id] = None
+                except BaseException as exc:  # noqa: BLE001 - remembered, then re-raised
+                    results[item_id] = exc
+                    raise
+                return None
+            if results[item_id] is not None:
+                raise results[item_id]
+            return None
+
+        remembered.golive_spec = spec
+        marks = [pytest.mark.runbook(item_id, spec=spec), getattr(pytest.mark, area)]
+        if kind == ATTESTED:
+            marks.append(pytest.mark.manual)
+        if mutating:
+            marks.append(pytest.mark.mutating)
+        for mark in marks:
+            remembered = mark(remembered)
+        return remembered
+
+    return decorate
+
+
+def outcomes(request, *checks: Callable) -> list[tuple[Spec, BaseException | None]]:
+    """Each check's outcome in this session: its remembered result, or it runs now (once)."""
+    results = []
+    for check in checks:
+        kwargs = {name: request.getfixturevalue(name) for name in inspect.signature(check).parameters}
+        try:
+            check(**kwargs)
+            results.append((check.golive_spec, None))
+        except (AssertionError, Undecidable) as exc:
+            results.append((check.golive_spec, exc))
+        except pytest.skip.Exception as exc:
+            results.append((check.golive_spec, Undecidable(f"not run: {exc}")))
+    return results
+
+
+def summarise(request, *checks: Callable) -> list[str]:
+    """Decide a success criterion from the checks it summarises, reusing their session results.
+
+    Returns the IDs that passed; fails naming each summarised item that did not.
+    """
+    ok, problems = [], []
+    for spec, exc in outcomes(request, *checks):
+        if exc is None:
+            ok.append(spec.item_id)
+        else:
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            problems.append(f"{spec.item_id}: {first_line}")
+    EVIDENCE.get().append({"summarises": [c.golive_spec.item_id for c in checks], "passed": ok,
+                           "failed": problems})
+    if problems:
+        raise CheckFailed(f"{len(problems)} of {len(checks)} summarised items failed: " + " | ".join(problems))
+    return ok

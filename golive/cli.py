@@ -1,0 +1,132 @@
+"""`golive`: everything that is not a pytest run (sandbox, runbook coverage, attestations)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from golive import attest, config as configuration, coverage as cov
+
+
+def _duration(text: str) -> timedelta:
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if not text or text[-1] not in units or not text[:-1].isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: use a number with m, h or d, e.g. 12h")
+    return timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
+def cmd_runbook(args) -> int:
+    env = None
+    if args.golive_env:
+        env = configuration.load(args.golive_env, args.golive_config)
+    path = Path(args.runbook) if args.runbook else (env.path(env.runbook) if env and env.runbook else None)
+    result = cov.coverage(Path(args.checks), path)
+    if not args.quiet:
+        width = max(len(leaf.id) for leaf in result.runbook.items)
+        print(f"{'runbook item'.ljust(width)}  {'phase':<10} {'kind':<9} test")
+        for leaf in result.runbook.items:
+            bound = result.bound.get(leaf.id, [])
+            test = ", ".join(b.test for b in bound) or "-- NO TEST --"
+            kind = bound[0].spec.kind if bound else "-"
+            print(f"{leaf.id.ljust(width)}  {leaf.markers[-1]:<10} {kind:<9} {test}")
+    counts = result.counts()
+    print(f"\n{len(result.runbook.items)} runbook leaves in {result.runbook.path}; "
+          + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())))
+    for problem in result.problems():
+        print(f"GAP: {problem}", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def cmd_attest(args) -> int:
+    env = configuration.load(args.golive_env, args.golive_config)
+    book_path = env.path(env.runbook) if env.runbook else None
+    from golive import runbook as catalogue
+
+    if args.item not in catalogue.load(book_path).by_id:
+        print(f"golive: {args.item!r} is not a runbook item (see `golive runbook`)", file=sys.stderr)
+        return 2
+    key = attest.load_key(env.path(env.attestations.key_file) if env.attestations.key_file else None)
+    if key is None:
+        print(f"golive: no attestation key: set {attest.KEY_ENV} or attestations.key_file", file=sys.stderr)
+        return 2
+    ledger = env.path(env.attestations.ledger)
+    entry = attest.record(ledger, key, args.item, args.role, args.by, args.evidence or "", args.valid_for)
+    print(f"attested {entry.item} as {entry.role} by {entry.by} at {entry.at}, valid until {entry.expires} "
+          f"-> {ledger}")
+    return 0
+
+
+def cmd_sandbox(args) -> int:
+    from sandbox import stack
+
+    try:
+        if args.action == "up":
+            stack.up()
+        elif args.action == "down":
+            stack.down()
+        elif args.action == "status":
+            rows = stack.status()
+            for name, port, ok in rows:
+                print(f"{name:<13} 127.0.0.1:{port:<6} {'up' if ok else 'DOWN'}")
+            return 0 if all(ok for _, _, ok in rows) else 1
+        elif args.action in ("fault", "heal", "faults"):
+            from sandbox.control import Sandbox
+            from sandbox.faults import all_faults
+
+            faults = all_faults()
+            if args.action == "faults":
+                for f in faults.values():
+                    print(f"{f.name:<32} {f.description}  [breaks {', '.join(f.breaks)}]")
+                return 0
+            if args.name not in faults:
+                print(f"golive: unknown fault {args.name!r} (see `golive sandbox faults`)", file=sys.stderr)
+                return 2
+            fault = faults[args.name]
+            (fault.inject if args.action == "fault" else fault.heal)(Sandbox())
+            print(f"{'injected' if args.action == 'fault' else 'healed'} {fault.name}: {fault.description}")
+    except stack.SandboxError as exc:
+        print(f"golive sandbox: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="golive", description=__doc__)
+    parser.add_argument("--golive-env", default=None, help="environment in golive.toml (or GOLIVE_ENV)")
+    parser.add_argument("--golive-config", default=None, help="configuration file (default golive.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("runbook", help="print the coverage matrix; exit 1 on a gap")
+    p.add_argument("--checks", default="checks", help="folder of check modules (default checks)")
+    p.add_argument("--runbook", default=None, help="runbook file (default: the environment's, or the shipped copy)")
+    p.add_argument("-q", "--quiet", action="store_true", help="only the counts and gaps")
+    p.set_defaults(func=cmd_runbook)
+
+    p = sub.add_parser("attest", help="record a signed attestation for a runbook item")
+    p.add_argument("item", help="runbook item ID, e.g. t-24h/team-briefing/review-go-live-timeline")
+    p.add_argument("--role", required=True, help="runbook role, e.g. 'DevOps Lead'")
+    p.add_argument("--by", required=True, help="full name of the person attesting")
+    p.add_argument("--evidence", default="", help="link to evidence (minutes, ticket, recording)")
+    p.add_argument("--valid-for", type=_duration, default=timedelta(hours=24), help="e.g. 12h, 2d (default 24h)")
+    p.set_defaults(func=cmd_attest)
+
+    p = sub.add_parser("sandbox", help="the rehearsal sandbox on 127.0.0.1")
+    p.add_argument("action", choices=["up", "down", "status", "fault", "heal", "faults"])
+    p.add_argument("name", nargs="?", help="fault name (for fault/heal)")
+    p.set_defaults(func=cmd_sandbox)
+
+    args = parser.parse_args(argv)
+    if args.command == "sandbox" and args.action in ("fault", "heal") and not args.name:
+        parser.error(f"sandbox {args.action} needs a fault NAME (see `golive sandbox faults`)")
+    try:
+        return args.func(args)
+    except (configuration.ConfigError, attest.LedgerError) as exc:
+        print(f"golive: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Per-environment configuration: every name and threshold a check uses comes from here.
+
+`golive.toml` holds a `[defaults]` table merged under each `[environments.<name>]` table.
+The merged table is validated by the schema below before any test runs; a bad file gives
+one line naming the file and the key (`ConfigError`), never a traceback.
+Credentials are never read from this file: AWS uses its credential chain (a profile or a
+credentials-file *path* may be named), Kubernetes a kubeconfig, Grafana an env var or token file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_CONFIG = "golive.toml"
+
+
+class ConfigError(Exception):
+    """A one-line, user-facing configuration problem."""
+
+
+class Section(BaseModel):
+    # A mistyped key is an error, not silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Timeouts(Section):
+    connect_seconds: float = Field(3.0, gt=0)
+    read_seconds: float = Field(10.0, gt=0)
+    # How long a check waits for a state that settles over time (ExternalSecret Ready, a rollout).
+    settle_seconds: float = Field(30.0, ge=0)
+    settle_interval_seconds: float = Field(2.0, gt=0)
+
+
+class Aws(Section):
+    region: str
+    # Only for emulators (the sandbox's moto server); production uses AWS's own endpoints.
+    endpoint_url: str | None = None
+    profile: str | None = None
+    credentials_file: str | None = None
+    account_id: str | None = None
+
+
+class Eks(Section):
+    cluster: str
+    expected_version: str
+    # Oldest Kubernetes minor version EKS still supports in standard support.
+    min_supported_version: str = "1.28"
+    nodegroup: str
+    min_ready_nodes: int = Field(3, ge=1)
+
+
+class LogAgent(Section):
+    namespace: str
+    daemonset: str
+
+
+class Kubernetes(Section):
+    kubeconfig: str | None = None
+    context: str | None = None
+    in_cluster: bool = False
+    app_namespace: str
+    monitoring_namespace: str
+    eso_namespace: str
+    deployment: str
+    app_label: str  # label selector, e.g. "app=nba-mcp-synthesis"
+    container: str
+    expected_image: str | None = None  # full image reference, or None to accept any
+    service: str
+    headless_service: str
+    ingress: str
+    hpa: str
+    network_policy: str
+    eso_deployment: str = "external-secrets"
+    log_agent: LogAgent
+    metrics_apiservice: str = "v1beta1.metrics.k8s.io"
+    service_monitor: str
+    prometheus_rule: str
+    # Workloads that must not be left in the production namespace (T-4h "clear staging").
+    staging_label_selector: str = "environment=staging"
+
+
+class Secrets(Section):
+    prefix: str  # Secrets Manager name prefix, e.g. "nba-mcp-synthesis/production/"
+    keys: list[str] = Field(min_length=1)
+    rotation_required: list[str] = []
+    secret_store: str
+    external_secret: str
+    target_secret: str
+    eso_service_account: str
+    eso_role_name: str
+    refresh_max_age_minutes: float = Field(90, gt=0)
+
+
+class S3(Section):
+    data_bucket: str
+    backup_bucket: str
+
+
+class Database(Section):
+    host: str
+    port: int = 5432
+    dbname: str
+    user: str
+    # Password: libpq's standard places (PGPASSWORD, ~/.pgpass), never this file.
+    sslmode: str = "prefer"
+    expected_tables: list[str] = []
+    read_query: str = "SELECT 1"
+    rds_instance: str
+    backup_retention_days: int = Field(7, ge=1)
+    snapshot_max_age_hours: float = Field(26, gt=0)
+
+
+class Backup(Section):
+    plan: str
+    vault: str
+
+
+class LoadBalancer(Section):
+    name: str
+    world_open_ports_allowed: list[int] = [80, 443]
+
+
+class Endpoint(Section):
+    name: str
+    method: Literal["GET", "HEAD"] = "GET"
+    path: str
+    expect_status: int = 200
+    budget_ms: float = Field(500, gt=0)
+
+
+class ToolCall(Section):
+    name: str
+    arguments: dict = {}
+
+
+class App(Section):
+    base_url: str
+    # Public URL through the ingress / load balancer; None when not reachable from the runner.
+    ingress_url: str | None = None
+    endpoints: list[Endpoint] = Field(min_length=1)
+    mcp_path: str = "/mcp"
+    mcp_tools: list[str] = Field(min_length=1)
+    mcp_tool_call: ToolCall
+    external_integrations: list[str] = []  # URLs that must answer (any HTTP status < 500)
+
+
+class Prometheus(Section):
+    url: str
+    app_job: str
+    rule_groups: list[str] = Field(min_length=1)
+    key_metrics: list[str] = Field(min_length=1)
+    optional_metrics: list[str] = []
+
+
+class Grafana(Section):
+    url: str
+    dashboards: list[str] = Field(min_length=1)  # dashboard uids
+    token_env: str = "GRAFANA_TOKEN"
+    token_file: str | None = None
+
+
+class Alertmanager(Section):
+    url: str
+    paging_receiver: str
+    chat_receiver: str
+    slack_channel: str
+
+
+class Thresholds(Section):
+    p95_latency_warn_ms: float = 500
+    p95_latency_rollback_ms: float = 100
+    error_rate_target: float = 0.01
+    error_rate_critical: float = 0.05
+    cpu_warn_percent: float = 80
+    cpu_critical_percent: float = 95
+    memory_percent: float = 90
+    disk_percent: float = 85
+    performance_loss_rollback_percent: float = 50
+    performance_window_minutes: float = 15
+    rollout_wait_seconds: float = 600
+    pods_ready_wait_seconds: float = 300
+
+
+class Quota(Section):
+    service_code: str
+    quota_code: str
+    name: str
+    usage: Literal["eks_clusters", "ec2_instances", "load_balancers", "elastic_ips", "secrets", "vpcs"]
+    headroom: int = Field(1, ge=0)
+
+
+class Scripts(Section):
+    workdir: str = "."
+    deploy_phases: list[str] = []
+    validator: str | None = None
+    timeout_seconds: float = 600
+
+
+class Attestations(Section):
+    ledger: str
+    # The signing key: GOLIVE_ATTESTATION_KEY, or this file (never the key itself in config).
+    key_file: str | None = None
+    max_age_hours: float = Field(72, gt=0)
+
+
+class Environment(Section):
+    name: str
+    description: str = ""
+    timeouts: Timeouts = Timeouts()
+    aws: Aws
+    eks: Eks
+    kubernetes: Kubernetes
+    secrets: Secrets
+    s3: S3
+    database: Database
+    backup: Backup
+    load_balancer: LoadBalancer
+    app: App
+    prometheus: Prometheus
+    grafana: Grafana
+    alertmanager: Alertmanager
+    thresholds: Thresholds = Thresholds()
+    quotas: list[Quota] = []
+    scripts: Scripts = Scripts()
+    attestations: Attestations
+    runbook: str = ""  # path of the team's runbook; empty = the copy shipped with golive
+    source: str = ""  # the config file this came from, for messages and the report
+    digest: str = ""  # SHA-256 of the effective configuration
+
+    @model_validator(mode="after")
+    def _rotation_keys_exist(self) -> "Environment":
+        unknown = sorted(set(self.secrets.rotation_required) - set(self.secrets.keys))
+        if unknown:
+            raise ValueError(f"secrets.rotation_required names unknown keys {unknown}")
+        return self
+
+    def path(self, value: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(os.path.expanduser(value))
+        return p if p.is_absolute() else Path(self.source).parent / p
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: ValidationError, file: Path, env: str) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    kinds = {"missing": "is required but missing", "extra_forbidden": "is not a known key"}
+    what = kinds.get(first["type"], first["msg"])
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{file}: environments.{env}.{key} {what}{more}"
+
+
+def load(env_name: str | None, config_path: str | os.PathLike | None = None) -> Environment:
+    """Load and validate one environment; raise ConfigError with one line on any problem."""
+    file = Path(config_path or os.environ.get("GOLIVE_CONFIG") or DEFAULT_CONFIG).resolve()
+    env_name = env_name or os.environ.get("GOLIVE_ENV")
+    try:
+        raw = file.read_bytes()
+        data = tomllib.loads(raw.decode())
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: configuration file not found (use --golive-config PATH)") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    environments = data.get("environments")
+    if not isinstance(environments, dict) or not environments:
+        raise ConfigError(f"{file}: no [environments.<name>] tables")
+    if not env_name:
+        raise ConfigError(f"no environment selected: pass --golive-env NAME or set GOLIVE_ENV "
+                          f"(known in {file.name}: {', '.join(sorted(environments))})")
+    if env_name not in environments:
+        raise ConfigError(f"{file}: unknown environment {env_name!r} "
+                          f"(known: {', '.join(sorted(environments))})")
+    merged = _merge(data.get("defaults", {}), environments[env_name])
+    merged.update(name=env_name, source=str(file))
+    merged["digest"] = hashlib.sha256(json.dumps(merged, sort_keys=True, default=str).encode()).hexdigest()
+    try:
+        return Environment.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, file, env_name)) from None
+
+
+def environment_names(config_path: str | os.PathLike | None = None) -> list[str]:
+    file = Path(config_path or os.environ.get("GOLIVE_CONFIG") or DEFAULT_CONFIG)
+    try:
+        return sorted(tomllib.loads(file.read_text()).get("environments", {}))
+    except (OSError, tomllib.TOMLDecodeError):
+        return []

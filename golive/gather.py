@@ -1,0 +1,111 @@
+"""What every gatherer shares: fetch each resource once per session, fail fast after an outage.
+
+A `Source` is one endpoint (the Kubernetes API, one AWS service, Prometheus, ...). Its `fetch`
+caches by key; the first connection failure marks the source down, and every later fetch from
+it fails at once with a pointer to that first failure instead of waiting for another timeout.
+Every call lands in the API ledger shown in the report.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import requests
+import urllib3
+
+from golive.check import Undecidable
+
+
+class SourceUnavailable(Undecidable):
+    """The endpoint could not be reached or did not answer in time."""
+
+
+class BadData(Undecidable):
+    """The endpoint answered with something that is not what its API promises."""
+
+
+# Exceptions that mean "could not reach or hear back from the endpoint", per client library.
+_UNREACHABLE: tuple[type[BaseException], ...] = (
+    requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError, ConnectionError, TimeoutError,
+)
+try:
+    import botocore.exceptions as _bce
+
+    _UNREACHABLE += (_bce.EndpointConnectionError, _bce.ConnectTimeoutError, _bce.ReadTimeoutError,
+                     _bce.NoCredentialsError, _bce.ProfileNotFound)
+except ImportError:  # pragma: no cover - boto3 is a dependency
+    pass
+
+
+@dataclass
+class Call:
+    source: str
+    what: str
+    ok: bool
+    seconds: float
+    error: str = ""
+
+
+@dataclass
+class Ledger:
+    calls: list[Call] = field(default_factory=list)
+
+    def summary(self) -> list[dict]:
+        rows: dict[tuple[str, str], dict] = {}
+        for c in self.calls:
+            row = rows.setdefault((c.source, c.what), {"source": c.source, "call": c.what, "count": 0, "failed": 0})
+            row["count"] += 1
+            row["failed"] += 0 if c.ok else 1
+        return list(rows.values())
+
+
+class Source:
+    def __init__(self, name: str, where: str, ledger: Ledger):
+        self.name = name
+        self.where = where  # URL or region, for messages
+        self.ledger = ledger
+        self.down: str | None = None
+        self._cache: dict[Any, Any] = {}
+
+    def fetch(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False) -> Any:
+        if self.down:
+            raise SourceUnavailable(f"{self.name} at {self.where} is unreachable (first failure: {self.down})")
+        if key in self._cache and not fresh:
+            value = self._cache[key]
+            if isinstance(value, Exception):
+                raise value
+            return value
+        start = time.monotonic()
+        try:
+            value = loader()
+        except _UNREACHABLE as exc:
+            self.down = f"{_describe_key(key)}: {_short(exc)}"
+            self._note(key, start, False, self.down)
+            raise SourceUnavailable(f"{self.name} at {self.where} is unreachable: {_short(exc)}") from None
+        except Undecidable as exc:
+            self._note(key, start, False, str(exc))
+            self._cache[key] = exc
+            raise
+        self._note(key, start, True)
+        self._cache[key] = value
+        return value
+
+    def _note(self, key, start, ok, error=""):
+        self.ledger.calls.append(Call(self.name, _describe_key(key), ok, round(time.monotonic() - start, 3), error))
+
+
+def _describe_key(key: Any) -> str:
+    if isinstance(key, tuple):
+        return " ".join(str(k) for k in key if k not in (None, ""))
+    return str(key)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    # urllib3 nests the real reason deep inside a long repr; keep the part people recognise.
+    for marker in ("Connection refused", "timed out", "Name or service not known", "No route to host",
+                   "Could not connect", "Unable to locate credentials", "profile"):
+        if marker in text:
+            return f"{type(exc).__name__}: {marker}"
+    return f"{type(exc).__name__}: {text.splitlines()[0][:200]}"

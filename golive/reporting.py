@@ -1,0 +1,1 @@
+"""Reporting hooks (HTML, JUnit, JSON, verdict). Placeholder until the reporting layer lands."""

@@ -1,0 +1,151 @@
+"""Write access to the running sandbox, for faults: the same public APIs the checks read.
+
+Checks get read-only clients; only the sandbox (never the product code) holds these.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Callable
+
+import boto3
+import requests
+import yaml
+
+from sandbox import stack
+
+SEED = Path(stack.HERE) / "seed" / "kubernetes.yaml"
+GRAFANA_ADMIN = ("admin", "sandbox-not-default")
+
+# kind -> (API base, plural, namespaced); the subset faults touch.
+KINDS = {
+    "Node": ("/api/v1", "nodes", False),
+    "Namespace": ("/api/v1", "namespaces", False),
+    "Pod": ("/api/v1", "pods", True),
+    "Service": ("/api/v1", "services", True),
+    "Endpoints": ("/api/v1", "endpoints", True),
+    "Secret": ("/api/v1", "secrets", True),
+    "ServiceAccount": ("/api/v1", "serviceaccounts", True),
+    "Deployment": ("/apis/apps/v1", "deployments", True),
+    "ReplicaSet": ("/apis/apps/v1", "replicasets", True),
+    "DaemonSet": ("/apis/apps/v1", "daemonsets", True),
+    "StatefulSet": ("/apis/apps/v1", "statefulsets", True),
+    "HorizontalPodAutoscaler": ("/apis/autoscaling/v2", "horizontalpodautoscalers", True),
+    "Ingress": ("/apis/networking.k8s.io/v1", "ingresses", True),
+    "NetworkPolicy": ("/apis/networking.k8s.io/v1", "networkpolicies", True),
+    "APIService": ("/apis/apiregistration.k8s.io/v1", "apiservices", False),
+    "SecretStore": ("/apis/external-secrets.io/v1beta1", "secretstores", True),
+    "ExternalSecret": ("/apis/external-secrets.io/v1beta1", "externalsecrets", True),
+    "ServiceMonitor": ("/apis/monitoring.coreos.com/v1", "servicemonitors", True),
+    "PrometheusRule": ("/apis/monitoring.coreos.com/v1", "prometheusrules", True),
+}
+
+
+class Kube:
+    def __init__(self, base: str):
+        self.base = base
+        self.http = requests.Session()
+
+    def url(self, kind: str, name: str | None = None, namespace: str | None = None, sub: str = "") -> str:
+        api, plural, namespaced = KINDS[kind]
+        path = f"{api}/namespaces/{namespace}/{plural}" if namespaced else f"{api}/{plural}"
+        return f"{self.base}{path}" + (f"/{name}" if name else "") + (f"/{sub}" if sub else "")
+
+    def get(self, kind, name, namespace=None) -> dict | None:
+        r = self.http.get(self.url(kind, name, namespace), timeout=5)
+        return None if r.status_code == 404 else _ok(r)
+
+    def patch(self, kind, name, namespace=None, body=None, status=False) -> dict:
+        r = self.http.patch(self.url(kind, name, namespace, "status" if status else ""), json=body,
+                            headers={"Content-Type": "application/merge-patch+json"}, timeout=5)
+        return _ok(r)
+
+    def delete(self, kind, name, namespace=None) -> None:
+        r = self.http.delete(self.url(kind, name, namespace), timeout=5)
+        if r.status_code != 404:
+            _ok(r)
+
+    def seeded(self, kind, name, namespace=None) -> dict:
+        for doc in yaml.safe_load_all(SEED.read_text()):
+            meta = (doc or {}).get("metadata", {})
+            if doc and doc.get("kind") == kind and meta.get("name") == name and meta.get("namespace") == namespace:
+                return doc
+        raise KeyError(f"{kind} {namespace}/{name} is not in the seed")
+
+    def restore(self, kind, name, namespace=None) -> None:
+        """Put the seeded object back, whatever a fault did to it (stateless heal).
+
+        Like a real apiserver, the emulator keeps status apart: spec via the object, status via /status.
+        """
+        from sandbox.kube_api import fill_placeholders
+
+        body = fill_placeholders(self.seeded(kind, name, namespace), datetime.now(timezone.utc).replace(microsecond=0))
+        if self.get(kind, name, namespace) is None:
+            _ok(self.http.post(self.url(kind, None, namespace), json=body, timeout=5))
+        else:
+            _ok(self.http.put(self.url(kind, name, namespace), json=body, timeout=5))
+        if "status" in body:
+            _ok(self.http.put(self.url(kind, name, namespace, "status"), json=body, timeout=5))
+
+    def unready(self, failing: str | None) -> None:
+        """Make /readyz fail with the named check (None: ready again)."""
+        _ok(self.http.put(f"{self.base}/_sandbox/readyz", json={"failing": failing}, timeout=5))
+
+
+def _ok(r: requests.Response) -> dict:
+    if r.status_code >= 400:
+        raise RuntimeError(f"{r.request.method} {r.url} -> HTTP {r.status_code}: {r.text[:200]}")
+    return r.json() if r.content else {}
+
+
+class Sandbox:
+    """Handles on each stand-in; faults call these, never the checks."""
+
+    host = stack.HOST
+    ports = stack.PORTS
+
+    @cached_property
+    def kube(self) -> Kube:
+        return Kube(f"http://{self.host}:{self.ports['kubernetes']}")
+
+    def aws(self, service: str):
+        return boto3.client(service, region_name="us-east-1", endpoint_url=f"http://{self.host}:{self.ports['aws']}",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def app_faults(self, **faults) -> None:
+        """Set the stand-in app's faults (empty: clear them all)."""
+        url = f"http://{self.host}:{self.ports['app']}/_sandbox/faults"
+        r = requests.put(url, json=faults, timeout=5) if faults else requests.delete(url, timeout=5)
+        r.raise_for_status()
+
+    def grafana(self, method: str, path: str, **kw) -> requests.Response:
+        return requests.request(method, f"http://{self.host}:{self.ports['grafana']}{path}", auth=GRAFANA_ADMIN,
+                                timeout=5, **kw)
+
+    def prometheus(self, promql: str) -> list:
+        r = requests.get(f"http://{self.host}:{self.ports['prometheus']}/api/v1/query", params={"query": promql},
+                         timeout=5)
+        r.raise_for_status()
+        return r.json()["data"]["result"]
+
+    def postgres(self, running: bool) -> None:
+        state = stack.state_dir()
+        if running:
+            with open(state / "logs" / "postgres.log", "ab") as log:
+                stack._postgres_up(state, log)
+        else:
+            stack._postgres_down(state)
+
+    @staticmethod
+    def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30, interval: float = 0.5) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if condition():
+                    return
+            except Exception:  # noqa: BLE001 - the stand-in may be restarting; keep waiting
+                pass
+            time.sleep(interval)
+        raise TimeoutError(f"sandbox: {what} not visible after {timeout:.0f} s")

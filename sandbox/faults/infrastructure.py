@@ -1,0 +1,162 @@
+"""Infrastructure faults: nodes, EKS, capacity, auto-scaling, load balancer, security groups, secrets."""
+from __future__ import annotations
+
+from sandbox.faults import Fault, register
+
+APP_NS = "nba-mcp-synthesis"
+NODE = "ip-10-0-2-22.ec2.internal"
+CLUSTER = "nba-mcp-synthesis-prod"
+NODEGROUP = "standard-workers"
+LB_NAME = "k8s-nbamcpsy-nbamcpsy-0123456789"
+SECRET = "nba-mcp-synthesis/production/database-password"
+T2 = "t-2h/final-infrastructure-check/"
+T2R = "t-2h/resource-validation/"
+T2_INFRA_OK = "t-2h/success-criteria/all-infrastructure-components-healthy"
+T2_CAPACITY_OK = "t-2h/success-criteria/sufficient-capacity-for-deployment"
+T2_GREEN = "t-2h/communication/infrastructure-status-green"
+T2_READY = "t-2h/communication/ready-to-proceed-with-deployment"
+
+
+def _node_ready(status: str, reason: str):
+    def apply(sb):
+        node = sb.kube.get("Node", NODE)
+        conditions = [dict(c, status=status, reason=reason) if c["type"] == "Ready" else c
+                      for c in node["status"]["conditions"]]
+        sb.kube.patch("Node", NODE, body={"status": {"conditions": conditions}}, status=True)
+    return apply
+
+
+def _set_scaling(minimum, desired, maximum):
+    def apply(sb):
+        sb.aws("eks").update_nodegroup_config(clusterName=CLUSTER, nodegroupName=NODEGROUP, scalingConfig={
+            "minSize": minimum, "desiredSize": desired, "maxSize": maximum})
+    return apply
+
+
+def _target_group(sb):
+    elb = sb.aws("elbv2")
+    lb = elb.describe_load_balancers(Names=[LB_NAME])["LoadBalancers"][0]
+    return elb, elb.describe_target_groups(LoadBalancerArn=lb["LoadBalancerArn"])["TargetGroups"][0]["TargetGroupArn"]
+
+
+SEEDED_TARGETS = [{"Id": ip, "Port": 8000} for ip in ("10.0.1.101", "10.0.2.102", "10.0.3.103")]
+
+
+def _deregister_targets(sb):
+    elb, tg = _target_group(sb)
+    elb.deregister_targets(TargetGroupArn=tg, Targets=SEEDED_TARGETS)
+
+
+def _register_targets(sb):
+    elb, tg = _target_group(sb)
+    elb.register_targets(TargetGroupArn=tg, Targets=SEEDED_TARGETS)
+
+
+def _node_sg(sb):
+    ec2 = sb.aws("ec2")
+    return ec2, ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["nba-mcp-synthesis-node-sg"]}])[
+        "SecurityGroups"][0]["GroupId"]
+
+
+SSH_WORLD = [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+
+
+def _open_ssh(sb):
+    ec2, group = _node_sg(sb)
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=SSH_WORLD)
+
+
+def _close_ssh(sb):
+    ec2, group = _node_sg(sb)
+    ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=SSH_WORLD)
+
+
+def _hpa_inactive(sb):
+    hpa = sb.kube.get("HorizontalPodAutoscaler", "nba-mcp-synthesis-hpa", APP_NS)
+    conditions = [dict(c, status="False", reason="FailedGetResourceMetric") if c["type"] == "ScalingActive" else c
+                  for c in hpa["status"]["conditions"]]
+    sb.kube.patch("HorizontalPodAutoscaler", "nba-mcp-synthesis-hpa", APP_NS,
+                  body={"status": {"conditions": conditions}}, status=True)
+
+
+def _metrics_api_down(sb):
+    sb.kube.patch("APIService", "v1beta1.metrics.k8s.io", body={"status": {"conditions": [
+        {"type": "Available", "status": "False", "reason": "FailedDiscoveryCheck",
+         "message": "failing or missing response from https://10.100.12.7:443/apis/metrics.k8s.io/v1beta1"}]}},
+        status=True)
+
+
+def _bigger_requests(sb):
+    deployment = sb.kube.get("Deployment", "nba-mcp-synthesis", APP_NS)
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    containers[0]["resources"]["requests"] = {"cpu": "1500m", "memory": "4Gi"}
+    sb.kube.patch("Deployment", "nba-mcp-synthesis", APP_NS,
+                  body={"spec": {"template": {"spec": {"containers": containers}}}})
+
+
+def _reseed_aws(sb):
+    from sandbox import seed_aws
+
+    seed_aws.seed(f"http://{sb.host}:{sb.ports['aws']}")
+
+
+def _recreate_without_rotation(sb):
+    secrets = sb.aws("secretsmanager")
+    secrets.delete_secret(SecretId=SECRET, ForceDeleteWithoutRecovery=True)
+    secrets.create_secret(Name=SECRET, SecretString="golive-canary-database-password")
+
+
+def _delete_cluster(sb):
+    eks = sb.aws("eks")
+    eks.delete_nodegroup(clusterName=CLUSTER, nodegroupName=NODEGROUP)
+    eks.delete_cluster(name=CLUSTER)
+
+
+register(
+    Fault("kube-api-not-ready", "the Kubernetes API server's etcd readiness check fails",
+          breaks=(T2 + "kubectl-cluster-info", T2_INFRA_OK, T2_GREEN), expect="etcd failed",
+          inject=lambda sb: sb.kube.unready("etcd"), heal=lambda sb: sb.kube.unready(None)),
+    Fault("node-not-ready", f"node {NODE} reports Ready=False (kubelet stopped posting status)",
+          breaks=(T2 + "kubectl-get-nodes", T2R + "confirm-sufficient-node-capacity", T2_INFRA_OK, T2_CAPACITY_OK,
+                  T2_GREEN, T2_READY),
+          expect="NotReady",
+          inject=_node_ready("False", "KubeletNotReady"),
+          heal=lambda sb: sb.kube.restore("Node", NODE)),
+    Fault("node-cordoned", f"node {NODE} cordoned (spec.unschedulable)",
+          breaks=(T2 + "kubectl-get-nodes", T2_INFRA_OK), expect="cordoned",
+          inject=lambda sb: sb.kube.patch("Node", NODE, body={"spec": {"unschedulable": True}}),
+          heal=lambda sb: sb.kube.restore("Node", NODE)),
+    Fault("eks-cluster-missing", f"EKS cluster {CLUSTER} and its node group deleted",
+          breaks=(T2 + "aws-eks-describe-cluster", T2R + "verify-auto-scaling-configured", T2_INFRA_OK),
+          expect="ResourceNotFoundException",
+          inject=_delete_cluster, heal=_reseed_aws),
+    Fault("secret-scheduled-for-deletion", f"secret {SECRET} scheduled for deletion",
+          breaks=(T2 + "aws-secretsmanager-list-secrets", T2_INFRA_OK), expect="scheduled for deletion",
+          inject=lambda sb: sb.aws("secretsmanager").delete_secret(SecretId=SECRET, RecoveryWindowInDays=7),
+          heal=lambda sb: sb.aws("secretsmanager").restore_secret(SecretId=SECRET)),
+    # moto cannot cancel rotation without a Lambda, so the fault recreates the secret without it.
+    Fault("secret-rotation-disabled", f"{SECRET} recreated without rotation",
+          breaks=(T2 + "aws-secretsmanager-list-secrets",), expect="rotation not enabled",
+          inject=_recreate_without_rotation, heal=_reseed_aws),
+    Fault("deployment-requests-grow", "the deployment's pods request 1500m CPU / 4Gi each",
+          breaks=(T2R + "confirm-sufficient-node-capacity", T2_CAPACITY_OK), expect="short by",
+          inject=_bigger_requests,
+          heal=lambda sb: sb.kube.restore("Deployment", "nba-mcp-synthesis", APP_NS)),
+    Fault("hpa-scaling-inactive", "HPA cannot read its metrics (ScalingActive=False)",
+          breaks=(T2R + "verify-auto-scaling-configured", T2_CAPACITY_OK), expect="ScalingActive",
+          inject=_hpa_inactive,
+          heal=lambda sb: sb.kube.restore("HorizontalPodAutoscaler", "nba-mcp-synthesis-hpa", APP_NS)),
+    Fault("metrics-api-unavailable", "metrics-server's APIService is not Available",
+          breaks=(T2R + "verify-auto-scaling-configured",), expect="metrics API",
+          inject=_metrics_api_down,
+          heal=lambda sb: sb.kube.restore("APIService", "v1beta1.metrics.k8s.io")),
+    Fault("nodegroup-at-max", f"node group {NODEGROUP} max lowered to its desired size",
+          breaks=(T2R + "verify-auto-scaling-configured",), expect="cannot grow",
+          inject=_set_scaling(3, 3, 3), heal=_set_scaling(3, 3, 10)),
+    Fault("alb-targets-deregistered", "every target deregistered from the ALB's target group",
+          breaks=(T2R + "check-load-balancer-health", T2_INFRA_OK), expect="0 targets",
+          inject=_deregister_targets, heal=_register_targets),
+    Fault("world-open-ssh", "port 22 opened to 0.0.0.0/0 on the node security group",
+          breaks=(T2R + "validate-security-groups", T2_INFRA_OK, T2_GREEN), expect="opens port 22/tcp to the world",
+          inject=_open_ssh, heal=_close_ssh),
+)

@@ -1,0 +1,707 @@
+"""A small, faithful emulator of the Kubernetes REST API for the rehearsal sandbox.
+
+No kube-apiserver can run here, so this serves what golive's checks, the official
+Python client and kubectl use: discovery, list/get/create/replace/patch/delete, the
+status subresource, label/field selectors and server-side Table output. Plain HTTP,
+Authorization ignored; watch, logs, exec, OpenAPI and server-side apply are refused
+with Status errors. Usage:
+
+    python -m sandbox.kube_api --host 127.0.0.1 --port 18443 --seed sandbox/seed/kubernetes.yaml
+
+Seed placeholders: a string that is exactly `__NOW__` or `__NOW_MINUS_<n><s|m|h|d>__`
+becomes an RFC 3339 time relative to start. Missing uid, creationTimestamp (start
+minus 30 days), resourceVersion and generation are stamped at load; ownerReferences
+without uid get the uid of the seeded owner of that kind and name.
+As upstream, writes to the main resource keep the status of kinds with a status
+subresource; change status through `.../<name>/status`.
+"""
+
+import argparse
+import copy
+import json
+import re
+import sys
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Resource:
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+    short_names: tuple = ()
+    status: bool = False  # has a status subresource
+    custom: bool = False  # served from a CRD (no strategic merge patch)
+    categories: tuple = ()
+
+    @property
+    def group_version(self):
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def qualified(self):
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+
+R = Resource
+ALL = ("all",)
+# One line per served kind.
+RESOURCES = [
+    R("", "v1", "Namespace", "namespaces", False, ("ns",), status=True),
+    R("", "v1", "Node", "nodes", False, ("no",), status=True),
+    R("", "v1", "Pod", "pods", True, ("po",), status=True, categories=ALL),
+    R("", "v1", "Service", "services", True, ("svc",), status=True, categories=ALL),
+    R("", "v1", "Endpoints", "endpoints", True, ("ep",)),
+    R("", "v1", "Secret", "secrets", True),
+    R("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",)),
+    R("", "v1", "ConfigMap", "configmaps", True, ("cm",)),
+    R("", "v1", "Event", "events", True, ("ev",)),
+    R("apps", "v1", "Deployment", "deployments", True, ("deploy",), status=True, categories=ALL),
+    R("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",), status=True, categories=ALL),
+    R("apps", "v1", "DaemonSet", "daemonsets", True, ("ds",), status=True, categories=ALL),
+    R("apps", "v1", "StatefulSet", "statefulsets", True, ("sts",), status=True, categories=ALL),
+    R("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True, ("hpa",),
+      status=True, categories=ALL),
+    R("networking.k8s.io", "v1", "Ingress", "ingresses", True, ("ing",), status=True),
+    R("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, ("netpol",)),
+    R("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",), status=True),
+    R("apiregistration.k8s.io", "v1", "APIService", "apiservices", False, status=True),
+    R("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False,
+      ("crd", "crds"), status=True),
+    R("external-secrets.io", "v1beta1", "SecretStore", "secretstores", True, ("ss",), status=True,
+      custom=True, categories=("external-secrets",)),
+    R("external-secrets.io", "v1beta1", "ClusterSecretStore", "clustersecretstores", False, ("css",),
+      status=True, custom=True, categories=("external-secrets",)),
+    R("external-secrets.io", "v1beta1", "ExternalSecret", "externalsecrets", True, ("es",),
+      status=True, custom=True, categories=("external-secrets",)),
+    R("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors", True, ("smon",), custom=True),
+    R("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules", True, ("promrule",),
+      custom=True),
+]
+BY_PATH = {(r.group_version, r.plural): r for r in RESOURCES}
+BY_KIND = {(r.group_version, r.kind): r for r in RESOURCES}
+VERBS = ["create", "delete", "get", "list", "patch", "update"]  # no watch: not emulated
+
+VERSION = {
+    "major": "1", "minor": "28+", "gitVersion": "v1.28.15-eks-7f9249a",
+    "gitCommit": "d2a7a2a2bbbb2b54cbbd5d5e43e6ba3b43bd4b0d", "gitTreeState": "clean",
+    "buildDate": "2024-10-21T18:22:09Z", "goVersion": "go1.22.8", "compiler": "gc",
+    "platform": "linux/amd64",
+}
+# Fields the real apiserver accepts in fieldSelector, besides metadata.name/namespace.
+FIELD_SELECTORS = {
+    "Pod": {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+            "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"},
+    "Event": {f"involvedObject.{f}" for f in ("kind", "namespace", "name", "uid", "apiVersion",
+                                              "resourceVersion", "fieldPath")}
+    | {"reason", "reportingComponent", "type"},
+    "Node": {"spec.unschedulable"}, "Namespace": {"status.phase"}, "Secret": {"type"},
+}
+PLACEHOLDER = re.compile(r"__NOW(?:_MINUS_(\d+)([smhd]))?__")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+SEED_AGE = timedelta(days=30)
+SMP_MERGE_KEYS = ("name", "type", "containerPort", "port")  # list keys strategic merge patch uses
+STATUS_ON_CREATE = {"Namespace": {"phase": "Active"}, "Pod": {"phase": "Pending"}}
+
+
+class ApiError(Exception):
+    def __init__(self, code, reason, message, details=None):
+        super().__init__(message)
+        self.code, self.reason, self.message, self.details = code, reason, message, details
+
+    def status(self):
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": self.message, "reason": self.reason, "code": self.code}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+def details(res, name):
+    return {"name": name, "kind": res.plural, **({"group": res.group} if res.group else {})}
+
+
+def bad_request(message):
+    return ApiError(400, "BadRequest", message)
+
+
+def not_found(res, name):
+    return ApiError(404, "NotFound", f'{res.qualified} "{name}" not found', details(res, name))
+
+
+def no_route(path):
+    return ApiError(404, "NotFound", f"the server could not find the requested resource ({path})")
+
+
+def not_allowed(message):
+    return ApiError(405, "MethodNotAllowed", message)
+
+
+def rfc3339(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dig(obj, dotted, default=None):
+    for part in dotted.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return default
+        obj = obj[part]
+    return obj
+
+
+def fill_placeholders(value, now):
+    if isinstance(value, dict):
+        return {k: fill_placeholders(v, now) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill_placeholders(v, now) for v in value]
+    match = PLACEHOLDER.fullmatch(value) if isinstance(value, str) else None
+    if not match:
+        return value
+    amount, unit = match.groups()
+    return rfc3339(now - timedelta(**{UNITS[unit]: int(amount)}) if amount else now)
+
+
+# ----------------------------------------------------------------- selectors
+
+def label_selector(text):
+    """Compile a labelSelector string into a predicate over a labels dict."""
+    checks = []
+    for term in filter(None, (t.strip() for t in re.split(r",(?![^()]*\))", text))):
+        if m := re.fullmatch(r"([\w./-]+)\s+(in|notin)\s*\(([^)]*)\)", term):
+            values = {v.strip() for v in m[3].split(",")}
+            checks.append(lambda l, k=m[1], v=values, neg=m[2] == "notin": (l.get(k) in v) != neg)
+        elif m := re.fullmatch(r"([\w./-]+)\s*(==|=|!=)\s*([\w./-]*)", term):
+            checks.append(lambda l, k=m[1], v=m[3], neg=m[2] == "!=": (l.get(k) == v) != neg)
+        elif m := re.fullmatch(r"(!?)\s*([\w./-]+)", term):
+            checks.append(lambda l, k=m[2], neg=bool(m[1]): (k in l) != neg)
+        else:
+            raise bad_request(f"unable to parse requirement: {term!r} in labelSelector {text!r}")
+    return lambda labels: all(check(labels or {}) for check in checks)
+
+
+def field_selector(text, kind):
+    """Compile a fieldSelector string; unsupported fields are rejected like the real apiserver."""
+    allowed = {"metadata.name", "metadata.namespace"} | FIELD_SELECTORS.get(kind, set())
+    checks = []
+    for term in filter(None, (t.strip() for t in text.split(","))):
+        m = re.fullmatch(r"([\w.]+)\s*(==|=|!=)\s*(.*)", term)
+        if not m:
+            raise bad_request(f"invalid selector: {text!r}; can't understand {term!r}")
+        if m[1] not in allowed:
+            raise bad_request(f"field label not supported: {m[1]}")
+        checks.append((m[1], m[3], m[2] == "!="))
+
+    def render(value):  # fields compare in their string form: "" when unset, bools lowercase
+        return json.dumps(value) if isinstance(value, bool) else "" if value is None else str(value)
+    return lambda obj: all((render(dig(obj, f)) == v) != neg for f, v, neg in checks)
+
+
+# ------------------------------------------------------------------- patches
+
+def merge_patch(target, patch, strategic=False):
+    """RFC 7386 merge patch; `strategic` adds keyed list merging and skips `$` directives."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if strategic and key.startswith("$"):
+            continue  # $setElementOrder/$retainKeys only order or prune; ignoring them is safe
+        if value is None:
+            result.pop(key, None)
+        elif strategic and isinstance(value, list) and isinstance(result.get(key), list):
+            result[key] = merge_list(result[key], value)
+        else:
+            result[key] = merge_patch(result.get(key), value, strategic)
+    return result
+
+
+def merge_list(current, patch):
+    key = next((k for k in SMP_MERGE_KEYS
+                if patch and all(isinstance(i, dict) and k in i for i in current + patch)), None)
+    if key is None:
+        return patch  # scalar and unkeyed lists are replaced, as strategic merge does by default
+    merged = list(current)
+    for item in patch:
+        index = next((i for i, old in enumerate(merged) if old[key] == item[key]), None)
+        if item.get("$patch") == "delete":
+            merged = [old for old in merged if old[key] != item[key]]
+        elif index is None:
+            merged.append(merge_patch({}, item, True))
+        else:
+            merged[index] = merge_patch(merged[index], item, True)
+    return merged
+
+
+def json_patch(doc, operations):
+    """RFC 6902 JSON patch: add, remove, replace, move, copy, test."""
+    if not isinstance(operations, list):
+        raise bad_request("a JSON patch must be a list of operations")
+    doc = copy.deepcopy(doc)
+    try:
+        for operation in operations:
+            op, path = operation["op"], _pointer(operation["path"])
+            if op not in ("add", "remove", "replace", "move", "copy", "test"):
+                raise bad_request(f"unknown JSON patch operation {op!r}")
+            if op == "test":
+                if _resolve(doc, path) != operation["value"]:
+                    raise ApiError(422, "Invalid", f"test operation failed at {operation['path']}")
+                continue
+            source = _pointer(operation["from"]) if op in ("move", "copy") else None
+            value = copy.deepcopy(_resolve(doc, source)) if source else operation.get("value")
+            if op == "move":
+                _remove(doc, source)
+            if op in ("remove", "replace"):
+                _remove(doc, path)
+            if op != "remove":
+                doc = _add(doc, path, value)
+    except (KeyError, IndexError, ValueError, TypeError) as exc:
+        raise ApiError(422, "Invalid", f"JSON patch could not be applied: {exc!r}") from None
+    return doc
+
+
+def _pointer(text):
+    return [t.replace("~1", "/").replace("~0", "~") for t in text.split("/")[1:]]
+
+
+def _resolve(doc, tokens):
+    for token in tokens:
+        doc = doc[int(token)] if isinstance(doc, list) else doc[token]
+    return doc
+
+
+def _add(doc, tokens, value):
+    if not tokens:
+        return value
+    parent, last = _resolve(doc, tokens[:-1]), tokens[-1]
+    if isinstance(parent, list):
+        parent.insert(len(parent) if last == "-" else int(last), value)
+    else:
+        parent[last] = value
+    return doc
+
+
+def _remove(doc, tokens):
+    parent, last = _resolve(doc, tokens[:-1]), tokens[-1]
+    del parent[int(last) if isinstance(parent, list) else last]
+
+
+# -------------------------------------------------------------- table output
+
+def human_age(timestamp, now):
+    """Age as kubectl shows it (coarser than apimachinery's HumanDuration)."""
+    seconds = max(int((now - datetime.fromisoformat(timestamp)).total_seconds()), 0)
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 3 * 3600:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h" if seconds < 48 * 3600 else f"{seconds // 86400}d"
+
+
+def field(path, default=0):
+    return lambda obj: dig(obj, path, default)
+
+
+def ready_condition(attribute):
+    def cell(obj):
+        found = [c for c in dig(obj, "status.conditions", []) if c.get("type") == "Ready"]
+        return found[0].get(attribute, "") if found else ""
+    return cell
+
+
+def node_status(node):
+    text = {"True": "Ready", "False": "NotReady"}.get(ready_condition("status")(node), "Unknown")
+    return text + (",SchedulingDisabled" if dig(node, "spec.unschedulable") else "")
+
+
+def node_roles(node):
+    prefix = "node-role.kubernetes.io/"
+    return ",".join(k[len(prefix):] for k in dig(node, "metadata.labels", {}) if k.startswith(prefix)) or "<none>"
+
+
+def pod_status(pod):
+    for status in dig(pod, "status.containerStatuses", []):
+        reason = dig(status, "state.waiting.reason") or dig(status, "state.terminated.reason")
+        if reason:  # e.g. CrashLoopBackOff, ImagePullBackOff, Error
+            return reason
+    return "Terminating" if dig(pod, "metadata.deletionTimestamp") else dig(pod, "status.phase", "")
+
+
+def pod_ready(pod):
+    ready = sum(1 for s in dig(pod, "status.containerStatuses", []) if s.get("ready"))
+    return f"{ready}/{len(dig(pod, 'spec.containers', []))}"
+
+
+def pod_restarts(pod):
+    return sum(s.get("restartCount", 0) for s in dig(pod, "status.containerStatuses", []))
+
+
+AGE = None  # column marker: rendered from metadata.creationTimestamp
+# Columns after NAME, in the real printers' (or the CRD's printer columns') order; others get AGE.
+COLUMNS = {
+    "Node": [("Status", node_status), ("Roles", node_roles), ("Age", AGE),
+             ("Version", field("status.nodeInfo.kubeletVersion", ""))],
+    "Pod": [("Ready", pod_ready), ("Status", pod_status), ("Restarts", pod_restarts), ("Age", AGE)],
+    "Deployment": [("Ready", lambda o: f"{dig(o, 'status.readyReplicas', 0)}/{dig(o, 'spec.replicas', 1)}"),
+                   ("Up-to-date", field("status.updatedReplicas")),
+                   ("Available", field("status.availableReplicas")), ("Age", AGE)],
+    "ExternalSecret": [("Store", field("spec.secretStoreRef.name", "")),
+                       ("Refresh Interval", field("spec.refreshInterval", "")),
+                       ("Status", ready_condition("reason")), ("Ready", ready_condition("status"))],
+}
+
+
+def to_table(res, objects, list_meta, include_object):
+    """A meta.k8s.io/v1 Table, what kubectl asks for to print `get` output."""
+    now = datetime.now(timezone.utc)
+    columns = [("Name", field("metadata.name"))] + COLUMNS.get(res.kind, [("Age", AGE)])
+    rows = []
+    for obj in objects:
+        row = {"cells": [fn(obj) if fn else human_age(obj["metadata"]["creationTimestamp"], now)
+                         for _, fn in columns]}
+        if include_object == "Object":
+            row["object"] = obj
+        elif include_object != "None":  # default Metadata: kubectl reads namespace and labels from it
+            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                             "metadata": obj["metadata"]}
+        rows.append(row)
+    first = rows[0]["cells"] if rows else [""] * len(columns)
+    definitions = [{"name": title, "type": "integer" if isinstance(cell, int) else "string",
+                    "format": "name" if title == "Name" else "", "description": title, "priority": 0}
+                   for (title, _), cell in zip(columns, first)]
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta,
+            "columnDefinitions": definitions, "rows": rows}
+
+
+# ---------------------------------------------------------------- discovery
+
+def api_resource_list(group_version):
+    resources = []
+    for res in (r for r in RESOURCES if r.group_version == group_version):
+        entry = {"name": res.plural, "singularName": res.kind.lower(), "namespaced": res.namespaced,
+                 "kind": res.kind, "verbs": VERBS}
+        entry.update({"shortNames": list(res.short_names)} if res.short_names else {})
+        entry.update({"categories": list(res.categories)} if res.categories else {})
+        resources.append(entry)
+        if res.status:
+            resources.append({"name": f"{res.plural}/status", "singularName": "",
+                              "namespaced": res.namespaced, "kind": res.kind,
+                              "verbs": ["get", "patch", "update"]})
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
+            "resources": resources}
+
+
+def api_groups():
+    groups = {}
+    for res in (r for r in RESOURCES if r.group):
+        version = {"groupVersion": res.group_version, "version": res.version}
+        group = groups.setdefault(res.group, {"name": res.group, "versions": [],
+                                              "preferredVersion": version})
+        if version not in group["versions"]:
+            group["versions"].append(version)
+    return groups
+
+
+GROUPS = api_groups()
+GROUP_VERSIONS = {r.group_version for r in RESOURCES}
+
+
+# -------------------------------------------------------------------- store
+
+class KubeApi:
+    """The object store and REST semantics, independent of HTTP."""
+
+    def __init__(self, seed_path, server_address):
+        self._lock = threading.RLock()
+        self._objects = {}  # (Resource, namespace or "", name) -> object
+        self._revision = 1000
+        self._server_address = server_address
+        self.unready = None  # a failing readiness check injected by the sandbox, e.g. "etcd"
+        self._load_seed(Path(seed_path))
+
+    def _next_revision(self):
+        self._revision += 1
+        return str(self._revision)
+
+    def _load_seed(self, path):
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+        for doc in fill_placeholders(docs, now):
+            res = BY_KIND.get((doc.get("apiVersion"), doc.get("kind")))
+            if res is None:
+                raise SystemExit(f"{path}: {doc.get('apiVersion')} {doc.get('kind')} is not served")
+            meta = doc.setdefault("metadata", {})
+            namespace = meta.setdefault("namespace", "default") if res.namespaced else ""
+            key = (res, namespace, meta["name"])
+            if key in self._objects:
+                raise SystemExit(f"{path}: duplicate {res.kind} {namespace}/{meta['name']}")
+            # Deterministic uids keep seeded objects stable across restarts.
+            seed_name = f"golive-sandbox/{res.group_version}/{res.kind}/{namespace}/{meta['name']}"
+            meta.setdefault("uid", str(uuid.uuid5(uuid.NAMESPACE_URL, seed_name)))
+            meta.setdefault("creationTimestamp", rfc3339(now - SEED_AGE))
+            meta.setdefault("generation", 1)
+            meta["resourceVersion"] = self._next_revision()
+            self._objects[key] = doc
+        uids = {(r.kind, ns, name): obj["metadata"]["uid"] for (r, ns, name), obj in self._objects.items()}
+        for (_, namespace, name), obj in self._objects.items():
+            for ref in obj["metadata"].get("ownerReferences", []):
+                owner = uids.get((ref["kind"], namespace, ref["name"])) or uids.get((ref["kind"], "", ref["name"]))
+                if not (ref.get("uid") or owner):
+                    raise SystemExit(f"{path}: owner {ref['kind']} {ref['name']} of {namespace}/{name} is not seeded")
+                ref.setdefault("uid", owner)
+
+    # Routing ---------------------------------------------------------------
+
+    def handle(self, method, path, query, headers, body):
+        """Serve one request: returns (status code, JSON-able body or plain text)."""
+        parts = [p for p in path.split("/") if p]
+        if parts == ["_sandbox", "readyz"] and method == "PUT":  # sandbox-only fault switch
+            self.unready = (self._json(body) or {}).get("failing")
+            return 200, {"failing": self.unready}
+        if method == "GET":
+            if parts == ["readyz"] and self.unready:
+                return 500, f"[+]ping ok\n[-]{self.unready} failed: reason withheld\nreadyz check failed"
+            if parts in (["healthz"], ["readyz"], ["livez"]):
+                return 200, "ok"
+            if parts == ["version"]:
+                return 200, VERSION
+            if parts == ["api"]:
+                return 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+                    {"clientCIDR": "0.0.0.0/0", "serverAddress": self._server_address}]}
+            if parts == ["apis"]:
+                return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": list(GROUPS.values())}
+            if len(parts) == 2 and parts[0] == "apis" and parts[1] in GROUPS:
+                return 200, {"kind": "APIGroup", "apiVersion": "v1", **GROUPS[parts[1]]}
+        if parts[:1] == ["api"] and len(parts) >= 2:
+            group_version, rest = parts[1], parts[2:]
+        elif parts[:1] == ["apis"] and len(parts) >= 3:
+            group_version, rest = f"{parts[1]}/{parts[2]}", parts[3:]
+        else:
+            raise no_route(path)  # also /openapi/*: kubectl get copes, kubectl apply needs --validate=false
+        if group_version not in GROUP_VERSIONS:
+            raise no_route(path)
+        if not rest:
+            if method != "GET":
+                raise not_allowed(f"{method} is not allowed on {path}")
+            return 200, api_resource_list(group_version)
+        return self._resource_request(method, path, group_version, rest, query, headers, body)
+
+    def _resource_request(self, method, path, group_version, rest, query, headers, body):
+        namespace = ""
+        inner = BY_PATH.get((group_version, rest[2])) if len(rest) >= 3 else None
+        if rest[0] == "namespaces" and inner and inner.namespaced:
+            namespace, rest = rest[1], rest[2:]
+        res = BY_PATH.get((group_version, rest[0]))
+        if res is None or len(rest) > 3 or (res.namespaced and len(rest) > 1 and not namespace):
+            raise no_route(path)
+        name, sub = (rest + [None, None])[1:3]
+        if sub is not None and not (sub == "status" and res.status):
+            raise no_route(path)
+        param = lambda key: query.get(key, [""])[0]
+        dry_run = param("dryRun") == "All"
+        table = "as=Table" in headers.get("Accept", "")  # kubectl's server-side printing
+        if method == "GET" and name is None:
+            if param("watch") in ("true", "1"):
+                raise not_allowed("watch is not supported by the golive sandbox Kubernetes emulator")
+            items, meta = self.list(res, namespace, param)
+            if table:
+                return 200, to_table(res, items, meta, param("includeObject"))
+            return 200, {"kind": f"{res.kind}List", "apiVersion": res.group_version,
+                         "metadata": meta, "items": items}
+        if method == "POST" and name is None:
+            return 201, self.create(res, namespace, self._json(body), dry_run)
+        if name is None:
+            raise not_allowed(f"{method} on a collection is not supported")
+        if method == "GET":
+            obj = self.get(res, namespace, name)
+            if table:
+                meta = {"resourceVersion": obj["metadata"]["resourceVersion"]}
+                return 200, to_table(res, [obj], meta, param("includeObject"))
+            return 200, obj
+        if method == "PUT":
+            replacement = self._json(body)
+            return 200, self.update(res, namespace, name, sub, lambda old: replacement, dry_run)
+        if method == "PATCH":
+            patcher = self._patcher(res, headers.get("Content-Type", ""), self._json(body))
+            return 200, self.update(res, namespace, name, sub, patcher, dry_run)
+        if method == "DELETE" and sub is None:
+            return 200, self.delete(res, namespace, name, dry_run)
+        raise not_allowed(f"{method} is not allowed on {path}")
+
+    @staticmethod
+    def _json(body):
+        try:
+            return json.loads(body or b"null")
+        except ValueError as exc:
+            raise bad_request(f"request body is not valid JSON: {exc}") from None
+
+    @staticmethod
+    def _patcher(res, content_type, patch):
+        media = content_type.split(";")[0].strip()
+        if media == "application/merge-patch+json":
+            return lambda old: merge_patch(old, patch)
+        if media == "application/strategic-merge-patch+json" and not res.custom:
+            return lambda old: merge_patch(old, patch, strategic=True)
+        if media == "application/json-patch+json":
+            return lambda old: json_patch(old, patch)
+        # Server-side apply and, for custom resources, strategic merge are refused, as upstream.
+        raise ApiError(415, "UnsupportedMediaType",
+                       f"the body of the request was in an unknown format ({media}) for {res.qualified}")
+
+    # Verbs -----------------------------------------------------------------
+
+    def list(self, res, namespace, param):
+        matches_labels = label_selector(param("labelSelector"))
+        matches_fields = field_selector(param("fieldSelector"), res.kind)
+        with self._lock:
+            items = [copy.deepcopy(obj) for (r, ns, _), obj in sorted(
+                self._objects.items(), key=lambda item: item[0][1:])
+                if r == res and (not namespace or ns == namespace)
+                and matches_labels(obj["metadata"].get("labels")) and matches_fields(obj)]
+            # `limit` is ignored: one complete page is a valid answer, with no continue token.
+            return items, {"resourceVersion": str(self._revision)}
+
+    def get(self, res, namespace, name):
+        with self._lock:
+            obj = self._objects.get((res, namespace, name))
+            if obj is None:
+                raise not_found(res, name)
+            return copy.deepcopy(obj)
+
+    def create(self, res, namespace, obj, dry_run=False):
+        self._check_body(res, obj)
+        meta = obj.setdefault("metadata", {})
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
+        if not meta.get("name"):
+            raise ApiError(422, "Invalid", f"{res.kind} is invalid: metadata.name: Required value")
+        if res.namespaced and meta.setdefault("namespace", namespace) != namespace:
+            raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+        namespaces = BY_KIND[("v1", "Namespace")]
+        with self._lock:
+            if res.namespaced and (namespaces, "", namespace) not in self._objects:
+                raise not_found(namespaces, namespace)
+            key = (res, namespace, meta["name"])
+            if key in self._objects:
+                raise ApiError(409, "AlreadyExists", f'{res.qualified} "{meta["name"]}" already exists',
+                               details(res, meta["name"]))
+            if res.status:  # the apiserver resets status on create; only the subresource sets it
+                obj["status"] = copy.deepcopy(STATUS_ON_CREATE.get(res.kind, {}))
+            meta.update(uid=str(uuid.uuid4()), generation=1, resourceVersion=self._next_revision(),
+                        creationTimestamp=rfc3339(datetime.now(timezone.utc)))
+            if not dry_run:
+                self._objects[key] = obj
+            return copy.deepcopy(obj)
+
+    def update(self, res, namespace, name, sub, change, dry_run=False):
+        """Replace or patch: `change(old)` returns the candidate object."""
+        with self._lock:
+            old = self.get(res, namespace, name)
+            new = change(copy.deepcopy(old))
+            self._check_body(res, new)
+            meta, old_meta = new.setdefault("metadata", {}), old["metadata"]
+            if meta.get("name", name) != name:
+                raise bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL ({name})")
+            if meta.get("resourceVersion", old_meta["resourceVersion"]) != old_meta["resourceVersion"]:
+                raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on {res.qualified} "{name}": '
+                               "the object has been modified; please apply your changes to the latest "
+                               "version and try again", details(res, name))
+            if sub == "status":  # only status may change through the subresource
+                new = {**old, "status": new.get("status")}
+            elif res.status:  # ... and only through the subresource
+                new.pop("status", None)
+                new.update({"status": old["status"]} if "status" in old else {})
+            meta = new["metadata"] = dict(new["metadata"])
+            for immutable in ("uid", "creationTimestamp", "name", "namespace", "generation"):
+                if immutable in old_meta:
+                    meta[immutable] = old_meta[immutable]
+            if new.get("spec") != old.get("spec"):
+                meta["generation"] = old_meta.get("generation", 0) + 1
+            meta["resourceVersion"] = self._next_revision()
+            if not dry_run:
+                self._objects[(res, namespace, name)] = new
+            return copy.deepcopy(new)
+
+    def delete(self, res, namespace, name, dry_run=False):
+        with self._lock:
+            obj = self.get(res, namespace, name)
+            if not dry_run:
+                del self._objects[(res, namespace, name)]
+                if res.kind == "Namespace":  # what the namespace controller eventually does
+                    for key in [k for k in self._objects if k[0].namespaced and k[1] == name]:
+                        del self._objects[key]
+            return obj
+
+    @staticmethod
+    def _check_body(res, obj):
+        if not isinstance(obj, dict):
+            raise bad_request("the request body must be a JSON object")
+        for key, expected in (("apiVersion", res.group_version), ("kind", res.kind)):
+            if obj.setdefault(key, expected) != expected:
+                raise bad_request(f"{key} {obj[key]!r} does not match the URL, expected {expected!r}")
+
+
+# --------------------------------------------------------------------- HTTP
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as kubectl and urllib3 expect
+    server_version = "golive-kube-api"
+
+    def _serve(self):
+        url = urlsplit(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            code, payload = self.server.api.handle(self.command, url.path, parse_qs(url.query),
+                                                   self.headers, body)
+        except ApiError as exc:
+            code, payload = exc.code, exc.status()
+        except Exception as exc:  # a bug must still answer as an apiserver would, not drop the connection
+            code, payload = 500, ApiError(500, "InternalError", f"emulator error: {exc!r}").status()
+        text = isinstance(payload, str)
+        data = payload.encode() if text else json.dumps(payload).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain; charset=utf-8" if text else "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def log_message(self, format, *args):
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m sandbox.kube_api",
+                                     description="Kubernetes API emulator for the golive sandbox.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=18443, help="0 picks a free port")
+    parser.add_argument("--seed", default=str(Path(__file__).parent / "seed" / "kubernetes.yaml"),
+                        help="multi-document YAML of manifests to load at start")
+    parser.add_argument("--verbose", action="store_true", help="log one line per request to stderr")
+    args = parser.parse_args(argv)
+    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    server.daemon_threads = True
+    server.verbose = args.verbose
+    server.api = KubeApi(args.seed, f"{args.host}:{server.server_port}")
+    print(f"kube-api emulator serving http://{args.host}:{server.server_port}", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,273 @@
+"""The rehearsal sandbox: every stand-in on 127.0.0.1, started once, seeded like the target.
+
+`up` is idempotent (a service already answering is left alone), `down` stops every process
+group it started, `status` says what answers. State (pids, logs, data, kubeconfig, the AWS
+credentials file the sandbox environment points at) lives in `.sandbox/`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PROVISIONING = HERE / "provisioning"
+HOST = "127.0.0.1"
+PORTS = {"aws": 18500, "kubernetes": 18443, "prometheus": 18090, "alertmanager": 18093, "grafana": 18300,
+         "app": 18000, "app_metrics": 18001, "webhook": 18055, "postgres": 18432}
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+PG_BIN = Path(os.environ.get("GOLIVE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+class SandboxError(Exception):
+    """A one-line reason the sandbox cannot start."""
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("GOLIVE_SANDBOX_DIR", ROOT / ".sandbox")).resolve()
+
+
+def _bin(name: str) -> str:
+    """A console script of this venv first (moto_server), then PATH."""
+    local = Path(sys.executable).parent / name
+    found = str(local) if local.exists() else shutil.which(name)
+    if not found:
+        raise SandboxError(f"{name} not found: run `make bootstrap` (Debian) or install it")
+    return found
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex((HOST, port)) == 0
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code < 500
+    except requests.RequestException:
+        return False
+
+
+@dataclass
+class Service:
+    name: str
+    port: int
+    command: Callable[[Path], list[str]]
+    ready_url: str | None = None  # else: the port accepting connections
+    env: dict = field(default_factory=dict)
+    prepare: Callable[[Path], None] | None = None
+
+    def ready(self) -> bool:
+        return _http_ok(self.ready_url) if self.ready_url else _port_open(self.port)
+
+
+def _prometheus_prepare(state: Path) -> None:
+    (state / "prometheus").mkdir(parents=True, exist_ok=True)
+
+
+def _grafana_prepare(state: Path) -> None:
+    (state / "grafana").mkdir(parents=True, exist_ok=True)
+
+
+SERVICES = [
+    Service("aws", PORTS["aws"], lambda s: [_bin("moto_server"), "-H", HOST, "-p", str(PORTS["aws"])],
+            f"http://{HOST}:{PORTS['aws']}/moto-api/"),
+    Service("kubernetes", PORTS["kubernetes"],
+            lambda s: [sys.executable, "-m", "sandbox.kube_api", "--host", HOST, "--port", str(PORTS["kubernetes"]),
+                       "--seed", str(HERE / "seed" / "kubernetes.yaml")],
+            f"http://{HOST}:{PORTS['kubernetes']}/readyz"),
+    Service("webhook", PORTS["webhook"],
+            lambda s: [sys.executable, "-m", "sandbox.webhook_sink", "--host", HOST, "--port", str(PORTS["webhook"]),
+                       "--log", str(s / "webhook.jsonl")],
+            f"http://{HOST}:{PORTS['webhook']}/_sandbox/received"),
+    Service("alertmanager", PORTS["alertmanager"],
+            lambda s: [_bin("prometheus-alertmanager"),
+                       f"--config.file={PROVISIONING / 'alertmanager' / 'alertmanager.yml'}",
+                       f"--storage.path={s / 'alertmanager'}", f"--web.listen-address={HOST}:{PORTS['alertmanager']}",
+                       "--cluster.listen-address=", f"--web.external-url=http://{HOST}:{PORTS['alertmanager']}"],
+            f"http://{HOST}:{PORTS['alertmanager']}/-/ready"),
+    Service("prometheus", PORTS["prometheus"],
+            lambda s: [_bin("prometheus"), f"--config.file={PROVISIONING / 'prometheus' / 'prometheus.yml'}",
+                       f"--storage.tsdb.path={s / 'prometheus'}", f"--web.listen-address={HOST}:{PORTS['prometheus']}",
+                       "--web.enable-lifecycle", f"--web.external-url=http://{HOST}:{PORTS['prometheus']}"],
+            f"http://{HOST}:{PORTS['prometheus']}/-/ready", prepare=_prometheus_prepare),
+    Service("grafana", PORTS["grafana"],
+            lambda s: [sys.executable, "-m", "sandbox.grafana_api", "--host", HOST, "--port", str(PORTS["grafana"]),
+                       "--provisioning", str(PROVISIONING / "grafana"), "--admin-password", "sandbox-not-default",
+                       "--token-file", str(s / "grafana" / "token")],
+            f"http://{HOST}:{PORTS['grafana']}/api/health", prepare=_grafana_prepare),
+    Service("app", PORTS["app"],
+            lambda s: [sys.executable, "-m", "sandbox.app", "--host", HOST, "--port", str(PORTS["app"]),
+                       "--metrics-port", str(PORTS["app_metrics"]),
+                       "--database-dsn", f"host={HOST} port={PORTS['postgres']} dbname=nba_simulator user=postgres connect_timeout=2",
+                       "--s3-endpoint", f"http://{HOST}:{PORTS['aws']}", "--s3-bucket", "nba-mcp-books-20251011"],
+            f"http://{HOST}:{PORTS['app']}/ready", env=AWS_ENV),
+]
+
+
+# --- PostgreSQL: a real server, run by its own unprivileged user as initdb requires -------------
+
+def _as_postgres(args: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+def _postgres_up(state: Path, log) -> None:
+    data = state / "postgres"
+    if _port_open(PORTS["postgres"]):
+        return
+    if not (PG_BIN / "pg_ctl").exists():
+        raise SandboxError(f"PostgreSQL server not found in {PG_BIN}: run `make bootstrap` (apt install postgresql)")
+    if not (data / "PG_VERSION").exists():
+        data.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(data, "postgres", "postgres")
+            state.chmod(0o755)
+        subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                                     "-E", "UTF8"]), check=True, stdout=log, stderr=log)
+    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"), "-w",
+                                 "-o", f"-p {PORTS['postgres']} -k {data} -c listen_addresses={HOST}", "start"]),
+                   check=True, stdout=log, stderr=log)
+
+
+def _postgres_seed() -> None:
+    import psycopg
+
+    with psycopg.connect(host=HOST, port=PORTS["postgres"], user="postgres", dbname="postgres",
+                         autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'nba_simulator'").fetchone():
+            conn.execute("CREATE DATABASE nba_simulator")
+    with psycopg.connect(host=HOST, port=PORTS["postgres"], user="postgres", dbname="nba_simulator") as conn:
+        conn.execute((HERE / "seed" / "nba_simulator.sql").read_text())
+
+
+def _postgres_down(state: Path) -> None:
+    data = state / "postgres"
+    if (data / "postmaster.pid").exists():
+        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# --- Files the sandbox environment in golive.toml points at -------------------------------------
+
+def _write_client_files(state: Path) -> None:
+    (state / "aws").mkdir(parents=True, exist_ok=True)
+    creds = state / "aws" / "credentials"
+    creds.write_text("[golive-sandbox]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    creds.chmod(0o600)
+    kubeconfig = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "golive-sandbox",
+        "clusters": [{"name": "golive-sandbox", "cluster": {"server": f"http://{HOST}:{PORTS['kubernetes']}"}}],
+        "users": [{"name": "golive-sandbox", "user": {"token": "sandbox"}}],
+        "contexts": [{"name": "golive-sandbox", "context": {"cluster": "golive-sandbox", "user": "golive-sandbox"}}],
+    }
+    (state / "kubeconfig").write_text(json.dumps(kubeconfig, indent=2))
+
+
+# --- Lifecycle ----------------------------------------------------------------------------------
+
+def _pidfile(state: Path, name: str) -> Path:
+    return state / "pids" / f"{name}.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def _wait(service: Service, proc: subprocess.Popen, log_path: Path, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.ready():
+            return
+        if proc.poll() is not None:
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+            raise SandboxError(f"{service.name} exited with {proc.returncode}: {' | '.join(tail)}")
+        time.sleep(0.1)
+    raise SandboxError(f"{service.name} not ready on {HOST}:{service.port} after {timeout:.0f} s (see {log_path})")
+
+
+def up(echo=print) -> dict:
+    state = state_dir()
+    for sub in ("pids", "logs"):
+        (state / sub).mkdir(parents=True, exist_ok=True)
+    _write_client_files(state)
+    timings = {}
+    start_all = time.monotonic()
+    with open(state / "logs" / "postgres.log", "ab") as log:
+        t = time.monotonic()
+        _postgres_up(state, log)
+        _postgres_seed()
+        timings["postgres"] = round(time.monotonic() - t, 2)
+    for service in SERVICES:
+        t = time.monotonic()
+        if service.ready():
+            timings[service.name] = "already running"
+            continue
+        if service.prepare:
+            service.prepare(state)
+        log_path = state / "logs" / f"{service.name}.log"
+        env = {**os.environ, **service.env, "PYTHONPATH": str(ROOT)}
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(service.command(state), stdout=log, stderr=subprocess.STDOUT, env=env,
+                                    cwd=ROOT, start_new_session=True, stdin=subprocess.DEVNULL)
+        _pidfile(state, service.name).write_text(str(proc.pid))
+        _wait(service, proc, log_path)
+        if service.name == "aws":
+            _seed_aws(state)
+        timings[service.name] = round(time.monotonic() - t, 2)
+    timings["total"] = round(time.monotonic() - start_all, 2)
+    echo(f"sandbox up in {timings['total']} s: " + ", ".join(f"{k} {v}" for k, v in timings.items() if k != "total"))
+    return timings
+
+
+def _seed_aws(state: Path) -> None:
+    from sandbox import seed_aws
+
+    ids = seed_aws.seed(f"http://{HOST}:{PORTS['aws']}")
+    (state / "aws" / "seeded.json").write_text(json.dumps(ids, indent=2, default=str))
+
+
+def down(echo=print) -> None:
+    state = state_dir()
+    stopped = []
+    for service in reversed(SERVICES):
+        pidfile = _pidfile(state, service.name)
+        if not pidfile.exists():
+            continue
+        pid = int(pidfile.read_text())
+        if _alive(pid):
+            try:
+                os.killpg(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            for _ in range(50):
+                if not _alive(pid):
+                    break
+                time.sleep(0.1)
+            else:
+                os.killpg(pid, signal.SIGKILL)
+            stopped.append(service.name)
+        pidfile.unlink()
+    _postgres_down(state)
+    echo("sandbox down: stopped " + (", ".join(stopped + ["postgres"]) if stopped else "postgres (nothing else was running)"))
+
+
+def status() -> list[tuple[str, int, bool]]:
+    rows = [("postgres", PORTS["postgres"], _port_open(PORTS["postgres"]))]
+    rows += [(s.name, s.port, s.ready()) for s in SERVICES]
+    return rows

@@ -1,0 +1,49 @@
+"""Every automated check can fail: each fault breaks the checks it names, with a clear message.
+
+Faults are injected into the one running sandbox and healed afterwards; the registry in
+sandbox/faults/ is the check -> fault table (`golive sandbox faults` prints it).
+"""
+from __future__ import annotations
+
+import pytest
+
+from golive import coverage
+from golive.check import AUTOMATED
+from sandbox.faults import all_faults
+
+from tests.harness import ROOT
+
+FAULTS = all_faults()
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_fault_breaks_its_checks(name, sandbox, run_checks):
+    fault = FAULTS[name]
+    fault.inject(sandbox)
+    try:
+        run = run_checks(*fault.breaks)
+    finally:
+        fault.heal(sandbox)
+    missing = [i for i in fault.breaks if i not in run.results]
+    assert not missing, f"{name}: these items did not run: {missing}"
+    still_green = [i for i in fault.breaks if run[i].outcome == "passed"]
+    assert not still_green, f"{name}: checks still passed under the fault: {still_green}"
+    first = run[fault.breaks[0]]
+    assert fault.expect.lower() in first.message.lower(), (
+        f"{name}: {fault.breaks[0]} failed without saying {fault.expect!r}: {first.message}")
+    assert run.exit_code == 1
+
+
+def test_every_automated_check_has_a_fault():
+    """A check that cannot fail is a defect: each automated item is broken by at least one fault."""
+    bound = coverage.bound_tests(ROOT / "checks")
+    automated = {item_id for item_id, tests in bound.items() if tests[0].spec.kind == AUTOMATED
+                 and not tests[0].spec.mutating}
+    broken = {item_id for f in FAULTS.values() for item_id in f.breaks}
+    assert not sorted(automated - broken), f"automated checks no fault breaks: {sorted(automated - broken)}"
+
+
+def test_faults_name_real_items():
+    bound = coverage.bound_tests(ROOT / "checks")
+    unknown = {(f.name, i) for f in FAULTS.values() for i in f.breaks if i not in bound}
+    assert not unknown, f"faults name items with no check: {sorted(unknown)}"

@@ -1,0 +1,393 @@
+"""Fidelity tests for the sandbox Kubernetes API emulator (sandbox/kube_api.py).
+
+The emulator stands in for the EKS cluster during rehearsals, so these tests talk
+to it only through real clients: the official `kubernetes` Python client (strict
+pydantic models, so every response must be schema-valid) and kubectl.
+"""
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from kubernetes import client
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "sandbox" / "seed" / "kubernetes.yaml"
+APP = "nba-mcp-synthesis"
+NODES = ["ip-10-0-1-21.ec2.internal", "ip-10-0-2-22.ec2.internal", "ip-10-0-3-23.ec2.internal"]
+PODS = [f"{APP}-6f7b9d8c5d-2xkqp", f"{APP}-6f7b9d8c5d-7hzrt", f"{APP}-6f7b9d8c5d-9lvwn"]
+SECRET_KEYS = ["google-api-key", "anthropic-api-key", "openai-api-key", "deepseek-api-key",
+               "slack-webhook-url", "linear-api-key", "linear-team-id", "linear-project-id",
+               "database-password", "aws-access-key-id", "aws-secret-access-key"]
+
+
+def env_key(key):
+    return key.upper().replace("-", "_") + "_NBA_MCP_SYNTHESIS_WORKFLOW"
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory):
+    """Start the emulator on a free port (--port 0) and read the port from its banner."""
+    log_path = tmp_path_factory.mktemp("kube_api") / "kube_api.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "sandbox.kube_api", "--port", "0",
+                                 "--seed", str(SEED)], cwd=REPO, stdout=log, stderr=log)
+    try:
+        deadline, match = time.monotonic() + 15, None
+        while not match and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+            match = re.search(r"serving (http://\S+)", log_path.read_text())
+        assert match, f"emulator did not start:\n{log_path.read_text()}"
+        yield match[1]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def api(server_url):
+    configuration = client.Configuration()
+    configuration.host = server_url
+    with client.ApiClient(configuration) as api_client:
+        yield api_client
+
+
+@pytest.fixture(scope="module")
+def core(api):
+    return client.CoreV1Api(api)
+
+
+@pytest.fixture(scope="module")
+def apps(api):
+    return client.AppsV1Api(api)
+
+
+@pytest.fixture(scope="module")
+def custom(api):
+    return client.CustomObjectsApi(api)
+
+
+def ready(conditions, kind="Ready"):
+    return next(c.status for c in conditions if c.type == kind)
+
+
+# ------------------------------------------------------------- discovery
+
+def test_version_looks_like_eks_1_28(api):
+    version = client.VersionApi(api).get_code()
+    assert version.git_version.startswith("v1.28.") and "-eks-" in version.git_version
+    assert (version.major, version.minor) == ("1", "28+")
+
+
+def test_discovery_lists_groups_and_resources(api, server_url):
+    groups = {g.name: g for g in client.ApisApi(api).get_api_versions().groups}
+    assert {"apps", "autoscaling", "external-secrets.io", "monitoring.coreos.com"} <= set(groups)
+    assert groups["autoscaling"].preferred_version.group_version == "autoscaling/v2"
+    resources = {r.name: r for r in client.CoreV1Api(api).get_api_resources().resources}
+    assert resources["nodes"].short_names == ["no"] and not resources["nodes"].namespaced
+    assert "pods/status" in resources
+    # Trailing slashes are served too, as kubectl and some clients send them.
+    assert requests.get(f"{server_url}/apis/apps/v1/", timeout=5).json()["kind"] == "APIResourceList"
+    assert requests.get(f"{server_url}/healthz", timeout=5).text == "ok"
+
+
+def test_openapi_and_watch_are_refused_with_status(server_url):
+    openapi = requests.get(f"{server_url}/openapi/v2", timeout=5)
+    assert openapi.status_code == 404 and openapi.json()["kind"] == "Status"
+    watch = requests.get(f"{server_url}/api/v1/pods?watch=true", timeout=5)
+    assert watch.status_code == 405 and watch.json()["reason"] == "MethodNotAllowed"
+
+
+# --------------------------------------------------- seeded production state
+
+LIST_EVERY_KIND = [
+    ("CoreV1Api", "list_namespace"), ("CoreV1Api", "list_node"),
+    ("CoreV1Api", "list_pod_for_all_namespaces"), ("CoreV1Api", "list_service_for_all_namespaces"),
+    ("CoreV1Api", "list_endpoints_for_all_namespaces"), ("CoreV1Api", "list_secret_for_all_namespaces"),
+    ("CoreV1Api", "list_service_account_for_all_namespaces"),
+    ("CoreV1Api", "list_config_map_for_all_namespaces"), ("CoreV1Api", "list_event_for_all_namespaces"),
+    ("AppsV1Api", "list_deployment_for_all_namespaces"), ("AppsV1Api", "list_replica_set_for_all_namespaces"),
+    ("AppsV1Api", "list_daemon_set_for_all_namespaces"), ("AppsV1Api", "list_stateful_set_for_all_namespaces"),
+    ("AutoscalingV2Api", "list_horizontal_pod_autoscaler_for_all_namespaces"),
+    ("NetworkingV1Api", "list_ingress_for_all_namespaces"),
+    ("NetworkingV1Api", "list_network_policy_for_all_namespaces"),
+    ("PolicyV1Api", "list_pod_disruption_budget_for_all_namespaces"),
+    ("ApiregistrationV1Api", "list_api_service"),
+    ("ApiextensionsV1Api", "list_custom_resource_definition"),
+]
+
+
+@pytest.mark.parametrize("api_class, method", LIST_EVERY_KIND)
+def test_every_seeded_kind_passes_strict_client_validation(api, api_class, method):
+    listing = getattr(getattr(client, api_class)(api), method)()
+    assert listing.items, f"{method} returned no seeded objects"
+    assert listing.metadata.resource_version
+
+
+def test_nodes_are_three_ready_m5_large(core):
+    nodes = core.list_node().items
+    assert sorted(n.metadata.name for n in nodes) == NODES
+    for node in nodes:
+        assert ready(node.status.conditions) == "True"
+        assert ready(node.status.conditions, "MemoryPressure") == "False"
+        assert node.metadata.labels["eks.amazonaws.com/nodegroup"] == "standard-workers"
+        assert node.status.allocatable["cpu"] == "1930m" and node.status.capacity["pods"] == "29"
+        assert node.status.node_info.kubelet_version.startswith("v1.28.")
+
+
+def test_namespaces(core):
+    names = {ns.metadata.name for ns in core.list_namespace().items}
+    assert {APP, "monitoring", "external-secrets-system", "kube-system", "default", "logging"} <= names
+    app_ns = core.read_namespace(APP)
+    assert app_ns.metadata.labels["environment"] == "production"
+    assert app_ns.status.phase == "Active"
+
+
+@pytest.mark.parametrize("selector, expected", [
+    (f"app={APP}", 3),
+    (f"app=={APP},pod-template-hash=6f7b9d8c5d", 3),
+    ("app=someone-else", 0),
+    (f"app in (other,{APP})", 3),
+    (f"app notin ({APP})", 0),
+    (f"app!={APP}", 0),
+    ("app,!no-such-label", 3),
+    ("!app", 0),
+])
+def test_pod_label_selectors(core, selector, expected):
+    assert len(core.list_namespaced_pod(APP, label_selector=selector).items) == expected
+
+
+def test_field_selectors(core):
+    on_first_node = core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={NODES[0]}")
+    assert [p.metadata.name for p in on_first_node.items] == [PODS[0]]
+    assert len(core.list_namespaced_pod(APP, field_selector="status.phase=Running").items) == 3
+    events = core.list_namespaced_event(APP, field_selector=f"involvedObject.name={APP}-secrets")
+    assert [e.reason for e in events.items] == ["Updated"]
+    with pytest.raises(client.ApiException) as error:
+        core.list_namespaced_pod(APP, field_selector="spec.containers=x")
+    assert error.value.status == 400
+
+
+def test_deployment_matches_production_spec(apps):
+    deployment = apps.read_namespaced_deployment(APP, APP)
+    assert deployment.spec.replicas == 3 and deployment.metadata.generation == 2
+    assert deployment.spec.strategy.rolling_update.max_surge == 1
+    assert deployment.spec.strategy.rolling_update.max_unavailable == 0
+    container = deployment.spec.template.spec.containers[0]
+    assert container.image.endswith(f"/{APP}:v1.4.0")
+    assert [(p.name, p.container_port) for p in container.ports] == [("http", 8000), ("metrics", 9090)]
+    assert container.readiness_probe.timeout_seconds == 3 and container.liveness_probe.timeout_seconds == 5
+    assert container.resources.limits == {"cpu": "1000m", "memory": "2Gi"}
+    secret_refs = {e.value_from.secret_key_ref.name for e in container.env if e.value_from}
+    assert secret_refs == {f"{APP}-secrets"}
+    status = deployment.status
+    assert status.observed_generation == 2 and status.available_replicas == status.ready_replicas == 3
+    assert ready(status.conditions, "Available") == "True"
+
+
+def test_replicasets_and_pods_are_owned_by_uid(apps, core):
+    deployment = apps.read_namespaced_deployment(APP, APP)
+    replica_sets = apps.list_namespaced_replica_set(APP, label_selector=f"app={APP}").items
+    revisions = {rs.metadata.annotations["deployment.kubernetes.io/revision"]: rs for rs in replica_sets}
+    assert set(revisions) == {"1", "2"} and revisions["1"].spec.replicas == 0
+    assert all(rs.metadata.owner_references[0].uid == deployment.metadata.uid for rs in replica_sets)
+    pods = core.list_namespaced_pod(APP).items
+    assert {p.metadata.owner_references[0].uid for p in pods} == {revisions["2"].metadata.uid}
+    assert sorted(p.spec.node_name for p in pods) == NODES
+    assert all(p.status.container_statuses[0].restart_count == 0 for p in pods)
+
+
+def test_endpoints_point_at_ready_pods(core):
+    pod_ips = {p.status.pod_ip for p in core.list_namespaced_pod(APP).items}
+    for endpoints in core.list_namespaced_endpoints(APP).items:
+        assert {a.ip for a in endpoints.subsets[0].addresses} == pod_ips
+
+
+def test_ingress_hpa_and_network_policy(api):
+    networking = client.NetworkingV1Api(api)
+    ingress = networking.list_namespaced_ingress(APP).items[0]
+    assert ingress.spec.ingress_class_name == "alb"
+    assert ingress.status.load_balancer.ingress[0].hostname.endswith(".us-east-1.elb.amazonaws.com")
+    hpa = client.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler(f"{APP}-hpa", APP)
+    assert (hpa.spec.min_replicas, hpa.spec.max_replicas, hpa.status.desired_replicas) == (3, 10, 3)
+    assert ready(hpa.status.conditions, "ScalingLimited") == "False"
+    policy = networking.read_namespaced_network_policy(f"{APP}-network-policy", APP)
+    assert policy.spec.pod_selector.match_labels == {"app": APP}
+
+
+def test_daemonsets_fully_scheduled(apps):
+    daemonsets = {d.metadata.name: d.status for d in apps.list_daemon_set_for_all_namespaces().items}
+    assert {"fluent-bit", "aws-node", "kube-proxy", "kube-prometheus-stack-prometheus-node-exporter"} <= set(daemonsets)
+    assert all(s.number_ready == s.desired_number_scheduled == 3 for s in daemonsets.values())
+
+
+def test_metrics_apiservice_available(api):
+    service = client.ApiregistrationV1Api(api).read_api_service("v1beta1.metrics.k8s.io")
+    assert ready(service.status.conditions, "Available") == "True"
+
+
+@pytest.mark.parametrize("group, version, namespace, plural, name", [
+    ("external-secrets.io", "v1beta1", APP, "externalsecrets", f"{APP}-secrets"),
+    ("external-secrets.io", "v1beta1", APP, "secretstores", "aws-secrets-manager"),
+    ("monitoring.coreos.com", "v1", "monitoring", "servicemonitors", f"{APP}-metrics"),
+    ("monitoring.coreos.com", "v1", "monitoring", "prometheusrules", f"{APP}-alerts"),
+])
+def test_custom_objects_list_and_get(custom, group, version, namespace, plural, name):
+    listing = custom.list_namespaced_custom_object(group, version, namespace, plural)
+    assert [o["metadata"]["name"] for o in listing["items"]] == [name]
+    obj = custom.get_namespaced_custom_object(group, version, namespace, plural, name)
+    assert obj["apiVersion"] == f"{group}/{version}" and obj["metadata"]["uid"]
+
+
+def test_external_secret_synced_recently(custom):
+    external = custom.get_namespaced_custom_object("external-secrets.io", "v1beta1", APP,
+                                                   "externalsecrets", f"{APP}-secrets")
+    assert {d["secretKey"] for d in external["spec"]["data"]} == {env_key(k) for k in SECRET_KEYS}
+    condition = external["status"]["conditions"][0]
+    assert (condition["type"], condition["status"], condition["reason"]) == ("Ready", "True", "SecretSynced")
+    # The __NOW_MINUS_10m__ placeholder became a real timestamp about ten minutes ago.
+    refreshed = time.mktime(time.strptime(external["status"]["refreshTime"], "%Y-%m-%dT%H:%M:%SZ"))
+    assert 500 < time.mktime(time.gmtime()) - refreshed < 700
+
+
+def test_prometheus_rule_alerts(custom):
+    rule = custom.get_namespaced_custom_object("monitoring.coreos.com", "v1", "monitoring",
+                                               "prometheusrules", f"{APP}-alerts")
+    alerts = {r["alert"]: r["labels"]["severity"] for r in rule["spec"]["groups"][0]["rules"]}
+    assert alerts == {"NBAMCPHighErrorRate": "critical", "NBAMCPHighMemoryUsage": "critical",
+                      "NBAMCPSecretValidationFailures": "warning",
+                      "NBAMCPDatabaseConnectionFailures": "critical", "NBAMCPServiceUnavailable": "critical"}
+
+
+def test_synced_secret_holds_canaries(core, custom):
+    secret = core.read_namespaced_secret(f"{APP}-secrets", APP)
+    decoded = {k: base64.b64decode(v).decode() for k, v in secret.data.items()}
+    assert decoded == {env_key(k): f"golive-canary-{k}" for k in SECRET_KEYS}
+    external = custom.get_namespaced_custom_object("external-secrets.io", "v1beta1", APP,
+                                                   "externalsecrets", f"{APP}-secrets")
+    assert secret.metadata.owner_references[0].uid == external["metadata"]["uid"]
+
+
+# ------------------------------------------------------------------- writes
+
+def test_create_conflict_patch_replace_delete(core):
+    body = {"metadata": {"name": "golive-probe", "labels": {"golive": "test"}}, "data": {"a": "1"}}
+    created, status_code, _headers = core.create_namespaced_config_map_with_http_info("default", body)
+    assert status_code == 201 and created.metadata.uid
+    with pytest.raises(client.ApiException) as duplicate:
+        core.create_namespaced_config_map("default", body)
+    assert duplicate.value.status == 409 and json.loads(duplicate.value.body)["reason"] == "AlreadyExists"
+
+    merged = core.patch_namespaced_config_map("golive-probe", "default", {"data": {"b": "2"}},
+                                              _content_type="application/merge-patch+json")
+    assert merged.data == {"a": "1", "b": "2"}
+    json_patched = core.patch_namespaced_config_map(
+        "golive-probe", "default", [{"op": "replace", "path": "/data/a", "value": "9"}])
+    assert json_patched.data == {"a": "9", "b": "2"}
+
+    replacement = {"metadata": {"name": "golive-probe"}, "data": {"c": "3"}}
+    replaced = core.replace_namespaced_config_map("golive-probe", "default", replacement)
+    assert replaced.data == {"c": "3"}
+    assert replaced.metadata.uid == created.metadata.uid
+    assert int(replaced.metadata.resource_version) > int(created.metadata.resource_version)
+
+    core.delete_namespaced_config_map("golive-probe", "default")
+    with pytest.raises(client.ApiException) as gone:
+        core.read_namespaced_config_map("golive-probe", "default")
+    assert gone.value.status == 404
+
+
+def test_node_status_subresource_patch(core):
+    node = NODES[2]
+    not_ready = {"status": {"conditions": [{"type": "Ready", "status": "False", "reason": "KubeletNotReady"}]}}
+    try:
+        # The main resource ignores status, as on a real apiserver ...
+        core.patch_node(node, not_ready)
+        assert ready(core.read_node(node).status.conditions) == "True"
+        # ... the status subresource applies it; strategic merge keeps the other conditions.
+        patched = core.patch_node_status(node, not_ready)
+        assert ready(patched.status.conditions) == "False"
+        assert len(patched.status.conditions) == 4
+        statuses = [ready(n.status.conditions) for n in core.list_node().items]
+        assert sorted(statuses) == ["False", "True", "True"]
+    finally:
+        core.patch_node_status(node, {"status": {"conditions": [
+            {"type": "Ready", "status": "True", "reason": "KubeletReady"}]}})
+
+
+def test_missing_objects_are_404_status(apps, custom):
+    with pytest.raises(client.ApiException) as error:
+        apps.read_namespaced_deployment("does-not-exist", APP)
+    status = json.loads(error.value.body)
+    assert error.value.status == 404
+    assert (status["kind"], status["reason"], status["details"]["group"]) == ("Status", "NotFound", "apps")
+    with pytest.raises(client.ApiException) as custom_error:
+        custom.get_namespaced_custom_object("external-secrets.io", "v1beta1", APP, "externalsecrets", "nope")
+    assert custom_error.value.status == 404
+
+
+def test_table_output_for_nodes(server_url):
+    headers = {"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}
+    table = requests.get(f"{server_url}/api/v1/nodes", headers=headers, timeout=5).json()
+    assert table["kind"] == "Table"
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Status", "Roles", "Age", "Version"]
+    assert [row["cells"][1] for row in table["rows"]] == ["Ready"] * 3
+
+
+# ------------------------------------------------------------------ kubectl
+
+@pytest.fixture(scope="module")
+def kubectl(server_url, tmp_path_factory):
+    binary = shutil.which("kubectl")
+    if binary is None:
+        pytest.skip("kubectl is not installed")
+    home = tmp_path_factory.mktemp("kubectl")
+    kubeconfig = home / "kubeconfig"
+    kubeconfig.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "sandbox",
+        "clusters": [{"name": "sandbox", "cluster": {"server": server_url}}],
+        "contexts": [{"name": "sandbox", "context": {"cluster": "sandbox", "user": "sandbox"}}],
+        "users": [{"name": "sandbox", "user": {"token": "ignored-by-the-emulator"}}],
+    }))
+
+    def run(*args):
+        result = subprocess.run([binary, "--kubeconfig", str(kubeconfig), "--cache-dir", str(home / "cache"),
+                                 *args], capture_output=True, text=True, timeout=20)
+        assert result.returncode == 0, f"kubectl {' '.join(args)} failed:\n{result.stderr}"
+        return result.stdout
+    return run
+
+
+def test_kubectl_cluster_info(kubectl, server_url):
+    output = kubectl("cluster-info")
+    assert "Kubernetes control plane" in output and server_url in output
+    assert "CoreDNS" in output and "kube-dns:dns/proxy" in output
+
+
+def test_kubectl_get_nodes(kubectl):
+    lines = kubectl("get", "nodes").splitlines()
+    assert lines[0].split() == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    assert sorted(line.split()[0] for line in lines[1:]) == NODES
+    assert all(line.split()[1] == "Ready" for line in lines[1:])
+
+
+def test_kubectl_get_externalsecrets_all_namespaces(kubectl):
+    output = kubectl("get", "externalsecrets", "-A")
+    assert f"{APP}-secrets" in output and "SecretSynced" in output and "aws-secrets-manager" in output
+
+
+def test_kubectl_get_pods_by_label(kubectl):
+    lines = kubectl("get", "pods", "-n", APP, "-l", f"app={APP}").splitlines()
+    assert sorted(line.split()[0] for line in lines[1:]) == PODS
+    assert all(line.split()[1:3] == ["1/1", "Running"] for line in lines[1:])
