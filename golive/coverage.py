@@ -39,14 +39,26 @@ class Coverage:
         return {item_id: bs for item_id, bs in self.bound.items() if len(bs) > 1}
 
     @property
+    def misplaced(self) -> list[tuple[Bound, str]]:
+        """Tests not where their ID says (checks/<phase>/<section file>::<item>): newcomers look there."""
+        out = []
+        for item_id, bs in self.bound.items():
+            if item_id not in self.runbook.by_id:
+                continue
+            where = "::".join(catalogue.check_location(item_id))
+            out += [(b, where) for b in bs if b.test != where]
+        return out
+
+    @property
     def ok(self) -> bool:
-        return not (self.unmapped or self.unknown or self.duplicated)
+        return not (self.unmapped or self.unknown or self.duplicated or self.misplaced)
 
     def problems(self) -> list[str]:
         out = [f"no test for runbook item {leaf.id} (line {leaf.line}: {leaf.text!r})" for leaf in self.unmapped]
         out += [f"{b.test} names unknown runbook item {b.spec.item_id!r}" for b in self.unknown]
         out += [f"runbook item {item_id} has {len(bs)} tests: {', '.join(b.test for b in bs)}"
                 for item_id, bs in self.duplicated.items()]
+        out += [f"{b.test} signs off {b.spec.item_id}; move it to {where}" for b, where in self.misplaced]
         return out
 
     def counts(self) -> dict[str, int]:
@@ -58,19 +70,20 @@ class Coverage:
 
 
 def bound_tests(checks_dir: Path) -> dict[str, list[Bound]]:
-    """Import every checks/test_*.py and read the runbook spec of each test function."""
+    """Import every checks/**/test_*.py and read the runbook spec of each test function."""
     checks_dir = checks_dir.resolve()
-    root = str(checks_dir.parent)
-    if root not in sys.path:
-        sys.path.insert(0, root)
+    root = checks_dir.parent
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
     bound: dict[str, list[Bound]] = {}
-    for path in sorted(checks_dir.glob("test_*.py")):
-        module = importlib.import_module(f"{checks_dir.name}.{path.stem}")
+    for path in sorted(checks_dir.rglob("test_*.py")):
+        relative = path.relative_to(root)
+        module = importlib.import_module(".".join(relative.with_suffix("").parts))
         for name, fn in vars(module).items():
             spec = getattr(fn, "golive_spec", None)
             # Count a function only in the module that defines it (summaries import others).
             if spec and name.startswith("test_") and getattr(fn, "__module__", "") == module.__name__:
-                bound.setdefault(spec.item_id, []).append(Bound(spec, f"{checks_dir.name}/{path.name}::{name}"))
+                bound.setdefault(spec.item_id, []).append(Bound(spec, f"{relative.as_posix()}::{name}"))
     return bound
 
 

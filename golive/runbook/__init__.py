@@ -61,6 +61,23 @@ PHASE_MARKERS = [
 ]
 
 
+# ID prefix -> folder under checks/. A check lives at checks/<folder>/<sections...>/test_<section>.py.
+FOLDERS = {
+    "pre": "pre_go_live", "contacts": "emergency_contacts", "t-24h": "t_minus_24h", "t-4h": "t_minus_4h",
+    "t-2h": "t_minus_2h", "t-1h": "t_minus_1h", "t-30m": "t_minus_30m", "t-0": "t_zero", "t+15m": "t_plus_15m",
+    "t+1h": "t_plus_1h", "t+24h": "t_plus_24h", "success": "success_criteria", "post": "post_go_live",
+}
+
+
+def check_location(item_id: str) -> tuple[str, str]:
+    """Where the check for `item_id` lives: ("checks/t_minus_2h/test_resource_validation.py", "test_...")."""
+    parts = item_id.split("/")
+    folders = [FOLDERS[parts[0]]] + [p.replace("-", "_") for p in parts[1:-2]]
+    module = "test_" + parts[-2].replace("-", "_") + ".py"
+    name = parts[-1].replace("-", "_")
+    return "/".join(["checks", *folders, module]), name if name.startswith("test_") else f"test_{name}"
+
+
 @dataclass(frozen=True)
 class Item:
     id: str
