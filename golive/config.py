@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import string
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -241,9 +242,15 @@ class Environment(Section):
         return self
 
     def path(self, value: str) -> Path:
-        """A path from the config, relative to the config file's folder."""
-        p = Path(os.path.expanduser(value))
-        return p if p.is_absolute() else Path(self.source).parent / p
+        """A path from the config, relative to the config file's folder.
+
+        `$VARS` expand from the environment; `$GOLIVE_SANDBOX_DIR` defaults to `.sandbox` beside the
+        config file, so several sandboxes (one per network namespace) can run side by side.
+        """
+        here = Path(self.source).parent
+        variables = {**os.environ, "GOLIVE_SANDBOX_DIR": os.environ.get("GOLIVE_SANDBOX_DIR", str(here / ".sandbox"))}
+        p = Path(os.path.expanduser(string.Template(value).safe_substitute(variables)))
+        return p if p.is_absolute() else here / p
 
 
 def _merge(base: dict, override: dict) -> dict:
