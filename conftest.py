@@ -7,5 +7,6 @@ pytest_plugins = [
     "fixtures.aws",
     "fixtures.http",
     "fixtures.database",
+    "fixtures.scripts",
     "fixtures.attestation",
 ]
