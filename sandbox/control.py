@@ -130,6 +130,22 @@ class Sandbox:
         r.raise_for_status()
         return r.json()["data"]["result"]
 
+    def edit_config(self, service: str, file: str, change: Callable[[str], str]) -> None:
+        """Rewrite a live config file of "prometheus" or "alertmanager" and reload it (POST /-/reload)."""
+        path = stack._live_config(stack.state_dir(), service) / file
+        path.write_text(change(path.read_text()))
+        self._reload(service)
+
+    def restore_config(self, service: str) -> None:
+        """Put the shipped provisioning back for `service` and reload (stateless heal)."""
+        stack._copy_config(stack.state_dir(), service)
+        self._reload(service)
+
+    def _reload(self, service: str) -> None:
+        r = requests.post(f"http://{self.host}:{self.ports[service]}/-/reload", timeout=10)
+        if r.status_code != 200:
+            raise RuntimeError(f"{service} rejected the reloaded config: HTTP {r.status_code} {r.text[:200]}")
+
     def postgres(self, running: bool) -> None:
         state = stack.state_dir()
         if running:

@@ -73,8 +73,20 @@ class Service:
         return _http_ok(self.ready_url) if self.ready_url else _port_open(self.port)
 
 
+def _live_config(state: Path, service: str) -> Path:
+    """Prometheus and Alertmanager run from a copy in the state dir: faults edit the copy, never the repo."""
+    return state / "config" / service
+
+
+def _copy_config(state: Path, service: str) -> None:
+    target = _live_config(state, service)
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(PROVISIONING / service, target)
+
+
 def _prometheus_prepare(state: Path) -> None:
     (state / "prometheus").mkdir(parents=True, exist_ok=True)
+    _copy_config(state, "prometheus")
 
 
 def _grafana_prepare(state: Path) -> None:
@@ -94,12 +106,12 @@ SERVICES = [
             f"http://{HOST}:{PORTS['webhook']}/_sandbox/received"),
     Service("alertmanager", PORTS["alertmanager"],
             lambda s: [_bin("prometheus-alertmanager"),
-                       f"--config.file={PROVISIONING / 'alertmanager' / 'alertmanager.yml'}",
+                       f"--config.file={_live_config(s, 'alertmanager') / 'alertmanager.yml'}",
                        f"--storage.path={s / 'alertmanager'}", f"--web.listen-address={HOST}:{PORTS['alertmanager']}",
                        "--cluster.listen-address=", f"--web.external-url=http://{HOST}:{PORTS['alertmanager']}"],
-            f"http://{HOST}:{PORTS['alertmanager']}/-/ready"),
+            f"http://{HOST}:{PORTS['alertmanager']}/-/ready", prepare=lambda s: _copy_config(s, "alertmanager")),
     Service("prometheus", PORTS["prometheus"],
-            lambda s: [_bin("prometheus"), f"--config.file={PROVISIONING / 'prometheus' / 'prometheus.yml'}",
+            lambda s: [_bin("prometheus"), f"--config.file={_live_config(s, 'prometheus') / 'prometheus.yml'}",
                        f"--storage.tsdb.path={s / 'prometheus'}", f"--web.listen-address={HOST}:{PORTS['prometheus']}",
                        "--web.enable-lifecycle", f"--web.external-url=http://{HOST}:{PORTS['prometheus']}"],
             f"http://{HOST}:{PORTS['prometheus']}/-/ready", prepare=_prometheus_prepare),
@@ -239,7 +251,7 @@ def up(echo=print) -> dict:
 def _seed_attestations(state: Path) -> None:
     """The sandbox plays a team that has signed everything off: a key and one entry per attested item.
 
-    Written once; remove `attestations.json` to rehearse an empty ledger.
+    Items already in the ledger are left alone, so `up` only adds sign-offs for new attested items.
     """
     from datetime import timedelta
 
@@ -250,12 +262,11 @@ def _seed_attestations(state: Path) -> None:
         key_file.write_text(os.urandom(32).hex())
         key_file.chmod(0o600)
     ledger = state / "attestations.json"
-    if ledger.exists():
-        return
+    signed = {(e.item, e.role) for e in attest.read(ledger)}
     key = key_file.read_text().strip().encode()
     for item_id, bound in sorted(coverage.bound_tests(ROOT / "checks").items()):
         spec = bound[0].spec
-        if spec.role:
+        if spec.role and (item_id, spec.role) not in signed:
             attest.record(ledger, key, item_id, spec.role, f"Rehearsal {spec.role}",
                           evidence="sandbox rehearsal", valid_for=timedelta(hours=48))
 
