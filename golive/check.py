@@ -132,6 +132,9 @@ def _cap(value: Any) -> Any:
 EVIDENCE: contextvars.ContextVar[list] = contextvars.ContextVar("golive_evidence", default=[])
 # Outcomes of checks already run in this session, keyed by runbook ID (the plugin sets a dict).
 RESULTS: contextvars.ContextVar[dict] = contextvars.ContextVar("golive_results")
+# The check running right now: item-specific fixtures (leaf, attestation) resolve against it, so a
+# check summarised by a success criterion still sees its own runbook item.
+CURRENT_SPEC: contextvars.ContextVar["Spec"] = contextvars.ContextVar("golive_current_spec")
 
 
 def record(finding: Finding) -> Finding:
@@ -201,14 +204,21 @@ def runbook(item_id: str, *, kind: str = AUTOMATED, impact: Impact = CRASH, area
     spec = Spec(item_id, kind, impact, area, role, mutating)
 
     def decorate(fn):
+        def run(*args, **kwargs):
+            token = CURRENT_SPEC.set(spec)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                CURRENT_SPEC.reset(token)
+
         @functools.wraps(fn)
         def remembered(*args, **kwargs):
             results = RESULTS.get(None)
             if results is None:  # called outside a golive session
-                return fn(*args, **kwargs)
+                return run(*args, **kwargs)
             if item_id not in results:
                 try:
-                    fn(*args, **kwargs)
+                    run(*args, **kwargs)
                     results[item_id] = None
                 except BaseException as exc:  # noqa: BLE001 - remembered, then re-raised
                     results[item_id] = exc
