@@ -1,0 +1,141 @@
+"""Attestations: a human sign-off is required, signed, current, by the right role."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from golive import attest
+from sandbox import stack
+from tests.harness import ROOT
+
+KEY = b"k" * 32
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+ITEM = "t-24h/team-briefing/review-go-live-timeline"
+
+
+def _ledger(tmp_path, **overrides):
+    path = tmp_path / "ledger.json"
+    attest.record(path, KEY, ITEM, overrides.pop("role", "Technical Lead"), "Ana Ruiz", "https://wiki/brief",
+                  overrides.pop("valid_for", timedelta(hours=24)), at=overrides.pop("at", NOW - timedelta(hours=1)))
+    return path
+
+
+def judge(path, role="Technical Lead", key=KEY):
+    return attest.judge(attest.read(path), ITEM, role, key, timedelta(hours=72), at=NOW)
+
+
+def test_a_current_signed_attestation_passes(tmp_path):
+    verdict = judge(_ledger(tmp_path))
+    assert verdict.ok and "attested by Ana Ruiz (Technical Lead)" in verdict.message
+
+
+def test_missing_attestation_names_the_role_and_the_command(tmp_path):
+    verdict = judge(tmp_path / "absent.json")
+    assert not verdict.ok
+    assert "the Technical Lead has not signed off" in verdict.message
+    assert f"golive attest {ITEM} --role 'Technical Lead'" in verdict.message
+
+
+def test_another_roles_attestation_does_not_count(tmp_path):
+    verdict = judge(_ledger(tmp_path, role="QA Lead"))
+    assert not verdict.ok and "attested by QA Lead, but this item needs the Technical Lead" in verdict.message
+
+
+def test_expired_attestation_fails(tmp_path):
+    verdict = judge(_ledger(tmp_path, valid_for=timedelta(minutes=30)))
+    assert not verdict.ok and "expired at" in verdict.message
+
+
+def test_old_attestation_fails(tmp_path):
+    verdict = judge(_ledger(tmp_path, at=NOW - timedelta(days=5), valid_for=timedelta(days=10)))
+    assert not verdict.ok and "older than the 72 h allowed" in verdict.message
+
+
+def test_hand_edited_attestation_does_not_verify(tmp_path):
+    path = _ledger(tmp_path)
+    data = json.loads(path.read_text())
+    data["entries"][0]["by"] = "Somebody Else"
+    path.write_text(json.dumps(data))
+    verdict = judge(path)
+    assert not verdict.ok and "does not verify" in verdict.message
+
+
+def test_without_the_key_nothing_verifies(tmp_path):
+    verdict = judge(_ledger(tmp_path), key=None)
+    assert not verdict.ok and "no attestation key" in verdict.message
+
+
+@pytest.mark.parametrize("entry, words", [
+    ({"item": ITEM}, "missing role, by, at, expires, signature"),
+    ({"item": ITEM, "role": "x", "by": "y", "at": "yesterday", "expires": "2026-12-01T00:00:00Z", "signature": "s"},
+     "bad time"),
+    ({"item": ITEM, "role": "x", "by": "y", "at": "2026-11-29T00:00:00Z", "expires": "2026-12-01T00:00:00Z",
+      "signature": "s", "colour": "red"}, "unknown keys colour"),
+])
+def test_malformed_ledger_entries_are_named(tmp_path, entry, words):
+    path = tmp_path / "ledger.json"
+    path.write_text(json.dumps({"version": 1, "entries": [entry]}))
+    with pytest.raises(attest.LedgerError, match=words):
+        attest.read(path)
+
+
+@pytest.fixture
+def empty_ledger(sandbox):
+    """The sandbox's ledger moved aside for one test (the rehearsal team 'forgot' to sign)."""
+    ledger = stack.state_dir() / "attestations.json"
+    kept = ledger.with_suffix(".kept")
+    shutil.move(ledger, kept)
+    try:
+        yield ledger
+    finally:
+        shutil.move(kept, ledger)
+
+
+def test_with_an_empty_ledger_attested_items_fail_naming_the_role(empty_ledger, run_checks):
+    run = run_checks("contacts/primary-contacts/", "t-24h/team-briefing/")
+    assert run.results, "nothing ran"
+    for item_id, result in run.results.items():
+        assert result.outcome == "attestation missing", (item_id, result.outcome, result.message)
+        assert "has not signed off" in result.message and "golive attest" in result.message
+    assert "the Deployment Lead has not signed off" in run["contacts/primary-contacts/deployment-lead"].message
+    assert run.exit_code == 1
+
+
+def test_golive_attest_records_a_sign_off_that_the_check_accepts(empty_ledger, run_checks):
+    done = subprocess.run([sys.executable, "-m", "golive.cli", "--golive-env", "sandbox", "attest",
+                           "t-24h/team-briefing/review-go-live-timeline", "--role", "Technical Lead",
+                           "--by", "Marcus Oyelaran", "--evidence", "https://wiki.example.com/briefing"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "attested t-24h/team-briefing/review-go-live-timeline as Technical Lead by Marcus Oyelaran" in done.stdout
+    run = run_checks("t-24h/team-briefing/review-go-live-timeline")
+    result = run["t-24h/team-briefing/review-go-live-timeline"]
+    assert result.outcome == "passed", result.message
+    attestation = next(e["attestation"] for e in result.evidence if "attestation" in e)
+    assert attestation["by"] == "Marcus Oyelaran" and attestation["evidence"] == "https://wiki.example.com/briefing"
+
+
+def test_attesting_an_unknown_item_is_refused():
+    done = subprocess.run([sys.executable, "-m", "golive.cli", "--golive-env", "sandbox", "attest", "t-2h/nope",
+                           "--role", "DevOps Lead", "--by", "X"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 2 and "'t-2h/nope' is not a runbook item" in done.stderr
+
+
+def test_a_malformed_ledger_stops_the_run_before_any_test(sandbox, tmp_path):
+    ledger = stack.state_dir() / "attestations.json"
+    kept = ledger.read_bytes()
+    ledger.write_text('{"entries": [{"item": "x"}]}')
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", "checks", "--golive-env", "sandbox", "-p",
+                               "no:cacheprovider", "--golive-item", "contacts/"], cwd=ROOT, capture_output=True,
+                              text=True)
+    finally:
+        ledger.write_bytes(kept)
+    assert done.returncode == 4
+    assert "entry 1 (x) missing role" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr

@@ -1,0 +1,74 @@
+"""Bad input gets one clear line and a usage-error exit, never a traceback or a silent pass."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.harness import ROOT
+
+GOOD = (ROOT / "golive.toml").read_text()
+
+
+def pytest_run(*args, config=None, env_name="sandbox"):
+    argv = [sys.executable, "-m", "pytest", "checks", "-p", "no:cacheprovider", "--golive-item", "t-2h/", *args]
+    if env_name:
+        argv += ["--golive-env", env_name]
+    if config:
+        argv += ["--golive-config", str(config)]
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda t: t + "\n[environments.sandbox.oops\n", "not valid TOML"),
+    (lambda t: t.replace('cluster = "nba-mcp-synthesis-prod"\n', ""), "environments.sandbox.eks.cluster is required"),
+    (lambda t: t.replace("min_ready_nodes = 3", 'min_ready_nodes = "three"'), "environments.sandbox.eks.min_ready_nodes"),
+    (lambda t: t.replace("[defaults.s3]", "[defaults.s3]\nbuckett = 1"), "environments.sandbox.s3.buckett is not a known key"),
+    (lambda t: t.replace('rotation_required = ["database-password"]', 'rotation_required = ["nope"]'),
+     "rotation_required names unknown keys"),
+    (lambda t: t.replace('"sandbox/runbook/GO_LIVE_RUNBOOK.md"', '"nowhere/RUNBOOK.md"'), "runbook: no file at"),
+])
+def test_a_broken_config_is_one_line_naming_file_and_key(tmp_path, change, words):
+    config = tmp_path / "golive.toml"
+    config.write_text(change(GOOD))
+    done = pytest_run(config=config)
+    output = done.stdout + done.stderr
+    assert done.returncode == 4, output
+    assert words in output and str(config) in output
+    assert "Traceback" not in output
+
+
+def test_an_unknown_environment_lists_the_known_ones():
+    done = pytest_run(env_name="prod")
+    assert done.returncode == 4
+    assert "unknown environment 'prod' (known: production, sandbox, staging)" in done.stdout + done.stderr
+
+
+def test_no_environment_is_a_usage_error_not_a_guess():
+    done = pytest_run(env_name=None)
+    assert done.returncode == 4
+    assert "no environment selected: pass --golive-env NAME or set GOLIVE_ENV" in done.stdout + done.stderr
+
+
+def test_the_cli_reports_a_bad_config_in_one_line(tmp_path):
+    config = tmp_path / "golive.toml"
+    config.write_text("not toml [")
+    done = subprocess.run([sys.executable, "-m", "golive.cli", "--golive-config", str(config), "--golive-env",
+                           "sandbox", "attest", "x", "--role", "r", "--by", "b"], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "not valid TOML" in done.stderr
+
+
+def test_an_unreachable_endpoint_is_an_error_with_a_pointer_not_a_hang(tmp_path):
+    """The whole T-2h phase against closed ports: every check errors fast, naming the endpoint."""
+    config = tmp_path / "golive.toml"
+    config.write_text(GOOD.replace("127.0.0.1:18500", "127.0.0.1:9").replace("127.0.0.1:18090", "127.0.0.1:9")
+                      .replace('kubeconfig = "$GOLIVE_SANDBOX_DIR/kubeconfig"', f'kubeconfig = "{tmp_path}/none"')
+                      .replace('"sandbox/runbook/', f'"{ROOT}/sandbox/runbook/'))
+    done = pytest_run("-rA", config=config)
+    output = done.stdout
+    assert done.returncode == 1
+    assert "is unreachable" in output and "Traceback" not in output
+    assert "cannot load kubeconfig" in output
