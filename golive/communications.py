@@ -65,7 +65,8 @@ def announce(request, *, template: str, claims: str, based_on, next_step: str = 
         "Name": f"golive for {', '.join(leaf.team) if leaf and leaf.team else 'the deployment team'}",
     }
     body = _fill(book.templates[template], values)
-    header = f"Runbook line: {leaf.text if leaf else spec.item_id}\nEnvironment: {env.name}\nMeasured status: {status}\n\n"
+    header = f"Runbook line: {leaf.text if leaf else spec.item_id}\nEnvironment: {env.name}\nMeasured status: {status}\n"
+    header += "".join(f"  failing: {line}\n" for line in failures) + "\n"
     out = MESSAGES_DIR / env.name / (spec.item_id.replace("/", "__") + ".txt")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(header + body + "\n")

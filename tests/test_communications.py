@@ -1,0 +1,50 @@
+"""Communication lines announce what the run measured, in the runbook's own templates."""
+from __future__ import annotations
+
+from golive.check import CRASH, MINOR, MONITORING, CheckFailed, Spec, Undecidable
+from golive.communications import measured_status
+from sandbox.faults import all_faults
+from tests.harness import ROOT
+
+GREEN_LINE = "t-2h/communication/infrastructure-status-green"
+READY_LINE = "t-2h/communication/ready-to-proceed-with-deployment"
+
+
+def spec(impact):
+    return Spec("t-2h/x/y", "automated", impact, "infrastructure")
+
+
+def test_status_rule():
+    assert measured_status([(spec(CRASH), None)]) == ("GREEN", [])
+    assert measured_status([(spec(MINOR), CheckFailed("a"))])[0] == "YELLOW"
+    assert measured_status([(spec(MONITORING), CheckFailed("a")), (spec(MINOR), None)])[0] == "YELLOW"
+    assert measured_status([(spec(CRASH), CheckFailed("node down"))])[0] == "RED"
+    # A low-severity check that could not decide is not a pass either: it counts as blocking.
+    assert measured_status([(spec(MONITORING), Undecidable("Prometheus unreachable"))])[0] == "RED"
+
+
+def message(item_id: str) -> str:
+    return (ROOT / "reports" / "messages" / "sandbox" / (item_id.replace("/", "__") + ".txt")).read_text()
+
+
+def test_green_is_announced_when_green(run_checks):
+    run = run_checks("t-2h/")
+    assert run[GREEN_LINE].outcome == "passed", run[GREEN_LINE].message
+    text = message(GREEN_LINE)
+    assert "Subject: NBA MCP Synthesis - Pre-Deployment Status" in text
+    assert "Current Status: GREEN" in text and "Next Milestone: T-1 Hour: Deploy to Staging" in text
+    assert "[GREEN/YELLOW/RED]" not in text
+
+
+def test_green_is_refused_when_the_infrastructure_is_not(sandbox, run_checks):
+    fault = all_faults()["world-open-ssh"]
+    fault.inject(sandbox)
+    try:
+        run = run_checks("t-2h/")
+    finally:
+        fault.heal(sandbox)
+    assert run[GREEN_LINE].outcome == "failed"
+    assert "measured status is RED" in run[GREEN_LINE].message
+    text = message(GREEN_LINE)
+    assert "Current Status: RED" in text and "t-2h/resource-validation/validate-security-groups" in text
+    assert run[READY_LINE].outcome == "failed"
