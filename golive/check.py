@@ -68,8 +68,19 @@ AUTOMATED, ATTESTED, DERIVED = "automated", "attested", "derived"
 AREAS = ("infrastructure", "secrets", "application", "monitoring", "communication", "manual")
 
 
+SEVERITY_ORDER = ("low", "medium", "high", "critical")
+
+
 class CheckFailed(AssertionError):
-    """The check decided: the target is not as the runbook requires."""
+    """The check decided: the target is not as the runbook requires.
+
+    `severity`, when set, overrides the check's own: a success criterion fails as badly as the
+    worst item it summarises, no worse and no better.
+    """
+
+    def __init__(self, message: str, severity: str | None = None):
+        super().__init__(message)
+        self.severity = severity
 
 
 class Undecidable(Exception):
@@ -106,7 +117,8 @@ class Finding:
         if self.hint:
             out["hint"] = self.hint
         out.update(self.details)
-        return {k: _cap(v) for k, v in out.items()}
+        # A chart's series stay whole (the report downsamples them); everything else is capped.
+        return {k: v if k == "chart" else _cap(v) for k, v in out.items()}
 
 
 def passed(summary: str, **kw) -> Finding:
@@ -261,15 +273,19 @@ def summarise(request, *checks: Callable) -> list[str]:
 
     Returns the IDs that passed; fails naming each summarised item that did not.
     """
-    ok, problems = [], []
+    ok, problems, severities = [], [], []
     for spec, exc in outcomes(request, *checks):
         if exc is None:
             ok.append(spec.item_id)
         else:
             first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             problems.append(f"{spec.item_id}: {first_line}")
+            # An undecided check is as bad as a critical one: nothing vouches for it.
+            severities.append(getattr(exc, "severity", None) or
+                              (spec.impact.severity if isinstance(exc, AssertionError) else "critical"))
     EVIDENCE.get().append({"summarises": [c.golive_spec.item_id for c in checks], "passed": ok,
                            "failed": problems})
     if problems:
-        raise CheckFailed(f"{len(problems)} of {len(checks)} summarised items failed: " + " | ".join(problems))
+        raise CheckFailed(f"{len(problems)} of {len(checks)} summarised items failed: " + " | ".join(problems),
+                          severity=max(severities, key=SEVERITY_ORDER.index))
     return ok
