@@ -8,5 +8,7 @@ pytest_plugins = [
     "fixtures.http",
     "fixtures.database",
     "fixtures.scripts",
+    "fixtures.mcp",
+    "fixtures.network",
     "fixtures.attestation",
 ]

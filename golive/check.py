@@ -108,9 +108,10 @@ class Finding:
     query: str = ""
     hint: str = ""  # what an on-call engineer should do about a failure
     details: dict = field(default_factory=dict)
+    undecided: bool = False  # the probe got no usable answer: outcome "error", never a pass
 
     def as_evidence(self) -> dict:
-        out = {"ok": self.ok, "summary": self.summary, "resource": self.resource,
+        out = {"ok": self.ok, "summary": self.summary, "resource": self.resource, "undecided": self.undecided,
                "observed": self.observed, "expected": self.expected}
         if self.query:
             out["query"] = self.query
@@ -127,6 +128,11 @@ def passed(summary: str, **kw) -> Finding:
 
 def failed(summary: str, **kw) -> Finding:
     return Finding(False, summary, **kw)
+
+
+def undecided(summary: str, **kw) -> Finding:
+    """The source did not answer the question (an API the endpoint lacks, access denied)."""
+    return Finding(False, summary, undecided=True, **kw)
 
 
 def _cap(value: Any) -> Any:
@@ -164,7 +170,8 @@ def expect(*findings: Finding) -> None:
         message = "; ".join(f.summary for f in bad)
         if hints:
             message += " -> " + " ".join(sorted(hints))
-        raise CheckFailed(message)
+        # A decided failure outweighs an undecided part; otherwise the check could not decide.
+        raise CheckFailed(message) if any(not f.undecided for f in bad) else Undecidable(message)
 
 
 def settle(probe: Callable[[bool], Finding], *, deadline_s: float, interval_s: float) -> Finding:
@@ -257,6 +264,10 @@ def outcomes(request, *checks: Callable) -> list[tuple[Spec, BaseException | Non
     """Each check's outcome in this session: its remembered result, or it runs now (once)."""
     results = []
     for check in checks:
+        if check.golive_spec.mutating and not request.config.getoption("--golive-mutating"):
+            # Never change the target on a criterion's behalf: unrun, it cannot vouch for anything.
+            results.append((check.golive_spec, Undecidable("not run: it changes the target; pass --golive-mutating")))
+            continue
         kwargs = {name: request.getfixturevalue(name) for name in inspect.signature(check).parameters}
         try:
             check(**kwargs)

@@ -91,6 +91,61 @@ def cmd_sandbox(args) -> int:
     return 0
 
 
+def cmd_exit_codes(args) -> int:
+    from golive import verdict
+
+    print(verdict.exit_codes_markdown())
+    return 0
+
+
+def cmd_report(args) -> int:
+    """The verdict of a run from its JSONL stream (also a run killed before it finished); optionally a page."""
+    from golive import report_html, reporting, verdict
+
+    try:
+        model = reporting.load_stream(Path(args.stream))
+    except (OSError, ValueError) as exc:
+        print(f"golive: {exc}", file=sys.stderr)
+        return verdict.USAGE_ERROR
+    summary = model["summary"]
+    if summary is None:  # the run was killed: decide from what it streamed, as an interrupted run
+        results = [reporting.result_of(r) for r in model["results"]]
+        decided = verdict.decide(results, selected=model["selected"], status=verdict.INTERRUPTED)
+        code = verdict.exit_code(decided, verdict.INTERRUPTED)
+        phases = list(dict.fromkeys(r["phase"] for r in sorted(model["results"], key=lambda r: r["order"]) if r["phase"]))
+        summary = {"verdict": reporting.verdict_dict(decided, code), "waivers": model["run"].get("waivers", []),
+                   "phases": phases, "signoff_roles": [reporting.SIGNOFF_LEADER]}
+        model["summary"] = summary
+        model["run"] = {**model["run"], "phases": phases, "signoff_roles": summary["signoff_roles"]}
+        print(f"golive: {args.stream} has no summary: the run stopped early; deciding from "
+              f"{len(results)} streamed results", file=sys.stderr)
+    v = summary["verdict"]
+    print(f"{v['decision']}: {v['action']} ({v['reason']}); exit code {v['exit_code']} ({v['exit_name']})")
+    if args.html:
+        Path(args.html).write_text(report_html.page(model), encoding="utf-8")
+        print(f"wrote {args.html}")
+    return v["exit_code"]
+
+
+def cmd_waivers(args) -> int:
+    from golive import runbook as catalogue, waivers
+    from golive.verdict import USAGE_ERROR
+
+    env = configuration.load(args.golive_env, args.golive_config)
+    path = Path(args.file) if args.file else (env.path(env.waivers) if env.waivers else None)
+    try:
+        found = waivers.load(path, catalogue.load(env.path(env.runbook) if env.runbook else None).by_id)
+    except waivers.WaiverError as exc:
+        print(f"golive: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    print(f"{path or '(no waiver file configured)'}: {len(found)} waiver(s)")
+    for w in found.values():
+        d = w.as_dict()
+        state = "EXPIRED" if d["status"] == "expired" else f"expires in {d['expires_in_days']} days"
+        print(f"  {w.item}: {state} ({w.expires}); {w.approver}, {w.ticket}: {w.reason}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="golive", description=__doc__)
     parser.add_argument("--golive-env", default=None, help="environment in golive.toml (or GOLIVE_ENV)")
@@ -115,6 +170,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=["up", "down", "status", "fault", "heal", "faults"])
     p.add_argument("name", nargs="?", help="fault name (for fault/heal)")
     p.set_defaults(func=cmd_sandbox)
+
+    p = sub.add_parser("exit-codes", help="the exit-code contract of a golive run (markdown table)")
+    p.set_defaults(func=cmd_exit_codes)
+
+    p = sub.add_parser("report", help="the verdict from a run's JSONL stream (also of a killed run); exit with its code")
+    p.add_argument("stream", help="reports/<run>.jsonl")
+    p.add_argument("--html", default=None, help="also write a standalone HTML page here")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("waivers", help="validate and list the environment's waivers (exit 4 on a bad file)")
+    p.add_argument("--file", default=None, help="waiver file (default: `waivers` in golive.toml)")
+    p.set_defaults(func=cmd_waivers)
 
     args = parser.parse_args(argv)
     if args.command == "sandbox" and args.action in ("fault", "heal") and not args.name:

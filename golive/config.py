@@ -75,6 +75,7 @@ class Kubernetes(Section):
     service: str
     headless_service: str
     ingress: str
+    ingress_host: str | None = None  # the host the Ingress must route to the Service; None: any host
     hpa: str
     network_policy: str
     eso_deployment: str = "external-secrets"
@@ -84,6 +85,10 @@ class Kubernetes(Section):
     prometheus_rule: str
     # Workloads that must not be left in the production namespace (T-4h "clear staging").
     staging_label_selector: str = "environment=staging"
+    # Labels the app namespace must carry (T-4h "prepare production environment").
+    namespace_labels: dict[str, str] = {}
+    # CustomResourceDefinitions the External Secrets Operator must serve.
+    eso_crds: list[str] = ["externalsecrets.external-secrets.io", "secretstores.external-secrets.io"]
 
 
 class Secrets(Section):
@@ -120,6 +125,7 @@ class Database(Section):
 class Backup(Section):
     plan: str
     vault: str
+    dump_prefix: str = "postgres/"  # where s3.backup_bucket keeps the database dumps
 
 
 class LoadBalancer(Section):
@@ -140,6 +146,11 @@ class ToolCall(Section):
     arguments: dict = {}
 
 
+class SqlTool(Section):
+    name: str
+    argument: str  # the argument that carries the SQL text
+
+
 class App(Section):
     base_url: str
     # Public URL through the ingress / load balancer; None when not reachable from the runner.
@@ -148,7 +159,11 @@ class App(Section):
     mcp_path: str = "/mcp"
     mcp_tools: list[str] = Field(min_length=1)
     mcp_tool_call: ToolCall
-    external_integrations: list[str] = []  # URLs that must answer (any HTTP status < 500)
+    # URLs that must answer (any HTTP status < 500); [] says there are none, unset means nobody said.
+    external_integrations: list[str] | None = None
+    mcp_workflow: list[ToolCall] = []  # an end-to-end user workflow: tool calls that must each return data
+    # The read-only SQL tool, to compare its answers with the database's.
+    mcp_sql_tool: SqlTool = SqlTool(name="query_database", argument="sql")
 
 
 class Prometheus(Section):
@@ -157,6 +172,17 @@ class Prometheus(Section):
     rule_groups: list[str] = Field(min_length=1)
     key_metrics: list[str] = Field(min_length=1)
     optional_metrics: list[str] = []
+    scrape_interval_seconds: float = Field(30, gt=0)  # windowed checks' rate() spans at least 10 scrapes
+    fresh_within_scrapes: int = Field(3, ge=1)  # a sample older than this many scrape intervals is stale
+    # Alert name -> the Thresholds field its rule's comparison constant must equal.
+    alert_thresholds: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _known_thresholds(self) -> "Prometheus":
+        unknown = sorted(set(self.alert_thresholds.values()) - set(Thresholds.model_fields))
+        if unknown:
+            raise ValueError(f"alert_thresholds names unknown thresholds {unknown}")
+        return self
 
 
 class Grafana(Section):
@@ -186,13 +212,22 @@ class Thresholds(Section):
     performance_window_minutes: float = 15
     rollout_wait_seconds: float = 600
     pods_ready_wait_seconds: float = 300
+    restart_window_minutes: float = Field(15, gt=0)  # a container that restarted this recently is restarting
+    # Post-launch review: the T+24h window, and the share of it p95 and error ratio must meet their SLO.
+    review_window_hours: float = Field(24, gt=0)
+    slo_compliance_percent: float = Field(99, gt=0, le=100)
+    # A window judged with less data than this (share of its steps with samples) is "not enough data".
+    window_min_coverage_percent: float = Field(50, gt=0, le=100)
+    escalation_p1_minutes: float = Field(15, gt=0)
 
 
 class Quota(Section):
     service_code: str
     quota_code: str
     name: str
-    usage: Literal["eks_clusters", "ec2_instances", "load_balancers", "elastic_ips", "secrets", "vpcs"]
+    # What the quota limits, counted region-wide (ec2_vcpus: running On-Demand standard-family vCPUs;
+    # load_balancers: Application Load Balancers).
+    usage: Literal["eks_clusters", "ec2_vcpus", "load_balancers", "elastic_ips", "secrets", "vpcs"]
     headroom: int = Field(1, ge=0)
 
 
@@ -231,6 +266,9 @@ class Environment(Section):
     scripts: Scripts = Scripts()
     attestations: Attestations
     runbook: str = ""  # path of the team's runbook; empty = the copy shipped with golive
+    waivers: str = ""  # waiver file (golive/waivers.py); empty or absent file = nothing waived
+    # Extra regexes whose matches never reach an artifact (golive/redact.py), e.g. the sandbox's canaries.
+    redact_patterns: list[str] = []
     source: str = ""  # the config file this came from, for messages and the report
     digest: str = ""  # SHA-256 of the effective configuration
 
@@ -296,9 +334,12 @@ def load(env_name: str | None, config_path: str | os.PathLike | None = None) -> 
     merged.update(name=env_name, source=str(file))
     merged["digest"] = hashlib.sha256(json.dumps(merged, sort_keys=True, default=str).encode()).hexdigest()
     try:
-        return Environment.model_validate(merged)
+        env = Environment.model_validate(merged)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, file, env_name)) from None
+    if env.runbook and not env.path(env.runbook).is_file():
+        raise ConfigError(f"{file}: environments.{env_name}.runbook: no file at {env.path(env.runbook)}")
+    return env
 
 
 def environment_names(config_path: str | os.PathLike | None = None) -> list[str]:

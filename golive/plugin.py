@@ -165,6 +165,10 @@ def pytest_runtest_makereport(item, call):
         "role": s.role if s else None,
         "outcome": outcome,
     }
+    # A success criterion fails as badly as the worst item it summarises (CheckFailed.severity).
+    override = getattr(call.excinfo.value, "severity", None) if call.excinfo is not None else None
+    if override and report.when == "call":
+        props["severity"] = override
     # A fresh list per report: pytest shares item.user_properties between setup, call and teardown.
     report.user_properties = [p for p in report.user_properties if not p[0].startswith("golive")]
     report.user_properties.append(("golive", json.dumps(props)))

@@ -42,6 +42,12 @@ Fault keys:
     mcp_broken                  bool: tools/call answers JSON-RPC error -32603
     memory_pressure_bytes       int >= 0: added to memory_usage_bytes
     secret_validation_failures  bool: secret_validation_failures_total grows 1/s
+    tool_schema_missing         bool: tools/list omits the first tool's inputSchema
+    stale_reads                 bool: tools/call answers repeat the first answer given
+                                to the same call since the switch was set (a cache
+                                that never invalidates)
+    hide_tools                  list of tool names: left out of tools/list
+                                (still callable: a tool the deploy lost)
 """
 
 from __future__ import annotations
@@ -105,6 +111,9 @@ FAULT_DEFAULTS: dict[str, Any] = {
     "mcp_broken": False,
     "memory_pressure_bytes": 0,
     "secret_validation_failures": False,
+    "tool_schema_missing": False,
+    "stale_reads": False,
+    "hide_tools": [],
 }
 
 
@@ -121,6 +130,9 @@ FAULT_VALIDATORS: dict[str, Callable[[Any], bool]] = {
     "mcp_broken": lambda v: isinstance(v, bool),
     "memory_pressure_bytes": _non_negative_int,
     "secret_validation_failures": lambda v: isinstance(v, bool),
+    "tool_schema_missing": lambda v: isinstance(v, bool),
+    "stale_reads": lambda v: isinstance(v, bool),
+    "hide_tools": lambda v: isinstance(v, list) and all(isinstance(t, str) for t in v),
 }
 
 
@@ -486,9 +498,10 @@ class McpServer:
         self._faults = faults
         self._sessions: set[str] = set()
         self._sessions_lock = threading.Lock()
+        self._stale: dict[str, dict[str, Any]] = {}  # answers frozen by the stale_reads fault
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "ping": lambda params: {},
-            "tools/list": lambda params: {"tools": TOOL_DEFINITIONS},
+            "tools/list": self._visible_tools,
             "tools/call": self._call_tool,
             "prompts/list": lambda params: {"prompts": PROMPTS},
             "prompts/get": self._get_prompt,
@@ -547,6 +560,16 @@ class McpServer:
         }
         return McpReply(200, _result(request_id, result), {"Mcp-Session-Id": session_id})
 
+    def _visible_tools(self, params: dict[str, Any]) -> dict[str, Any]:
+        hidden = self._faults.snapshot()["hide_tools"]
+        return {"tools": [t for t in self._list_tools(params)["tools"] if t["name"] not in hidden]}
+
+    def _list_tools(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self._faults.snapshot()["tool_schema_missing"]:
+            broken = {k: v for k, v in TOOL_DEFINITIONS[0].items() if k != "inputSchema"}
+            return {"tools": [broken, *TOOL_DEFINITIONS[1:]]}
+        return {"tools": TOOL_DEFINITIONS}
+
     def _call_tool(self, params: dict[str, Any]) -> dict[str, Any]:
         name = params.get("name")
         tool = self._tools.get(name) if isinstance(name, str) else None
@@ -558,11 +581,20 @@ class McpServer:
         self._metrics.api_calls.labels(name).inc()
         if self._faults.snapshot()["mcp_broken"]:
             raise JsonRpcError(INTERNAL_ERROR, "Internal error: tool backend unavailable (sandbox fault mcp_broken)")
+        stale = self._faults.snapshot()["stale_reads"]
+        key = json.dumps([name, arguments], sort_keys=True, default=str)
+        if not stale:
+            self._stale.clear()
+        elif key in self._stale:
+            return self._stale[key]
         try:
             payload = tool(arguments)
         except (ToolInputError, psycopg.Error, BotoCoreError, ClientError) as exc:
             return {"content": [{"type": "text", "text": f"Error: {exc}"}], "isError": True}
-        return {"content": [{"type": "text", "text": json.dumps(payload, default=str)}], "isError": False}
+        result = {"content": [{"type": "text", "text": json.dumps(payload, default=str)}], "isError": False}
+        if stale:
+            self._stale[key] = result
+        return result
 
     def _query_database(self, args: dict[str, Any]) -> dict[str, Any]:
         statement = read_only_statement(_string(args, "sql"))

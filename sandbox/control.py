@@ -87,6 +87,8 @@ class Kube:
         else:
             _ok(self.http.put(self.url(kind, name, namespace), json=body, timeout=5))
         if "status" in body:
+            if "observedGeneration" in body["status"]:  # as the controller would, once it sees the restored spec
+                body["status"]["observedGeneration"] = self.get(kind, name, namespace)["metadata"]["generation"]
             _ok(self.http.put(self.url(kind, name, namespace, "status"), json=body, timeout=5))
 
     def unready(self, failing: str | None) -> None:

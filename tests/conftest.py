@@ -5,7 +5,22 @@ import os
 
 import pytest
 
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "baseline: runs before any fault is injected")
+
+
+def pytest_collection_modifyitems(items):
+    # The healthy baseline first: windowed faults (latency, errors) stay in Prometheus for minutes.
+    items.sort(key=lambda item: item.get_closest_marker("baseline") is None)
+
 from tests.harness import Run, run_suite
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reports_elsewhere(tmp_path_factory):
+    """Self-test runs write their reports to a temporary folder, not the team's reports/ (and latest.html)."""
+    os.environ.setdefault("GOLIVE_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
 
 
 @pytest.fixture(scope="session")

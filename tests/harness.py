@@ -47,13 +47,13 @@ class Run:
         return self.results[item_id]
 
 
-def run_suite(*args: str) -> Run:
+def run_suite(*args: str, plugins: tuple = ()) -> Run:
     collector = _Collector()
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
         code = pytest.main(["-q", "-p", "no:cacheprovider", "--no-header", "-o", "console_output_style=classic",
-                            *args], plugins=[collector])
+                            *args], plugins=[collector, *plugins])
     finally:
         os.chdir(cwd)
     return Run(int(code), collector.results)

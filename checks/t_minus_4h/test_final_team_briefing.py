@@ -28,6 +28,6 @@ def test_verify_communication_channels(request, attestation):
 
 @runbook("t-4h/final-team-briefing/test-emergency-escalation", kind=ATTESTED, area="manual", role="Deployment Lead",
          impact=CRASH)
-def test_test_emergency_escalation(attestation):
+def test_emergency_escalation(attestation):
     """Test emergency escalation: a page reached the on-call engineer during the briefing."""
     attestation.confirm()

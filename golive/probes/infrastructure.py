@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import PurePath
 
 from kubernetes.utils import parse_quantity
 
@@ -276,3 +277,213 @@ def security_groups_closed(groups: list[dict], alb_group_ids: set[str], allowed_
                       hint="Revoke the named ingress rules or narrow their source CIDR.")
     return passed(f"{len(groups)} security groups: nothing world-open except {'/'.join(map(str, allowed_ports))} on "
                   f"the load balancer", resource="security groups", observed=observed)
+
+
+def nodegroup_healthy(response: dict, name: str) -> Finding:
+    """`aws eks describe-nodegroup`: the managed node group is ACTIVE and reports no health issues."""
+    if "Error" in response:
+        err = response["Error"]
+        return failed(f"EKS node group {name}: {err.get('Code')}: {err.get('Message', '')}".strip(), resource=name,
+                      observed=err, expected="the node group exists, ACTIVE",
+                      hint="Recreate or repair the node group (eksctl / Terraform) before go-live.")
+    group = response.get("nodegroup") or {}
+    issues = [f"{i.get('code')}: {i.get('message', '')}".strip()
+              for i in (group.get("health") or {}).get("issues") or []]
+    observed = {"status": group.get("status"), "scaling": group.get("scalingConfig"), "issues": issues}
+    if group.get("status") != "ACTIVE" or issues:
+        what = f"is {group.get('status')}, not ACTIVE" if group.get("status") != "ACTIVE" else "is ACTIVE"
+        return failed(f"EKS node group {name} {what}" + (f" with health issues: {'; '.join(issues)}" if issues else ""),
+                      resource=name, observed=observed, expected={"status": "ACTIVE", "issues": []},
+                      hint="Read the issues in the EKS console (Compute tab) and fix their cause (IAM, subnets, AMI).")
+    return passed(f"EKS node group {name} is ACTIVE with no health issues", resource=name, observed=observed,
+                  expected={"status": "ACTIVE", "issues": []})
+
+
+def deployment_available(deployment: dict | None, name: str, namespace: str) -> Finding:
+    """A Deployment exists, reports Available=True and has all its replicas ready."""
+    where = f"{namespace}/{name}"
+    if deployment is None:
+        return failed(f"Deployment {where} does not exist", resource=where, observed=None, expected="Available",
+                      hint=f"Install it (helm list -n {namespace}) before going on.")
+    status = deployment.get("status") or {}
+    want, ready = (deployment.get("spec") or {}).get("replicas", 1), status.get("readyReplicas", 0)
+    cond = _condition(deployment, "Available") or {}
+    observed = {"available": cond.get("status"), "reason": cond.get("reason"), "ready": ready, "replicas": want}
+    if cond.get("status") != "True" or ready < want:
+        return failed(f"Deployment {where} is not Available ({cond.get('reason') or 'no Available condition'}: "
+                      f"{ready} of {want} replicas ready)", resource=where, observed=observed,
+                      expected="Available=True, all replicas ready",
+                      hint=f"kubectl -n {namespace} describe deployment {name}; read its pods' events and logs.")
+    return passed(f"Deployment {where} is Available with {ready} of {want} replicas ready", resource=where,
+                  observed=observed, expected="Available=True, all replicas ready")
+
+
+def crds_served(crds: dict[str, dict | None]) -> Finding:
+    """Each CustomResourceDefinition exists, is Established and serves a version."""
+    problems, observed = [], {}
+    for name, crd in crds.items():
+        served = [v["name"] for v in ((crd or {}).get("spec") or {}).get("versions") or [] if v.get("served")]
+        established = (_condition(crd or {}, "Established") or {}).get("status")
+        observed[name] = {"exists": crd is not None, "established": established, "served": served}
+        if crd is None:
+            problems.append(f"{name} does not exist")
+        elif established != "True" or not served:
+            problems.append(f"{name} is {'not Established' if established != 'True' else 'serving no version'}")
+    if not crds:
+        return failed("expected CustomResourceDefinitions to check, found 0 configured", observed=observed,
+                      expected="> 0 CRDs")
+    if problems:
+        return failed("CustomResourceDefinitions not served: " + "; ".join(problems), resource="CRDs",
+                      observed=observed, expected="each Established with a served version",
+                      hint="Reinstall the operator's Helm chart with installCRDs=true.")
+    versions = ", ".join(f"{n} {observed[n]['served'][0]}" for n in crds)
+    return passed(f"{len(crds)} CustomResourceDefinitions Established and served ({versions})", resource="CRDs",
+                  observed=observed)
+
+
+def no_workloads_labelled(found: dict[str, list[dict]], namespace: str, selector: str) -> Finding:
+    """No workload in the namespace matches the label selector (e.g. leftovers labelled environment=staging)."""
+    matches = [f"{kind[:-1]} {_name(obj)}" for kind, objs in found.items() for obj in objs]
+    observed = {kind: [_name(o) for o in objs] for kind, objs in found.items()}
+    query = f"kubectl get {','.join(found)} -n {namespace} -l {selector}"
+    if matches:
+        return failed(f"namespace {namespace} still holds workloads labelled {selector}: "
+                      + ", ".join(matches), resource=namespace, observed=observed, expected="none", query=query,
+                      hint=f"Delete them (`kubectl delete {','.join(found)} -n {namespace} -l {selector}`) "
+                           "once their owners agree.")
+    return passed(f"namespace {namespace} holds no {', '.join(found)} labelled {selector}", resource=namespace,
+                  observed=observed, expected="none", query=query)
+
+
+def namespace_labelled(namespace: dict | None, name: str, labels: dict[str, str]) -> Finding:
+    """The namespace exists, is Active and carries its expected labels."""
+    if namespace is None:
+        return failed(f"namespace {name} does not exist", resource=name, observed=None, expected=labels,
+                      hint="Create it from the team's manifests (phase 1) before deploying.")
+    have = (namespace.get("metadata") or {}).get("labels") or {}
+    phase = (namespace.get("status") or {}).get("phase")
+    wrong = [f"{k}={have.get(k, '<missing>')} (want {v})" for k, v in labels.items() if have.get(k) != v]
+    observed = {"phase": phase, "labels": have}
+    if phase != "Active" or wrong:
+        what = f"is {phase}" if phase != "Active" else "has wrong labels: " + ", ".join(wrong)
+        return failed(f"namespace {name} {what}", resource=name, observed=observed, expected=labels,
+                      hint=f"kubectl label namespace {name} " + " ".join(f"{k}={v}" for k, v in labels.items())
+                           + " --overwrite")
+    wanted = ", ".join(f"{k}={v}" for k, v in labels.items()) or "none required"
+    return passed(f"namespace {name} is Active with its labels ({wanted})", resource=name, observed=observed,
+                  expected=labels)
+
+
+def rollouts_complete(deployments: list[dict], namespace: str) -> Finding:
+    """No rollout pending: each Deployment's controller has seen its spec and updated every replica."""
+    pending, observed = [], {}
+    for d in deployments:
+        meta, spec, status = d.get("metadata") or {}, d.get("spec") or {}, d.get("status") or {}
+        seen, generation = status.get("observedGeneration", 0), meta.get("generation", 0)
+        updated, desired = status.get("updatedReplicas", 0), spec.get("replicas", 1)
+        observed[_name(d)] = {"generation": generation, "observedGeneration": seen, "updated": updated,
+                              "desired": desired}
+        if seen < generation:
+            pending.append(f"{_name(d)} (generation {generation} not yet observed, controller at {seen})")
+        elif updated != desired:
+            pending.append(f"{_name(d)} ({updated} of {desired} replicas updated)")
+    if pending:
+        return failed(f"rollouts pending in namespace {namespace}: " + "; ".join(pending), resource=namespace,
+                      observed=observed, expected="observedGeneration == generation, updated == desired",
+                      query=f"kubectl rollout status deployment -n {namespace}",
+                      hint="Let the rollout finish (or undo it) before the go-live deployment starts.")
+    what = (f"each of its {len(deployments)} Deployments observed and fully updated" if deployments
+            else "it has no Deployments yet")
+    return passed(f"no rollout pending in namespace {namespace}: {what}", resource=namespace, observed=observed,
+                  expected="observedGeneration == generation, updated == desired")
+
+
+def quotas_headroom(readings: list[tuple]) -> Finding:
+    """Each Service Quotas limit leaves its headroom above current usage.
+
+    `readings`: (quota config, get_service_quota response, units in use) per configured quota.
+    """
+    problems, lines, observed = [], [], {}
+    for quota, response, used in readings:
+        label = f"{quota.name} ({quota.service_code}/{quota.quota_code})"
+        if "Error" in response:
+            err = response["Error"]
+            observed[label] = {"error": err, "used": used}
+            problems.append(f"{label} could not be read: {err.get('Code')}: {err.get('Message', '')}".strip())
+            continue
+        limit = (response.get("Quota") or {}).get("Value")
+        observed[label] = {"limit": limit, "used": used, "free": limit - used, "headroom": quota.headroom}
+        line = f"{label}: {used:g} of {limit:g} used, {limit - used:g} left, need {quota.headroom} free"
+        (problems if limit - used < quota.headroom else lines).append(line)
+    if not readings:
+        return failed("expected quotas to verify, found 0 configured ([[quotas]] in golive.toml)", observed=observed,
+                      expected="> 0 quotas")
+    if problems:
+        return failed(f"{len(problems)} of {len(readings)} AWS quotas lack headroom or cannot be read: "
+                      + "; ".join(problems), resource="AWS Service Quotas", observed=observed,
+                      expected="each quota readable with its headroom free",
+                      hint="Request increases in Service Quotas now (they take hours to days); a quota that cannot be "
+                           "read needs servicequotas:GetServiceQuota and the right service code.")
+    return passed(f"all {len(readings)} AWS quotas leave their headroom: " + "; ".join(lines),
+                  resource="AWS Service Quotas", observed=observed,
+                  expected="each quota readable with its headroom free")
+
+
+def script_succeeded(run) -> Finding:
+    """A deploy script (a `ScriptRun`) exited 0; its output tail is the evidence."""
+    script = PurePath(run.command[1] if run.command[0] == "python3" else run.command[0]).name
+    observed = {"exit_code": run.exit_code, "seconds": run.seconds, "output": run.output}
+    lines = [line for line in run.output.strip().splitlines() if line.strip()]
+    last = lines[-1] if lines else "no output"
+    if run.exit_code != 0:
+        how = "timed out" if run.exit_code == -1 else f"exited {run.exit_code}"
+        return failed(f"{script} {how} after {run.seconds} s: {last}", resource=script, observed=observed,
+                      expected="exit code 0", query=" ".join(run.command),
+                      hint="Read the script's output in the evidence; fix the cause and re-run the phase.")
+    return passed(f"{script} exited 0 in {run.seconds} s: {last}", resource=script, observed=observed,
+                  expected="exit code 0", query=" ".join(run.command))
+
+
+def revision(obj: dict) -> int:
+    """A Deployment's or ReplicaSet's rollout revision (0 when it has none)."""
+    return int(((obj.get("metadata") or {}).get("annotations") or {}).get("deployment.kubernetes.io/revision", 0))
+
+
+def _images(obj: dict) -> list[str]:
+    pod = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return [c.get("image") for c in pod.get("containers", [])]
+
+
+def rollout_history(deployment: dict, replicasets: list[dict]) -> tuple[dict | None, dict | None]:
+    """The Deployment's current and previous ReplicaSets (by revision), as `kubectl rollout history` sees them."""
+    meta = deployment.get("metadata") or {}
+    owned = sorted((rs for rs in replicasets for ref in (rs.get("metadata") or {}).get("ownerReferences") or []
+                    if ref.get("kind") == "Deployment" and ref.get("name") == meta.get("name")
+                    and ref.get("uid") in (None, meta.get("uid"))), key=revision)
+    current = next((rs for rs in owned if revision(rs) == revision(deployment)), None)
+    previous = [rs for rs in owned if 0 < revision(rs) < revision(deployment)]
+    return current, previous[-1] if previous else None
+
+
+def previous_revision(deployment: dict | None, replicasets: list[dict], name: str) -> Finding:
+    """The Deployment has a previous ReplicaSet revision, so `kubectl rollout undo` has somewhere to go."""
+    if deployment is None:
+        return failed(f"Deployment {name} does not exist: nothing to roll back", resource=name, observed=None,
+                      expected="a Deployment with a previous revision")
+    current, previous = rollout_history(deployment, replicasets)
+    observed = {"current": {"revision": revision(deployment), "replicaset": _name(current) if current else None,
+                            "images": _images(current or deployment)},
+                "previous": {"revision": revision(previous), "replicaset": _name(previous),
+                             "images": _images(previous)} if previous else None}
+    now = f"revision {revision(deployment)} ({', '.join(_images(current or deployment))})"
+    if previous is None:
+        return failed(f"Deployment {name} is at {now} with no previous ReplicaSet revision: `kubectl rollout undo` "
+                      "has nowhere to go", resource=name, observed=observed, expected="a previous revision",
+                      query=f"kubectl rollout history deployment/{name}",
+                      hint="Keep revisionHistoryLimit > 0 and do not delete old ReplicaSets; otherwise roll back by "
+                           "redeploying the previous image tag.")
+    return passed(f"Deployment {name} is at {now} in ReplicaSet {observed['current']['replicaset'] or '(missing)'}; "
+                  f"rollback target revision {revision(previous)} is ReplicaSet {_name(previous)} "
+                  f"({', '.join(_images(previous))})",
+                  resource=name, observed=observed, expected="a previous revision",
+                  query=f"kubectl rollout history deployment/{name}")

@@ -1,6 +1,11 @@
-"""Infrastructure faults: nodes, EKS, capacity, auto-scaling, load balancer, security groups, secrets."""
+"""Infrastructure faults: nodes, EKS, capacity, auto-scaling, load balancer, security groups, secrets,
+network reachability, the production namespace, quotas, the phase-1 deploy and rollback history."""
 from __future__ import annotations
 
+import os
+import signal
+
+from sandbox import stack
 from sandbox.faults import Fault, register
 
 APP_NS = "nba-mcp-synthesis"
@@ -15,6 +20,14 @@ T2_INFRA_OK = "t-2h/success-criteria/all-infrastructure-components-healthy"
 T2_CAPACITY_OK = "t-2h/success-criteria/sufficient-capacity-for-deployment"
 T2_GREEN = "t-2h/communication/infrastructure-status-green"
 T2_READY = "t-2h/communication/ready-to-proceed-with-deployment"
+T24 = "t-24h/infrastructure-verification/"
+T4 = "t-4h/environment-preparation/"
+P1 = "t-0/phase1/verify-infrastructure/"
+T30 = "t-30m/rollback-preparation/"
+P2_SECRETS = "t-0/phase2/verify-secrets/confirm-aws-secrets-manager"
+PREVIOUS_RS = "nba-mcp-synthesis-78bd9c5f4b"  # the seeded revision 1 (v1.3.2)
+STAGING = "nba-mcp-synthesis-staging"
+FAULT_TAG = {"Key": "golive-fault", "Value": "vpc-quota-exhausted"}
 
 
 def _node_ready(status: str, reason: str):
@@ -94,7 +107,7 @@ def _bigger_requests(sb):
                   body={"spec": {"template": {"spec": {"containers": containers}}}})
 
 
-def _reseed_aws(sb):
+def reseed_aws(sb):
     from sandbox import seed_aws
 
     seed_aws.seed(f"http://{sb.host}:{sb.ports['aws']}")
@@ -118,7 +131,8 @@ register(
           inject=lambda sb: sb.kube.unready("etcd"), heal=lambda sb: sb.kube.unready(None)),
     Fault("node-not-ready", f"node {NODE} reports Ready=False (kubelet stopped posting status)",
           breaks=(T2 + "kubectl-get-nodes", T2R + "confirm-sufficient-node-capacity", T2_INFRA_OK, T2_CAPACITY_OK,
-                  T2_GREEN, T2_READY),
+                  T2_GREEN, T2_READY, T24 + "verify-eks-cluster-health", T24 + "check-node-capacity-and-scaling",
+                  P1 + "verify-node-health"),
           expect="NotReady",
           inject=_node_ready("False", "KubeletNotReady"),
           heal=lambda sb: sb.kube.restore("Node", NODE)),
@@ -127,17 +141,18 @@ register(
           inject=lambda sb: sb.kube.patch("Node", NODE, body={"spec": {"unschedulable": True}}),
           heal=lambda sb: sb.kube.restore("Node", NODE)),
     Fault("eks-cluster-missing", f"EKS cluster {CLUSTER} and its node group deleted",
-          breaks=(T2 + "aws-eks-describe-cluster", T2R + "verify-auto-scaling-configured", T2_INFRA_OK),
+          breaks=(T2 + "aws-eks-describe-cluster", T2R + "verify-auto-scaling-configured", T2_INFRA_OK,
+                  T24 + "verify-eks-cluster-health"),
           expect="ResourceNotFoundException",
-          inject=_delete_cluster, heal=_reseed_aws),
+          inject=_delete_cluster, heal=reseed_aws),
     Fault("secret-scheduled-for-deletion", f"secret {SECRET} scheduled for deletion",
-          breaks=(T2 + "aws-secretsmanager-list-secrets", T2_INFRA_OK), expect="scheduled for deletion",
+          breaks=(T2 + "aws-secretsmanager-list-secrets", T2_INFRA_OK, P2_SECRETS), expect="scheduled for deletion",
           inject=lambda sb: sb.aws("secretsmanager").delete_secret(SecretId=SECRET, RecoveryWindowInDays=7),
           heal=lambda sb: sb.aws("secretsmanager").restore_secret(SecretId=SECRET)),
     # moto cannot cancel rotation without a Lambda, so the fault recreates the secret without it.
     Fault("secret-rotation-disabled", f"{SECRET} recreated without rotation",
-          breaks=(T2 + "aws-secretsmanager-list-secrets",), expect="rotation not enabled",
-          inject=_recreate_without_rotation, heal=_reseed_aws),
+          breaks=(T2 + "aws-secretsmanager-list-secrets", P2_SECRETS), expect="rotation not enabled",
+          inject=_recreate_without_rotation, heal=reseed_aws),
     Fault("deployment-requests-grow", "the deployment's pods request 1500m CPU / 4Gi each",
           breaks=(T2R + "confirm-sufficient-node-capacity", T2_CAPACITY_OK), expect="short by",
           inject=_bigger_requests,
@@ -151,7 +166,8 @@ register(
           inject=_metrics_api_down,
           heal=lambda sb: sb.kube.restore("APIService", "v1beta1.metrics.k8s.io")),
     Fault("nodegroup-at-max", f"node group {NODEGROUP} max lowered to its desired size",
-          breaks=(T2R + "verify-auto-scaling-configured",), expect="cannot grow",
+          breaks=(T2R + "verify-auto-scaling-configured", T24 + "check-node-capacity-and-scaling"),
+          expect="cannot grow",
           inject=_set_scaling(3, 3, 3), heal=_set_scaling(3, 3, 10)),
     Fault("alb-targets-deregistered", "every target deregistered from the ALB's target group",
           breaks=(T2R + "check-load-balancer-health", T2_INFRA_OK), expect="0 targets",
@@ -159,4 +175,88 @@ register(
     Fault("world-open-ssh", "port 22 opened to 0.0.0.0/0 on the node security group",
           breaks=(T2R + "validate-security-groups", T2_INFRA_OK, T2_GREEN), expect="opens port 22/tcp to the world",
           inject=_open_ssh, heal=_close_ssh),
+)
+
+
+def _stop_alertmanager(sb):
+    # No API stops a service: signal its process group, as `golive sandbox down` does.
+    os.killpg(int(stack._pidfile(stack.state_dir(), "alertmanager").read_text()), signal.SIGTERM)
+    sb.wait_for(lambda: not stack._port_open(sb.ports["alertmanager"]), "Alertmanager stopped", timeout=10)
+
+
+def _staging_deployment(sb):
+    labels = {"app": STAGING, "environment": "staging"}
+    body = {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": STAGING, "namespace": APP_NS, "labels": labels},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": STAGING}}, "template": {
+                "metadata": {"labels": labels}, "spec": {"containers": [{
+                    "name": "nba-mcp-synthesis",
+                    "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/nba-mcp-synthesis:v1.4.0-rc1"}]}}}}
+    sb.kube.http.post(sb.kube.url("Deployment", None, APP_NS), json=body, timeout=5).raise_for_status()
+
+
+def _restart_rollout(sb):
+    # `kubectl rollout restart`: the spec changes (generation +1) and no controller runs in the emulator to observe it.
+    sb.kube.patch("Deployment", "nba-mcp-synthesis", APP_NS, body={"spec": {"template": {"metadata": {"annotations": {
+        "kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}}}}})
+
+
+def _fill_vpc_quota(sb):
+    ec2 = sb.aws("ec2")
+    limit = sb.aws("service-quotas").get_service_quota(ServiceCode="vpc", QuotaCode="L-F678F1CE")["Quota"]["Value"]
+    for n in range(int(limit) - len(ec2.describe_vpcs()["Vpcs"])):
+        ec2.create_vpc(CidrBlock=f"172.{16 + n}.0.0/16",
+                       TagSpecifications=[{"ResourceType": "vpc", "Tags": [FAULT_TAG]}])
+
+
+def _free_vpc_quota(sb):
+    ec2 = sb.aws("ec2")
+    for vpc in ec2.describe_vpcs(Filters=[{"Name": f"tag:{FAULT_TAG['Key']}", "Values": [FAULT_TAG["Value"]]}])["Vpcs"]:
+        ec2.delete_vpc(VpcId=vpc["VpcId"])
+
+
+def script_fault(name: str, script: str, message: str, breaks: tuple[str, ...]) -> Fault:
+    """The stand-in deploy script fails while $GOLIVE_SANDBOX_DIR/faults/<script>.fail exists."""
+    def flag():
+        return stack.state_dir() / "faults" / f"{script}.fail"
+
+    def inject(sb):
+        flag().parent.mkdir(parents=True, exist_ok=True)
+        flag().write_text(message)
+
+    return Fault(name, f"{script}.sh fails: {message}", breaks=breaks, expect="exited 1", inject=inject,
+                 heal=lambda sb: flag().unlink(missing_ok=True))
+
+
+register(
+    Fault("nodegroup-deleted", f"EKS node group {NODEGROUP} deleted (moto cannot report node group health issues)",
+          breaks=(T24 + "verify-eks-cluster-health", T24 + "check-node-capacity-and-scaling",
+                  P1 + "check-eks-cluster-status"),
+          expect=f"node group {NODEGROUP}: ResourceNotFoundException",
+          inject=lambda sb: sb.aws("eks").delete_nodegroup(clusterName=CLUSTER, nodegroupName=NODEGROUP),
+          heal=reseed_aws),
+    Fault("alertmanager-down", "the Alertmanager process is stopped: its port refuses connections",
+          breaks=(T24 + "validate-network-connectivity", P1 + "validate-network-connectivity"),
+          expect="Alertmanager (http://127.0.0.1:18093): TCP", inject=_stop_alertmanager,
+          heal=lambda sb: stack.up(echo=lambda *_: None)),
+    Fault("staging-deployment-left", f"a Deployment {STAGING} labelled environment=staging left in {APP_NS}",
+          breaks=(T4 + "clear-any-staging-deployments",), expect=f"deployment {STAGING}",
+          inject=_staging_deployment, heal=lambda sb: sb.kube.delete("Deployment", STAGING, APP_NS)),
+    Fault("rollout-pending", "the app Deployment was restarted and its controller has not observed the new spec",
+          breaks=(T4 + "prepare-production-environment",), expect="not yet observed",
+          inject=_restart_rollout, heal=lambda sb: sb.kube.restore("Deployment", "nba-mcp-synthesis", APP_NS)),
+    Fault("namespace-label-missing", f"namespace {APP_NS} lost its environment label",
+          breaks=(T4 + "prepare-production-environment",), expect="environment=<missing>",
+          inject=lambda sb: sb.kube.patch("Namespace", APP_NS, body={"metadata": {"labels": {"environment": None}}}),
+          heal=lambda sb: sb.kube.restore("Namespace", APP_NS)),
+    Fault("vpc-quota-exhausted", "extra VPCs fill the region's VPC quota (5)",
+          breaks=(T4 + "verify-aws-quotas-and-limits",), expect="0 left, need 1 free",
+          inject=_fill_vpc_quota, heal=_free_vpc_quota),
+    script_fault("deploy-phase1-fails", "deploy_phase1_infrastructure",
+                 "terraform apply: creating EKS Node Group (standard-workers): InvalidParameterException",
+                 breaks=("t-0/phase1/deploy-infrastructure/deploy-phase1-infrastructure",)),
+    Fault("previous-replicaset-deleted", f"the app's revision-1 ReplicaSet {PREVIOUS_RS} deleted",
+          breaks=(T30 + "verify-rollback-procedures", T30 + "prepare-rollback-commands"), expect="nowhere to go",
+          inject=lambda sb: sb.kube.delete("ReplicaSet", PREVIOUS_RS, APP_NS),
+          heal=lambda sb: sb.kube.restore("ReplicaSet", PREVIOUS_RS, APP_NS)),
 )

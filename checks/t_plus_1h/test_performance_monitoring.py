@@ -1,0 +1,48 @@
+"""T+1 Hour: Extended Monitoring / Performance Monitoring (On-call Engineer, DevOps Lead).
+
+Each check judges the last `thresholds.performance_window_minutes` of Prometheus data and puts the
+series it judged into the report as a chart.
+"""
+from golive.check import PERFORMANCE, expect, runbook
+from golive.probes import performance as perf
+
+
+@runbook("t+1h/performance-monitoring/monitor-response-times", impact=PERFORMANCE, area="application")
+def test_monitor_response_times(prom, cfg):
+    """Monitor response times: p95 latency over the window within the warning threshold."""
+    w, job = perf.monitoring_window(cfg), cfg.prometheus.app_job
+    overall = perf.p95_latency(job, w.seconds)
+    expect(perf.response_times(prom.query(overall), prom.query_range(perf.p95_latency(job, w.rate), w.minutes,
+                                                                     w.step_param),
+                               w, cfg.thresholds.p95_latency_warn_ms, job, overall))
+
+
+@runbook("t+1h/performance-monitoring/check-resource-utilization", impact=PERFORMANCE)
+def test_check_resource_utilization(prom, k8s, cfg):
+    """Check resource utilization: CPU and memory of the busiest pod against its container's limits."""
+    w, job, kube, t = perf.monitoring_window(cfg), cfg.prometheus.app_job, cfg.kubernetes, cfg.thresholds
+    deployment = k8s.get("deployments", kube.deployment, kube.app_namespace)
+    cpu, memory = perf.busiest(perf.CPU, job), perf.busiest(perf.MEMORY, job)
+    expect(perf.cpu_utilization(prom.query_range(cpu, w.minutes, w.step_param), deployment, kube.container, w,
+                                t.cpu_warn_percent, t.cpu_critical_percent, job, cpu),
+           perf.memory_utilization(prom.query_range(memory, w.minutes, w.step_param), deployment, kube.container, w,
+                                   t.memory_percent, job, memory))
+
+
+@runbook("t+1h/performance-monitoring/verify-auto-scaling", impact=PERFORMANCE)
+def test_verify_auto_scaling(prom, k8s, cfg):
+    """Verify auto-scaling: the HPA scales within its range and is not pinned at its maximum."""
+    w, kube = perf.monitoring_window(cfg), cfg.kubernetes
+    replicas = perf.hpa_replicas(kube.app_namespace, kube.hpa)
+    expect(perf.autoscaling(k8s.get("horizontalpodautoscalers", kube.hpa, kube.app_namespace),
+                            prom.query_range(replicas, w.minutes, w.step_param), kube.hpa, w, replicas))
+
+
+@runbook("t+1h/performance-monitoring/monitor-error-rates", impact=PERFORMANCE, area="application")
+def test_monitor_error_rates(prom, cfg):
+    """Monitor error rates: the share of 5xx answers over the window under the target."""
+    w, job, t = perf.monitoring_window(cfg), cfg.prometheus.app_job, cfg.thresholds
+    overall = perf.error_ratio(job, w.seconds)
+    expect(perf.error_rates(prom.query(overall), prom.query_range(perf.error_ratio(job, w.rate), w.minutes,
+                                                                  w.step_param),
+                            w, t.error_rate_target, t.error_rate_critical, job, overall))

@@ -1,0 +1,57 @@
+"""T-0 Phase 2: Secrets Migration / Verify Secrets (Security Lead, DevOps Lead).
+
+Metadata only: Secrets Manager through DescribeSecret, Kubernetes Secrets with their values redacted.
+"""
+from datetime import datetime, timezone
+
+from golive.check import SECURITY, expect, runbook, settle
+from golive.probes import secrets as sec
+
+
+@runbook("t-0/phase2/verify-secrets/confirm-aws-secrets-manager", area="secrets")
+def test_confirm_aws_secrets_manager(aws, k8s, cfg):
+    """Confirm AWS Secrets Manager: every expected secret is in place, and the ESO role may read what it syncs."""
+    s = cfg.secrets
+    expected = [s.prefix + key for key in s.keys]
+    read = sec.remote_keys(k8s.get("externalsecrets", s.external_secret, cfg.kubernetes.app_namespace))
+    described = {name: aws.call("secretsmanager", "describe_secret", SecretId=name) for name in expected + read}
+    expect(sec.secrets_described({n: described[n] for n in expected}, s.prefix, s.keys, s.rotation_required),
+           sec.role_grants(aws.role_policies(s.eso_role_name), "secretsmanager:GetSecretValue",
+                           {n: described[n] for n in read}, s.eso_role_name, s.external_secret))
+
+
+@runbook("t-0/phase2/verify-secrets/test-external-secrets-sync", area="secrets")
+def test_external_secrets_sync(k8s, cfg):
+    """Test External Secrets sync: the ExternalSecret is SecretSynced and fresh, its SecretStore Ready."""
+    s, ns, t = cfg.secrets, cfg.kubernetes.app_namespace, cfg.timeouts
+
+    def synced(fresh):
+        return sec.external_secret_synced(k8s.get("externalsecrets", s.external_secret, ns, fresh=fresh),
+                                          s.external_secret, datetime.now(timezone.utc), s.refresh_max_age_minutes)
+
+    expect(settle(synced, deadline_s=t.settle_seconds, interval_s=t.settle_interval_seconds),
+           sec.secret_store_ready(k8s.get("secretstores", s.secret_store, ns), s.secret_store))
+
+
+@runbook("t-0/phase2/verify-secrets/validate-kubernetes-secrets", area="secrets")
+def test_validate_kubernetes_secrets(k8s, cfg):
+    """Validate Kubernetes secrets: the synced Secret holds every key, and every key the pods reference exists."""
+    s, kube = cfg.secrets, cfg.kubernetes
+    external_secret = k8s.get("externalsecrets", s.external_secret, kube.app_namespace)
+    expect(sec.target_secret_complete(external_secret, k8s.get("secrets", s.target_secret, kube.app_namespace),
+                                      s.target_secret),
+           sec.deployment_secret_refs(k8s.get("deployments", kube.deployment, kube.app_namespace), kube.deployment,
+                                      s.target_secret, external_secret, k8s.list("secrets", kube.app_namespace)))
+
+
+@runbook("t-0/phase2/verify-secrets/test-secret-access", area="secrets", impact=SECURITY)
+def test_secret_access(k8s, aws, cfg):
+    """Test secret access: the SecretStore's service account maps to the ESO role, whose trust admits only it."""
+    s, ns = cfg.secrets, cfg.kubernetes.app_namespace
+    store = k8s.get("secretstores", s.secret_store, ns)
+    account = sec.store_service_account(store) or s.eso_service_account
+    service_account = k8s.get("serviceaccounts", account, ns)
+    role = sec.annotated_role(service_account) or s.eso_role_name
+    expect(sec.store_identity(store, service_account, s.secret_store, s.eso_service_account, s.eso_role_name),
+           sec.trust_admits_only(aws.call("iam", "get_role", RoleName=role), role,
+                                 f"system:serviceaccount:{ns}:{account}"))

@@ -1,0 +1,182 @@
+"""The GO / NO-GO verdict: the runbook's Rollback Decision Matrix applied to one run's results.
+
+Pure functions, no pytest, no I/O: `decide(results, selected=..., status=...)` gives the verdict,
+`exit_code(verdict, status)` the process exit code; `EXIT_CODES` is the contract the README's
+table is generated from (`golive exit-codes`).
+
+    GO                every selected check passed, nothing waived
+    GO WITH FINDINGS  only medium/low checks did not pass, and/or failures covered by current waivers
+    NO-GO             a critical/high check failed, could not decide, lacks its attestation, has an
+                      expired waiver; or the run is incomplete (interrupted, checks not run, nothing run)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from golive.check import ACTION, SEVERITY
+
+GO, FINDINGS, NO_GO = "GO", "GO WITH FINDINGS", "NO-GO"
+
+# golive outcomes (golive/plugin.py sets the first five; waivers add "waived").
+PASSED, FAILED, ERROR, ATTESTATION_MISSING, SKIPPED, WAIVED = (
+    "passed", "failed", "error", "attestation missing", "skipped", "waived")
+OUTCOMES = (PASSED, FAILED, ERROR, ATTESTATION_MISSING, SKIPPED, WAIVED)
+SEVERITIES = ("critical", "high", "medium", "low")
+BLOCKING = {"critical", "high"}
+# The matrix by severity (each severity has one action): also right for a success criterion whose
+# severity is that of the worst item it summarises, and for a test bound to no runbook item.
+SEVERITY_ACTION = {SEVERITY[impact]: action for impact, action in ACTION.items()}
+PROCEED = "Proceed to the next step of the runbook"
+
+# pytest's own exit statuses that golive keeps (see EXIT_CODES).
+INTERRUPTED, INTERNAL_ERROR, USAGE_ERROR, NO_TESTS_COLLECTED = 2, 3, 4, 5
+
+
+@dataclass(frozen=True)
+class Result:
+    """What the verdict needs of one check's result."""
+
+    runbook_id: str
+    outcome: str
+    severity: str = "critical"  # unknown severity decides like critical: fail closed
+    impact: str = ""  # the item's Rollback Decision Matrix row (golive.check.Impact value), for people
+    text: str = ""
+    message: str = ""
+    waiver: str | None = None  # None, "active" or "expired"
+
+    @property
+    def action(self) -> str:
+        return SEVERITY_ACTION.get(self.severity, SEVERITY_ACTION["critical"])
+
+    @property
+    def rank(self) -> int:
+        return SEVERITIES.index(self.severity) if self.severity in SEVERITIES else 0
+
+    def line(self) -> str:
+        why = "failed; its waiver has expired" if self.waiver == "expired" else self.outcome
+        first = self.message.splitlines()[0] if self.message else ""
+        return f"{self.runbook_id} [{self.severity}, {why}]" + (f": {first}" if first else "")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    decision: str
+    action: str  # what to do, from the Rollback Decision Matrix
+    reason: str  # one sentence
+    blocking: tuple[Result, ...] = ()  # what made it NO-GO
+    findings: tuple[Result, ...] = ()  # medium/low results that did not pass
+    waived: tuple[Result, ...] = ()
+    incomplete: tuple[str, ...] = ()  # why the run cannot speak for everything selected
+    counts: dict = field(default_factory=dict)  # severity -> outcome -> n
+    checked: int = 0
+
+    @property
+    def nothing_checked(self) -> bool:
+        return self.checked == 0
+
+
+def decide(results, *, selected: int | None = None, status: int = 0, broken: tuple[str, ...] = ()) -> Verdict:
+    """The verdict for one run.
+
+    `selected`: how many checks the run selected (None: unknown); fewer results means some never ran.
+    `status`: pytest's exit status, to notice interrupted runs.
+    `broken`: check modules that could not be collected (each a line naming the module and why).
+    """
+    results = list(results)
+    blocking, findings, waived = [], [], []
+    counts: dict[str, dict[str, int]] = {}
+    for r in results:
+        per = counts.setdefault(r.severity if r.severity in SEVERITIES else "critical", {})
+        per[r.outcome] = per.get(r.outcome, 0) + 1
+        if r.outcome == PASSED:
+            continue
+        if r.outcome == WAIVED:
+            waived.append(r)
+        elif r.waiver == "expired" or r.severity not in SEVERITIES or r.severity in BLOCKING:
+            blocking.append(r)
+        else:
+            findings.append(r)
+    by_rank = lambda r: r.rank  # noqa: E731 - most severe first, runbook order kept within a severity
+    blocking.sort(key=by_rank)
+    findings.sort(key=by_rank)
+    incomplete = [f"check module not collected: {line}" for line in broken]
+    if status == INTERRUPTED and not broken:
+        incomplete.append("the run was interrupted")
+    elif status == INTERNAL_ERROR:
+        incomplete.append("pytest stopped on an internal error")
+    if selected is not None and len(results) < selected:
+        incomplete.append(f"{selected - len(results)} of {selected} selected checks did not run")
+    common = dict(blocking=tuple(blocking), findings=tuple(findings), waived=tuple(waived),
+                  incomplete=tuple(incomplete), counts=counts, checked=len(results))
+    if not results:
+        if incomplete:
+            return Verdict(NO_GO, "Do not proceed: fix what stopped the run and run it again",
+                           "nothing was checked: " + "; ".join(incomplete), **common)
+        return Verdict(NO_GO, "Do not proceed: select the runbook phase to check and run again",
+                       "nothing was checked: no runbook check was selected", **common)
+    if blocking or incomplete:
+        parts = [f"{len(blocking)} blocking result{'s' if len(blocking) != 1 else ''} "
+                 f"({_tally(blocking)})"] if blocking else []
+        action = blocking[0].action if blocking else "Do not proceed: re-run the checks that did not run"
+        return Verdict(NO_GO, action, "; ".join(parts + incomplete), **common)
+    if findings or waived:
+        parts = [f"{len(findings)} non-blocking finding{'s' if len(findings) != 1 else ''} ({_tally(findings)})"
+                 ] if findings else []
+        if waived:
+            parts.append(f"{len(waived)} failing check{'s' if len(waived) != 1 else ''} waived")
+        action = findings[0].action if findings else f"{PROCEED}; the waived checks stay open until their tickets close"
+        return Verdict(FINDINGS, action, "; ".join(parts), **common)
+    return Verdict(GO, PROCEED, f"all {len(results)} selected checks passed", **common)
+
+
+def _tally(results: list[Result]) -> str:
+    seen: dict[str, int] = {}
+    for r in results:
+        key = f"{r.severity} {'failed (waiver expired)' if r.waiver == 'expired' else r.outcome}"
+        seen[key] = seen.get(key, 0) + 1
+    return ", ".join(f"{n} {what}" for what, n in seen.items())
+
+
+# --- The exit-code contract -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExitCode:
+    code: int
+    name: str
+    meaning: str
+
+
+EXIT_CODES = (
+    ExitCode(0, "GO", "Every selected check passed and nothing is waived."),
+    ExitCode(1, "NO-GO", "A critical or high check failed, could not decide (error), lacks its attestation, or "
+                         "failed under an expired waiver (any severity); or selected checks did not run. "
+                         "Same number as pytest's 'tests failed'."),
+    ExitCode(2, "INTERRUPTED", "pytest's own code: the run was interrupted (Ctrl-C, collection errors). The "
+                               "verdict is NO-GO and the report covers what ran."),
+    ExitCode(3, "INTERNAL ERROR", "pytest's own code: pytest or a plugin crashed. Treat as NO-GO; the JSONL "
+                                  "stream holds the results so far (`golive report`)."),
+    ExitCode(4, "COULD NOT RUN", "Usage error: a bad configuration, waiver file or option (one line on stderr), "
+                                 "or nothing selected (pytest's 5, 'no tests collected', becomes 4: CI recipes "
+                                 "often accept 5 as success, and checking nothing is never a GO)."),
+    ExitCode(10, "GO WITH FINDINGS", "Nothing blocks: only medium/low checks failed or could not decide, and/or "
+                                     "failures are covered by current waivers. Recommended action from the matrix: fix in place "
+                                     "(medium) or continue, fix post-deployment (low). "
+                                     "Non-zero on purpose: a pipeline goes ahead on findings only when it says "
+                                     "so (accept 0 and 10); 10 is clear of pytest's 0-5 and the shell's 126+."),
+)
+CODE = {c.name: c.code for c in EXIT_CODES}
+
+
+def exit_code(verdict: Verdict, status: int = 0) -> int:
+    """The process exit code for a verdict, keeping pytest's codes for runs that broke down."""
+    if status in (INTERRUPTED, INTERNAL_ERROR, USAGE_ERROR):
+        return status
+    if verdict.nothing_checked:
+        return CODE["COULD NOT RUN"]
+    return {GO: CODE["GO"], FINDINGS: CODE["GO WITH FINDINGS"], NO_GO: CODE["NO-GO"]}[verdict.decision]
+
+
+def exit_codes_markdown() -> str:
+    rows = [f"| {c.code} | {c.name} | {c.meaning} |" for c in EXIT_CODES]
+    return "\n".join(["| exit | verdict | meaning |", "|---|---|---|", *rows])

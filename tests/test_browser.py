@@ -1,0 +1,82 @@
+"""The sign-off report in a real browser: headless Chromium opens a failing run's report.
+
+What a person sees after the page's scripts ran: the NO-GO banner with its action, the failing item
+opened with its evidence and what to do, a chart with its threshold line, and pytest-html's own
+table. The screenshot stays in reports/selftest/report-nogo.png for a human to look at.
+"""
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+
+import pytest
+
+from golive import plugin
+from golive.check import Finding, record
+from sandbox.faults import all_faults
+
+from tests.harness import ROOT, run_suite
+
+NODES = "t-2h/final-infrastructure-check/kubectl-get-nodes"
+ALERTS = "t-2h/success-criteria/no-critical-alerts"
+P95 = "histogram_quantile(0.95, sum(rate(http_request_duration_seconds_bucket[15s])) by (le)) * 1000"
+SHOT = ROOT / "reports" / "selftest" / "report-nogo.png"
+
+
+class LatencyChart:
+    """Stands in for the T+1h latency check (not written yet): the real p95 series from the sandbox's Prometheus."""
+
+    def pytest_runtest_call(self, item):
+        if item.get_closest_marker("runbook").args[0] != ALERTS:
+            return
+        cfg = plugin.environment(item.config)
+        rows = item.funcargs["prom"].query_range(P95, minutes=2, step="2s")
+        series = {"p95": [[float(t), float(v)] for t, v in (rows[0]["values"] if rows else []) if v != "NaN"]}
+        record(Finding(True, f"p95 latency over the last 2 minutes, under {cfg.thresholds.p95_latency_warn_ms:.0f} ms",
+                       resource="app", query=P95, details={"chart": {
+                           "title": "App p95 latency (last 2 minutes)", "unit": "ms",
+                           "threshold": cfg.thresholds.p95_latency_warn_ms, "series": series}}))
+
+
+def chromium(*args: str, profile) -> subprocess.CompletedProcess:
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        pytest.fail("install chromium (make bootstrap)", pytrace=False)
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}"]
+    return subprocess.run([binary, *flags, *args], capture_output=True, text=True, timeout=90)
+
+
+def test_failing_report_as_a_person_sees_it(sandbox, tmp_path):
+    fault = all_faults()["node-not-ready"]
+    fault.inject(sandbox)
+    try:
+        run = run_suite("checks/t_minus_2h", "--golive-env", "sandbox", "--golive-item", "t-2h/", "--golive-reports",
+                        str(tmp_path), plugins=(LatencyChart(),))
+    finally:
+        fault.heal(sandbox)
+    assert run.exit_code == 1
+    url = (tmp_path / "latest.html").as_uri()
+
+    dom = chromium("--virtual-time-budget=3000", "--dump-dom", url, profile=tmp_path / "profile").stdout
+    banner = dom[dom.index('id="verdict"'):dom.index('id="run"')]
+    assert "NO-GO" in banner and "Immediate rollback" in banner and NODES in banner
+    failing = dom[dom.index(f'id="{NODES}"'):]
+    failing = failing[:failing.index("</details>")]
+    assert 'class="check bad" open' in dom[dom.index(f'id="{NODES}"') - 40:dom.index(f'id="{NODES}"')]
+    assert "NotReady (KubeletNotReady)" in failing and "What to do:" in failing and "observed" in failing
+    chart = dom[dom.index('id="charts"'):]
+    chart = chart[:chart.index("</svg>")]
+    assert "App p95 latency" in chart and 'class="threshold"' in chart and "<polyline" in chart
+    # pytest-html's script ran: its table rows exist, with golive's columns
+    assert f'<td class="col-runbook">{NODES}</td>' in dom and '<td class="col-golive">failed</td>' in dom
+
+    SHOT.parent.mkdir(parents=True, exist_ok=True)
+    SHOT.unlink(missing_ok=True)
+    shot = chromium("--window-size=1300,2600", "--virtual-time-budget=3000", f"--screenshot={SHOT}", url,
+                    profile=tmp_path / "profile")
+    assert SHOT.is_file(), shot.stderr[-500:]
+    header = SHOT.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", header[16:24]) == (1300, 2600)

@@ -1,0 +1,230 @@
+"""The verdict, the exit-code contract, waivers, redaction and charts: pure units, no sandbox."""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from golive import cli, redact, report_html, verdict, waivers
+from golive.attest import iso, now
+from golive.reporting import _downsample
+from golive.verdict import Result, decide, exit_code
+
+CRASH, PERF, MINOR, MONITORING = "Application Crash", "Performance Degradation", "Minor Functionality", "Monitoring Issues"
+
+
+def r(outcome, severity="critical", impact=CRASH, waiver=None, rid="t-2h/x/y"):
+    return Result(rid, outcome, severity=severity, impact=impact, message=f"{rid} {outcome}", waiver=waiver)
+
+
+@pytest.mark.parametrize("results, decision, action, code", [
+    ([r("passed"), r("passed", "medium", MINOR)], "GO", verdict.PROCEED, 0),
+    ([r("passed"), r("failed", "medium", MINOR)], "GO WITH FINDINGS", "Fix in place", 10),
+    ([r("failed", "low", MONITORING)], "GO WITH FINDINGS", "Continue, fix post-deployment", 10),
+    ([r("error", "medium", MINOR)], "GO WITH FINDINGS", "Fix in place", 10),  # undecided medium: a finding
+    ([r("attestation missing", "medium", MINOR)], "GO WITH FINDINGS", "Fix in place", 10),
+    ([r("failed")], "NO-GO", "Immediate rollback", 1),
+    ([r("failed", "critical", "Security Breach")], "NO-GO", "Immediate rollback", 1),
+    ([r("failed", "critical", "Data Corruption")], "NO-GO", "Immediate rollback", 1),
+    ([r("failed", "high", PERF)], "NO-GO", "Monitor, rollback if persists", 1),
+    ([r("error")], "NO-GO", "Immediate rollback", 1),  # an endpoint down kept a critical check from deciding
+    ([r("skipped")], "NO-GO", "Immediate rollback", 1),  # not decided is not passed
+    ([r("attestation missing", "high", PERF)], "NO-GO", "Monitor, rollback if persists", 1),
+    # the most severe blocking result decides the action, whatever the order
+    ([r("failed", "high", PERF), r("failed", "medium", MINOR), r("failed")], "NO-GO", "Immediate rollback", 1),
+    ([r("waived")], "GO WITH FINDINGS", verdict.PROCEED + "; the waived checks stay open until their tickets close", 10),
+    ([r("failed", "low", MONITORING, waiver="expired")], "NO-GO", "Continue, fix post-deployment", 1),
+    ([r("passed", waiver="expired")], "GO", verdict.PROCEED, 0),  # an expired waiver nobody needed
+    ([Result("checks/test_x.py::test_plain", "failed", severity="")], "NO-GO", "Immediate rollback", 1),
+    # a success criterion (impact CRASH) that summarises only medium failures fails as medium
+    ([r("failed", "medium", CRASH)], "GO WITH FINDINGS", "Fix in place", 10),
+])
+def test_rollback_decision_matrix(results, decision, action, code):
+    v = decide(results)
+    assert (v.decision, v.action, exit_code(v)) == (decision, action, code)
+    assert v.reason
+
+
+def test_drivers_are_named_most_severe_first():
+    v = decide([r("failed", "medium", MINOR, rid="a"), r("failed", "high", PERF, rid="b"), r("error", rid="c")])
+    assert [d.runbook_id for d in v.blocking] == ["c", "b"]
+    assert [d.runbook_id for d in v.findings] == ["a"]
+    assert "1 critical error" in v.reason and "1 high failed" in v.reason
+    assert v.counts == {"medium": {"failed": 1}, "high": {"failed": 1}, "critical": {"error": 1}}
+
+
+def test_incomplete_runs_are_never_go():
+    v = decide([r("passed")], selected=3)
+    assert v.decision == "NO-GO" and "2 of 3 selected checks did not run" in v.reason and exit_code(v) == 1
+    v = decide([r("passed")], status=verdict.INTERRUPTED)
+    assert v.decision == "NO-GO" and exit_code(v, verdict.INTERRUPTED) == 2
+    assert exit_code(decide([r("passed")]), verdict.INTERNAL_ERROR) == 3
+    v = decide([r("passed")], status=verdict.INTERRUPTED, broken=("checks/t_x/test_y.py: ImportError: no z",))
+    assert v.decision == "NO-GO" and v.incomplete == ("check module not collected: checks/t_x/test_y.py: ImportError: no z",)
+
+
+def test_nothing_checked_could_not_run():
+    v = decide([], selected=0, status=verdict.NO_TESTS_COLLECTED)
+    assert v.decision == "NO-GO" and v.nothing_checked and "nothing was checked" in v.reason
+    assert exit_code(v, verdict.NO_TESTS_COLLECTED) == 4  # never 5: CI recipes wave 5 through
+    assert exit_code(v, verdict.USAGE_ERROR) == 4
+
+
+def test_exit_code_table_is_the_code(capsys):
+    codes = [c.code for c in verdict.EXIT_CODES]
+    assert codes == sorted(set(codes)) and {0, 1, 2, 3, 4, 10} == set(codes)
+    assert 5 not in codes  # pytest's "no tests collected" is remapped, never returned
+    assert cli.main(["exit-codes"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.strip() == verdict.exit_codes_markdown()
+    for c in verdict.EXIT_CODES:
+        assert f"| {c.code} | {c.name} |" in printed
+    # every verdict maps to a code in the table
+    for results in ([r("passed")], [r("failed", "low", MONITORING)], [r("failed")], []):
+        assert exit_code(decide(results)) in codes
+
+
+# --- waivers ----------------------------------------------------------------------------------
+
+IDS = {"t-2h/resource-validation/validate-security-groups", "t-2h/final-infrastructure-check/kubectl-get-nodes"}
+
+
+def waiver(**over):
+    base = {"item": "t-2h/resource-validation/validate-security-groups", "reason": "bastion SSH until SSM lands",
+            "approver": "Olu Adebayo (Security Lead)", "ticket": "SEC-1432", "expires": iso(now() + timedelta(days=2))}
+    return {**base, **over}
+
+
+def write(tmp_path, body) -> Path:
+    path = tmp_path / "waivers.json"
+    path.write_text(body if isinstance(body, str) else json.dumps(body))
+    return path
+
+
+def test_waivers_load_and_expire(tmp_path):
+    path = write(tmp_path, {"version": 1, "waivers": [
+        waiver(), waiver(item="t-2h/final-infrastructure-check/kubectl-get-nodes", expires="2020-01-01T00:00:00Z")]})
+    found = waivers.load(path, IDS)
+    assert found["t-2h/resource-validation/validate-security-groups"].status() == "active"
+    assert found["t-2h/final-infrastructure-check/kubectl-get-nodes"].status() == "expired"
+    assert found["t-2h/resource-validation/validate-security-groups"].as_dict()["expires_in_days"] > 1.9
+    assert waivers.load(tmp_path / "absent.json", IDS) == {}
+    assert waivers.load(None, IDS) == {}
+
+
+@pytest.mark.parametrize("body, words", [
+    ("{not json", "not a readable JSON waiver file"),
+    ({"waivers": []}, '"version": 1'),
+    ({"version": 1, "waivers": [waiver(owner="x")]}, "unknown keys owner"),
+    ({"version": 1, "waivers": [waiver(approver="")]}, "needs approver"),
+    ({"version": 1, "waivers": [{k: v for k, v in waiver().items() if k != "ticket"}]}, "needs ticket"),
+    ({"version": 1, "waivers": [waiver(item="t-2h/resource-validation/")]}, "is not a runbook item"),
+    ({"version": 1, "waivers": [waiver(), waiver()]}, "waived twice"),
+    ({"version": 1, "waivers": [waiver(expires="2026-12-01T00:00:00")]}, "no time zone"),
+    ({"version": 1, "waivers": [waiver(expires="next week")]}, "bad time"),
+    ({"version": 1, "waivers": [waiver(created="2030-01-01T00:00:00Z", expires="2029-01-01T00:00:00Z")]},
+     "is not before expires"),
+])
+def test_bad_waiver_files_say_one_line(tmp_path, body, words):
+    path = write(tmp_path, body)
+    with pytest.raises(waivers.WaiverError) as excinfo:
+        waivers.load(path, IDS)
+    message = str(excinfo.value)
+    assert words in message and str(path) in message and "\n" not in message
+
+
+# --- redaction --------------------------------------------------------------------------------
+
+LEAKS = [
+    ("key AKIAQWERTYUIOPASDFGH used", "AKIAQWERTYUIOPASDFGH"),
+    ("openai sk-proj-abcdefghijklmnopqrstuvwx failed", "sk-proj-abcdefghijklmnopqrstuvwx"),
+    ("posted to https://hooks.slack.com/services/T0001/B0001/abcdefghijkl", "T0001/B0001/abcdefghijkl"),
+    ("slack xoxb-123456789012-abcdefABCDEF", "xoxb-123456789012-abcdefABCDEF"),
+    ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlMTIz", "eyJhbGciOiJIUzI1NiJ9"),
+    ("dsn host=db user=app password=Tr0ub4dor&3 dbname=nba", "Tr0ub4dor"),
+    ("postgresql://app:hunter2hunter2@db:5432/nba", "hunter2hunter2"),
+    ('{"api_key": "abc123def456"}', "abc123def456"),
+    ("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCY", "wJalrXUtnFEMI"),
+    ("grafana glsa_QZzCE5gjYabcdefghijklmnopqrstu_1234abcd", "glsa_QZzCE5gjY"),
+    ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "MIIEow"),
+    ("linear lin_api_abcdefghijklmnopqrstuvwxyz012345", "lin_api_abcdefghij"),
+]
+
+
+@pytest.mark.parametrize("text, secret", LEAKS)
+def test_secret_shapes_are_redacted(text, secret):
+    clean = redact.Redactor().text(text)
+    assert secret not in clean and redact.REDACTED in clean
+
+
+def test_names_and_ordinary_sentences_survive():
+    r = redact.Redactor()
+    for text in ("Secrets Manager holds all 11 expected secrets under nba-mcp-synthesis/production/",
+                 "secret_store aws-secrets-manager Ready", "token_env = GRAFANA_TOKEN",
+                 "2 of 3 nodes Ready (need 3)", "rotation not enabled: nba-mcp-synthesis/production/database-password"):
+        assert r.text(text) == text
+    data = {"secret_store": "aws-secrets-manager", "missing": ["nba-mcp-synthesis/production/openai-api-key"],
+            "password": "x" * 12, "nested": {"db_password": 1234, "token": None, "Authorization": "Basic abc"}}
+    assert r.data(data) == {"secret_store": "aws-secrets-manager", "missing": data["missing"],
+                            "password": redact.REDACTED, "nested": {"db_password": redact.REDACTED, "token": None,
+                                                                   "Authorization": redact.REDACTED}}
+
+
+def test_known_values_and_patterns_from_the_environment(tmp_path):
+    r = redact.Redactor(known=["s3cr3t-from-file-0001", "short"], patterns=["golive-canary-[A-Za-z0-9-]+"])
+    assert r.text("token file said s3cr3t-from-file-0001; canary golive-canary-openai-api-key; short") == (
+        "token file said [REDACTED]; canary [REDACTED]; short")  # values under 8 characters stay (too common)
+    environ = {"GRAFANA_TOKEN": "glsa_abcdefghijklmnopqrstu", "PGPASSWORD": "pg-pass-9876", "HOME": "/root",
+               "GOLIVE_ATTESTATION_KEY": "k" * 32, "SECRET_STORE_NAME": "not-a-secret"}
+    assert sorted(redact.known_secrets(None, environ)) == sorted(["glsa_abcdefghijklmnopqrstu", "pg-pass-9876", "k" * 32])
+
+
+def test_json_and_markup_stay_well_formed():
+    r = redact.Redactor()
+    line = json.dumps({"message": 'login failed: password="p@ss w0rd!" token=abcdef123456', "n": 1})
+    assert json.loads(r.text(line))["message"] == 'login failed: password="[REDACTED] w0rd!" token=[REDACTED]'
+    escaped = json.dumps({"m": 'password=\\"abc\\"'})
+    json.loads(r.text(escaped))  # an escaped quote is never split
+
+
+def test_artifact_files_including_base64_data_uris(tmp_path):
+    leak = "callback https://hooks.slack.com/services/T1/B2/secretsecret"
+    blob = base64.b64encode(leak.encode()).decode()
+    path = tmp_path / "report.html"
+    path.write_text(f'<a href="data:text/plain;charset=utf-8;base64,{blob}">log</a><p>{leak}</p>')
+    redact.Redactor().file(path)
+    body = path.read_text()
+    assert "secretsecret" not in body
+    decoded = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", body).group(1)).decode()
+    assert "secretsecret" not in decoded and redact.REDACTED in decoded
+
+
+def test_log_records_are_redacted():
+    record = logging.LogRecord("app", logging.WARNING, __file__, 1, "connecting with password=%s", ("hunter22",), None)
+    redact.LogFilter(redact.Redactor()).filter(record)
+    assert record.getMessage() == "connecting with password=[REDACTED]"
+
+
+# --- charts -----------------------------------------------------------------------------------
+
+def test_chart_svg_draws_series_and_threshold():
+    chart = {"title": "p95 latency", "unit": "ms", "threshold": 500,
+             "series": {"p95": [[1764410400 + 15 * i, 300 + (400 if i == 5 else 0)] for i in range(12)],
+                        "p50": [[1764410400 + 15 * i, 120] for i in range(12)]}}
+    svg = report_html.chart_svg(chart)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert svg.count("<polyline") == 2 and 'class="threshold"' in svg and "threshold 500 ms" in svg
+    assert svg.count("<circle") == 1  # the one point over the threshold
+    assert "no data" in report_html.chart_svg({"title": "error rate", "series": {"5xx": []}})
+
+
+def test_downsampling_keeps_spikes():
+    points = [[i, 1.0] for i in range(5000)]
+    points[3217][1] = 99.0
+    kept = _downsample(points, 400)
+    assert len(kept) <= 400 and [3217, 99.0] in kept and kept == sorted(kept)
