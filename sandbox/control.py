@@ -148,6 +148,15 @@ class Sandbox:
         if r.status_code != 200:
             raise RuntimeError(f"{service} rejected the reloaded config: HTTP {r.status_code} {r.text[:200]}")
 
+    def stop(self, service: str) -> None:
+        """Stop one stand-in (no API stops a service): its port refuses connections afterwards."""
+        stack.stop(service)
+        self.wait_for(lambda: not stack._port_open(self.ports[service]), f"{service} stopped", timeout=10)
+
+    def start_stopped(self) -> None:
+        """Start whatever is not running, as `golive sandbox up` does."""
+        stack.up(echo=lambda *_: None)
+
     def postgres(self, running: bool) -> None:
         state = stack.state_dir()
         if running:

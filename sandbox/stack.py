@@ -278,29 +278,32 @@ def _seed_aws(state: Path) -> None:
     (state / "aws" / "seeded.json").write_text(json.dumps(ids, indent=2, default=str))
 
 
+def stop(name: str) -> bool:
+    """Stop one started service by its process group; True if it was running."""
+    pidfile = _pidfile(state_dir(), name)
+    if not pidfile.exists():
+        return False
+    pid = int(pidfile.read_text())
+    running = _alive(pid)
+    if running:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        for _ in range(50):
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
+        else:
+            os.killpg(pid, signal.SIGKILL)
+    pidfile.unlink()
+    return running
+
+
 def down(echo=print) -> None:
-    state = state_dir()
-    stopped = []
-    for service in reversed(SERVICES):
-        pidfile = _pidfile(state, service.name)
-        if not pidfile.exists():
-            continue
-        pid = int(pidfile.read_text())
-        if _alive(pid):
-            try:
-                os.killpg(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            for _ in range(50):
-                if not _alive(pid):
-                    break
-                time.sleep(0.1)
-            else:
-                os.killpg(pid, signal.SIGKILL)
-            stopped.append(service.name)
-        pidfile.unlink()
-    _postgres_down(state)
-    echo("sandbox down: stopped " + (", ".join(stopped + ["postgres"]) if stopped else "postgres (nothing else was running)"))
+    stopped = [service.name for service in reversed(SERVICES) if stop(service.name)]
+    _postgres_down(state_dir())
+    echo("sandbox down: stopped " + ", ".join(stopped + ["postgres"]))
 
 
 def status() -> list[tuple[str, int, bool]]:

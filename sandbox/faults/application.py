@@ -2,13 +2,11 @@
 external integrations, and the deploy scripts of phases 1-4."""
 from __future__ import annotations
 
-import os
-import signal
 from datetime import datetime, timedelta, timezone
 
 import requests
 
-from sandbox import seed_aws, stack
+from sandbox import seed_aws
 from sandbox.faults import Fault, register
 from sandbox.faults.infrastructure import reseed_aws, script_fault
 
@@ -117,12 +115,6 @@ def _delete_data_bucket(sb):
     s3.delete_bucket(Bucket=DATA_BUCKET)
 
 
-def _stop_webhook_sink(sb):
-    # No API stops a service: signal its process group, as `golive sandbox down` does.
-    os.killpg(int(stack._pidfile(stack.state_dir(), "webhook").read_text()), signal.SIGTERM)
-    sb.wait_for(lambda: not stack._port_open(sb.ports["webhook"]), "webhook sink stopped", timeout=10)
-
-
 register(
     Fault("pod-crash-looping", f"pod {POD_A} crash-loops (CrashLoopBackOff after 7 restarts)",
           breaks=(SMOKE + "test-application-startup", P3 + "check-pod-status"), expect="CrashLoopBackOff",
@@ -188,7 +180,7 @@ register(
     Fault("integrations-down", "the Slack/PagerDuty stand-in (webhook sink) is stopped",
           breaks=(FUNC + "confirm-external-integrations", T24 + "verify-all-integrations-working"),
           expect="no answer (ConnectionError: Connection refused)",
-          inject=_stop_webhook_sink, heal=lambda sb: stack.up(echo=lambda *_: None)),
+          inject=lambda sb: sb.stop("webhook"), heal=lambda sb: sb.start_stopped()),
     script_fault("dry-run-phase1-fails", "deploy_phase1_infrastructure",
                  "terraform plan: Error acquiring the state lock (held by another run)",
                  breaks=(DRY + "deploy-phase1-infrastructure-dry-run",)),

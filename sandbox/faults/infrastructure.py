@@ -2,8 +2,6 @@
 network reachability, the production namespace, quotas, the phase-1 deploy and rollback history."""
 from __future__ import annotations
 
-import os
-import signal
 
 from sandbox import stack
 from sandbox.faults import Fault, register
@@ -178,12 +176,6 @@ register(
 )
 
 
-def _stop_alertmanager(sb):
-    # No API stops a service: signal its process group, as `golive sandbox down` does.
-    os.killpg(int(stack._pidfile(stack.state_dir(), "alertmanager").read_text()), signal.SIGTERM)
-    sb.wait_for(lambda: not stack._port_open(sb.ports["alertmanager"]), "Alertmanager stopped", timeout=10)
-
-
 def _staging_deployment(sb):
     labels = {"app": STAGING, "environment": "staging"}
     body = {"apiVersion": "apps/v1", "kind": "Deployment",
@@ -237,8 +229,8 @@ register(
           heal=reseed_aws),
     Fault("alertmanager-down", "the Alertmanager process is stopped: its port refuses connections",
           breaks=(T24 + "validate-network-connectivity", P1 + "validate-network-connectivity"),
-          expect="Alertmanager (http://127.0.0.1:18093): TCP", inject=_stop_alertmanager,
-          heal=lambda sb: stack.up(echo=lambda *_: None)),
+          expect="Alertmanager (http://127.0.0.1:18093): TCP", inject=lambda sb: sb.stop("alertmanager"),
+          heal=lambda sb: sb.start_stopped()),
     Fault("staging-deployment-left", f"a Deployment {STAGING} labelled environment=staging left in {APP_NS}",
           breaks=(T4 + "clear-any-staging-deployments",), expect=f"deployment {STAGING}",
           inject=_staging_deployment, heal=lambda sb: sb.kube.delete("Deployment", STAGING, APP_NS)),
