@@ -109,6 +109,13 @@ class Sandbox:
     ports = stack.PORTS
 
     @cached_property
+    def config(self):
+        """The sandbox environment from golive.toml: faults size their waits by the checks' own windows."""
+        from golive import config
+
+        return config.load("sandbox", stack.ROOT / "golive.toml")
+
+    @cached_property
     def kube(self) -> Kube:
         return Kube(f"http://{self.host}:{self.ports['kubernetes']}")
 

@@ -242,10 +242,26 @@ def up(echo=print) -> dict:
         if service.name == "aws":
             _seed_aws(state)
         timings[service.name] = round(time.monotonic() - t, 2)
+    _wait_until_scraped()
     _seed_attestations(state)
     timings["total"] = round(time.monotonic() - start_all, 2)
     echo(f"sandbox up in {timings['total']} s: " + ", ".join(f"{k} {v}" for k, v in timings.items() if k != "total"))
     return timings
+
+
+def _wait_until_scraped(timeout: float = 30) -> None:
+    """Up means working: Prometheus has scraped the app (a fresh Prometheus needs a few seconds for that)."""
+    url = f"http://{HOST}:{PORTS['prometheus']}/api/v1/query"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = requests.get(url, params={"query": "up == 1"}, timeout=2).json()["data"]["result"]
+            if any(r["metric"].get("instance") == f"{HOST}:{PORTS['app_metrics']}" for r in result):
+                return
+        except (requests.RequestException, KeyError, ValueError):
+            pass
+        time.sleep(0.25)
+    raise SandboxError(f"Prometheus has not scraped the app on {HOST}:{PORTS['app_metrics']} after {timeout:.0f} s")
 
 
 def _seed_attestations(state: Path) -> None:

@@ -1,10 +1,11 @@
 """T+1h / T+24h faults: slow answers, errors, memory pressure, a pinned HPA, stale data, a malformed MCP
 interface, alert rules and routes that drifted from golive's configuration.
 
-Windowed faults wait until the probes of the checks they break fail on the data those checks
-query (the sandbox's short windows from golive.toml). After heal, those windows still hold the fault until it
-ages out of them: `performance_window_minutes` (2 min) for T+1h checks, `review_window_hours`
-(3 min) for T+24h checks, and a critical alert fails the incident review for 3 min after it resolves.
+Windowed faults wait until the probes of the checks they break fail on the data those checks query
+(the sandbox's short windows from golive.toml). After heal the windows remember the fault until it
+ages out: about 2 min for the T+1h checks (`performance_window_minutes`), about 3 min for the T+24h
+ones (`review_window_hours`); a critical alert (memory-over-limit, half-requests-fail,
+database-stopped) fails the incident review for 3 min after it resolves.
 """
 from __future__ import annotations
 
