@@ -305,14 +305,23 @@ def _charts(results: list[dict]) -> str:
 
 
 def _attestations(results: list[dict]) -> str:
-    rows = []
+    # One row per attested item and role: a success criterion that summarises attested items carries
+    # their attestations in its evidence too, under their own item IDs.
+    texts = {r.get("runbook_id"): r.get("text") for r in results}
+    seen, rows = set(), []
     for r in results:
         for ev in r.get("evidence") or []:
             a = ev.get("attestation") if isinstance(ev, dict) else None
-            if isinstance(a, dict):
-                rows.append(f"<tr><td><code>{e(r.get('runbook_id'))}</code><br/>{e(r.get('text'))}</td><td>{e(a.get('role'))}</td>"
-                            f"<td>{e(a.get('by') or '-')}</td><td>{e(a.get('at') or '-')}</td><td>{e(a.get('expires') or '-')}</td>"
-                            f"<td>{_link(a['evidence']) if a.get('evidence') else '-'}</td><td>{_badge(r['outcome'])}</td></tr>")
+            if not isinstance(a, dict):
+                continue
+            item = a.get("item") or r.get("runbook_id")
+            if (item, a.get("role")) in seen:
+                continue
+            seen.add((item, a.get("role")))
+            outcome = "passed" if a.get("ok") else "attestation missing"
+            rows.append(f"<tr><td><code>{e(item)}</code><br/>{e(texts.get(item) or '')}</td><td>{e(a.get('role'))}</td>"
+                        f"<td>{e(a.get('by') or '-')}</td><td>{e(a.get('at') or '-')}</td><td>{e(a.get('expires') or '-')}</td>"
+                        f"<td>{_link(a['evidence']) if a.get('evidence') else '-'}</td><td>{_badge(outcome)}</td></tr>")
     if not rows:
         return '<section id="attestations"><h2>Attestations</h2><p class="muted">No attested item in this run.</p></section>'
     return ('<section id="attestations"><h2>Attestations</h2><table><tr><th>item</th><th>role</th><th>who</th>'
