@@ -155,6 +155,14 @@ def _too_little(points, w: Window, what: str, query: str, resource: str) -> Find
                                     "a brand-new deployment needs a few minutes of data.")
 
 
+def window_filled(series: list[dict], w: Window, query: str) -> Finding:
+    """The window holds enough samples to be judged (what a brand-new target lacks for a few seconds)."""
+    points = _points(series)
+    return _too_little(points, w, "the window", query, query) or passed(
+        f"{len(points)} samples over {w.label} (need {w.needed})", resource=query, observed=len(points),
+        expected=f">= {w.needed} samples", query=query)
+
+
 def _peak(points) -> tuple[float, float]:
     return max(points, key=lambda p: p[1])
 
