@@ -21,8 +21,8 @@ def test_fault_breaks_its_checks(name, sandbox, run_checks):
     fault = FAULTS[name]
     bound = coverage.bound_tests(ROOT / "checks")
     mutating = any(bound[i][0].spec.mutating for i in fault.breaks if i in bound)
-    fault.inject(sandbox)
     try:
+        fault.inject(sandbox)  # inside the try: a half-injected fault is healed too
         run = run_checks(*fault.breaks, extra=("--golive-mutating",) if mutating else ())
     finally:
         fault.heal(sandbox)

@@ -271,16 +271,27 @@ def _route_matches(route: dict, labels: dict) -> bool:
     return True
 
 
-def route(tree: dict, labels: dict, inherited: str | None = None) -> list[str]:
-    """The receivers Alertmanager's routing tree sends an alert with `labels` to (first match, unless continue)."""
-    here = tree.get("receiver", inherited)
+# Route settings a child route inherits from its parent in Alertmanager.
+INHERITED = ("receiver", "group_by", "group_wait", "group_interval", "repeat_interval")
+DEFAULT_ROUTE = {"repeat_interval": "4h"}  # Alertmanager's own default
+
+
+def routes(tree: dict, labels: dict, inherited: dict | None = None) -> list[dict]:
+    """Alertmanager's routing for an alert with `labels`: the deepest matching routes (first match, unless
+    `continue`), each with the settings it inherits (receiver, repeat_interval, ...)."""
+    here = {**(inherited or DEFAULT_ROUTE), **{k: tree[k] for k in INHERITED if k in tree}}
     found = []
     for child in tree.get("routes") or []:
         if _route_matches(child, labels):
-            found += route(child, labels, here)
+            found += routes(child, labels, here)
             if not child.get("continue"):
                 break
     return found or [here]
+
+
+def receivers_for(tree: dict, labels: dict) -> list[str]:
+    """The receivers an alert with `labels` goes to."""
+    return [r.get("receiver") for r in routes(tree, labels)]
 
 
 def alert_routing(config_yaml: str | None, paging: str, chat: str, channel: str, where: str) -> Finding:
@@ -294,7 +305,8 @@ def alert_routing(config_yaml: str | None, paging: str, chat: str, channel: str,
     except yaml.YAMLError as exc:
         return failed(f"Alertmanager {where} configuration is not YAML: {exc}", resource=where, observed=None)
     receivers = {r.get("name"): r for r in config.get("receivers") or []}
-    critical, other = route(config.get("route") or {}, PAGING_LABELS), route(config.get("route") or {}, CHAT_LABELS)
+    tree = config.get("route") or {}
+    critical, other = receivers_for(tree, PAGING_LABELS), receivers_for(tree, CHAT_LABELS)
     channels = [c.get("channel") for c in (receivers.get(chat) or {}).get("slack_configs") or []]
     observed = {"receivers": sorted(filter(None, receivers)), "critical_to": critical, "other_to": other,
                 "chat_channels": channels}

@@ -17,6 +17,7 @@ from kubernetes.utils import parse_quantity
 
 from golive.attest import parse_time
 from golive.check import Finding, failed, passed
+from golive.probes import monitoring
 
 # The application's instrumentation (its metrics contract, target-system.md).
 LATENCY_BUCKETS = "http_request_duration_seconds_bucket"
@@ -519,33 +520,6 @@ def _duration(text: str) -> float:
     return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", str(text)))
 
 
-_MATCHER = re.compile(r'^\s*([A-Za-z_]\w*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$')
-
-
-def _matches(route: dict, labels: dict) -> bool:
-    conditions = [(k, "=", str(v)) for k, v in (route.get("match") or {}).items()]
-    conditions += [(k, "=~", str(v)) for k, v in (route.get("match_re") or {}).items()]
-    conditions += [m.groups() for m in map(_MATCHER.match, route.get("matchers") or []) if m]
-    for name, op, value in conditions:
-        actual = labels.get(name, "")
-        hit = actual == value if op in ("=", "!=") else re.fullmatch(value, actual) is not None
-        if hit == (op in ("!=", "!~")):
-            return False
-    return True
-
-
-def _routes(route: dict, labels: dict, inherited: dict) -> list[dict]:
-    """Alertmanager's routing: the deepest matching routes (first match, unless `continue`), with inheritance."""
-    here = {**inherited, **{k: route[k] for k in ("receiver", "repeat_interval") if k in route}}
-    found = []
-    for child in route.get("routes") or []:
-        if _matches(child, labels):
-            found += _routes(child, labels, here)
-            if not child.get("continue"):
-                break
-    return found or [here]
-
-
 def _config(status: dict) -> dict:
     """Alertmanager's running configuration, from its /api/v2/status answer."""
     try:
@@ -560,8 +534,8 @@ def escalation(status: dict, paging: str, chat: str, p1_minutes: float, source: 
     if not root:
         return failed(f"{source} has no routing tree in its configuration", resource=source, observed=None,
                       expected="a route")
-    critical = _routes(root, {"severity": "critical"}, {"repeat_interval": "4h"})
-    other = _routes(root, {"severity": "warning"}, {"repeat_interval": "4h"})
+    critical = monitoring.routes(root, monitoring.PAGING_LABELS)
+    other = monitoring.routes(root, monitoring.CHAT_LABELS)
     observed = {"critical": critical, "warning": other}
     problems = []
     paged = [r for r in critical if r.get("receiver") == paging]

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import threading
 import time
-from functools import cache
 
 import psycopg
 import requests
 import yaml
 
-from golive import config
 from golive.probes import performance as perf
 from sandbox import stack
 from sandbox.faults import Fault, register
@@ -28,11 +26,6 @@ ALERTS = "t+1h/alert-tuning/"
 REVIEW = "t+24h/performance-analysis/"
 INCIDENTS = "t+24h/incident-review/review-any-incidents"
 GAME = "golive-fault-stale"  # game_id of the row the stale-data fault adds
-
-
-@cache
-def _cfg():
-    return config.load("sandbox", stack.ROOT / "golive.toml")
 
 
 def _range(sb, promql: str, w: perf.Window) -> list[dict]:
@@ -49,7 +42,8 @@ def _all_fail(*findings) -> bool:
 
 def _slow_everywhere(sb) -> bool:
     """Whether the checks slow-answers breaks fail now: the probes they call, on the data they query."""
-    cfg, mon, rev = _cfg(), perf.monitoring_window(_cfg()), perf.review_window(_cfg())
+    cfg = sb.config
+    mon, rev = perf.monitoring_window(cfg), perf.review_window(cfg)
     job, t = cfg.prometheus.app_job, cfg.thresholds
     overall, recent, review = (perf.p95_latency(job, mon.seconds), perf.p95_latency(job, mon.rate),
                                perf.p95_latency(job, rev.rate))
@@ -62,7 +56,8 @@ def _slow_everywhere(sb) -> bool:
 
 def _errors_everywhere(sb) -> bool:
     """Whether the checks half-requests-fail breaks fail now: the probes they call, on the data they query."""
-    cfg, mon, rev = _cfg(), perf.monitoring_window(_cfg()), perf.review_window(_cfg())
+    cfg = sb.config
+    mon, rev = perf.monitoring_window(cfg), perf.review_window(cfg)
     job, t = cfg.prometheus.app_job, cfg.thresholds
     overall, recent, review = (perf.error_ratio(job, mon.seconds), perf.error_ratio(job, mon.rate),
                                perf.error_ratio(job, rev.rate))
@@ -115,7 +110,7 @@ def _memory_pressure(sb):
 
 
 def _hpa_pinned(sb):
-    kube = _cfg().kubernetes
+    kube = sb.config.kubernetes
     hpa = sb.kube.get("HorizontalPodAutoscaler", kube.hpa, kube.app_namespace)
     top = hpa["spec"]["maxReplicas"]
     conditions = [dict(c, status="True", reason="TooManyReplicas",
@@ -126,7 +121,7 @@ def _hpa_pinned(sb):
 
 
 def _mcp_call(sb, name: str, arguments: dict) -> None:
-    url = f"http://{sb.host}:{sb.ports['app']}{_cfg().app.mcp_path}"
+    url = f"http://{sb.host}:{sb.ports['app']}{sb.config.app.mcp_path}"
     init = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}, timeout=5)
     requests.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call",
                              "params": {"name": name, "arguments": arguments}},
@@ -140,7 +135,7 @@ def _database():
 
 def _stale_data(sb):
     # The app's answers freeze (a cache that never invalidates), then a game is added behind its back.
-    cfg = _cfg()
+    cfg = sb.config
     sb.app_faults(stale_reads=True)
     _mcp_call(sb, cfg.app.mcp_sql_tool.name, {cfg.app.mcp_sql_tool.argument: cfg.database.read_query})
     with _database() as conn:
@@ -151,20 +146,6 @@ def _fresh_data(sb):
     sb.app_faults()
     with _database() as conn:
         conn.execute("DELETE FROM games WHERE game_id = %s", (GAME,))
-
-
-def _health(sb) -> dict:
-    return requests.get(f"http://{sb.host}:{sb.ports['app']}/health", timeout=5).json()
-
-
-def _database_down(sb):
-    sb.postgres(False)
-    sb.wait_for(lambda: _health(sb)["components"]["database"]["status"] != "healthy", "database unhealthy in /health")
-
-
-def _database_up(sb):
-    sb.postgres(True)
-    sb.wait_for(lambda: _health(sb)["status"] == "healthy", "/health healthy again")
 
 
 def _rules_loaded(sb, needle: str) -> bool:
@@ -178,11 +159,13 @@ def _error_threshold_drifts(sb):
 
 
 def _routes(change):
-    def edit(text: str) -> str:
-        am = yaml.safe_load(text)
-        change(am, _cfg().alertmanager.paging_receiver)
-        return yaml.safe_dump(am, sort_keys=False)
-    return lambda sb: sb.edit_config("alertmanager", "alertmanager.yml", edit)
+    def inject(sb):
+        def edit(text: str) -> str:
+            am = yaml.safe_load(text)
+            change(am, sb.config.alertmanager.paging_receiver)
+            return yaml.safe_dump(am, sort_keys=False)
+        sb.edit_config("alertmanager", "alertmanager.yml", edit)
+    return inject
 
 
 def _drop_paging(am: dict, paging: str) -> None:
@@ -213,17 +196,11 @@ register(
     Fault("hpa-pinned-at-max", "the HPA runs its maximum replicas and wants more (ScalingLimited=True)",
           breaks=(T1 + "verify-auto-scaling",), expect="pinned at its maximum",
           inject=_hpa_pinned,
-          heal=lambda sb: sb.kube.restore("HorizontalPodAutoscaler", _cfg().kubernetes.hpa,
-                                          _cfg().kubernetes.app_namespace)),
-    Fault("mcp-tools-erroring", "every MCP tool call answers JSON-RPC internal error",
-          breaks=(UAT + "test-end-to-end-workflows",), expect="failed",
-          inject=lambda sb: sb.app_faults(mcp_broken=True), heal=lambda sb: sb.app_faults()),
+          heal=lambda sb: sb.kube.restore("HorizontalPodAutoscaler", sb.config.kubernetes.hpa,
+                                          sb.config.kubernetes.app_namespace)),
     Fault("tool-without-input-schema", "tools/list publishes a tool without its inputSchema",
           breaks=(UAT + "verify-user-interfaces",), expect="has no inputSchema",
           inject=lambda sb: sb.app_faults(tool_schema_missing=True), heal=lambda sb: sb.app_faults()),
-    Fault("database-stopped", "PostgreSQL stops: the app's /health reports its database unhealthy",
-          breaks=(UAT + "test-all-integrations",), expect="database",
-          inject=_database_down, heal=_database_up),
     Fault("stale-app-data", "the app serves frozen answers while a game is added to the database",
           breaks=(UAT + "confirm-data-accuracy",), expect="data mismatch",
           inject=_stale_data, heal=_fresh_data),
