@@ -84,9 +84,11 @@ def _copy_config(state: Path, service: str) -> None:
     shutil.copytree(PROVISIONING / service, target)
 
 
-def _prometheus_prepare(state: Path) -> None:
-    (state / "prometheus").mkdir(parents=True, exist_ok=True)
-    _copy_config(state, "prometheus")
+def _fresh_start(state: Path, service: str) -> None:
+    """A stand-in that starts, starts clean: no metrics or alerts left over from an earlier run's faults."""
+    shutil.rmtree(state / service, ignore_errors=True)
+    (state / service).mkdir(parents=True)
+    _copy_config(state, service)
 
 
 def _grafana_prepare(state: Path) -> None:
@@ -109,12 +111,12 @@ SERVICES = [
                        f"--config.file={_live_config(s, 'alertmanager') / 'alertmanager.yml'}",
                        f"--storage.path={s / 'alertmanager'}", f"--web.listen-address={HOST}:{PORTS['alertmanager']}",
                        "--cluster.listen-address=", f"--web.external-url=http://{HOST}:{PORTS['alertmanager']}"],
-            f"http://{HOST}:{PORTS['alertmanager']}/-/ready", prepare=lambda s: _copy_config(s, "alertmanager")),
+            f"http://{HOST}:{PORTS['alertmanager']}/-/ready", prepare=lambda s: _fresh_start(s, "alertmanager")),
     Service("prometheus", PORTS["prometheus"],
             lambda s: [_bin("prometheus"), f"--config.file={_live_config(s, 'prometheus') / 'prometheus.yml'}",
                        f"--storage.tsdb.path={s / 'prometheus'}", f"--web.listen-address={HOST}:{PORTS['prometheus']}",
                        "--web.enable-lifecycle", f"--web.external-url=http://{HOST}:{PORTS['prometheus']}"],
-            f"http://{HOST}:{PORTS['prometheus']}/-/ready", prepare=_prometheus_prepare),
+            f"http://{HOST}:{PORTS['prometheus']}/-/ready", prepare=lambda s: _fresh_start(s, "prometheus")),
     Service("grafana", PORTS["grafana"],
             lambda s: [sys.executable, "-m", "sandbox.grafana_api", "--host", HOST, "--port", str(PORTS["grafana"]),
                        "--provisioning", str(PROVISIONING / "grafana"), "--admin-password", "sandbox-not-default",
