@@ -46,8 +46,8 @@ PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=\-]{8,}"), r"\1\2" + REDACTED),
     # user:password@ in URLs and DSNs
     (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s:/@\"'<>]+):([^\s@/\"'<>]+)@"), r"\1:" + REDACTED + "@"),
-    # password=..., api_key: ..., "token": "...", AWS_SECRET_ACCESS_KEY=...
-    (re.compile(r"(?i)(\b[\w.\-]*" + _SECRET_WORD + r"(?:\\?[\"'])?\s*[=:]\s*(?:\\?[\"'])?)(?!\[REDACTED\])" + _VALUE),
+    # password=..., api_key: ..., "token": "...", AWS_SECRET_ACCESS_KEY=...; not an ARN's ":secret:" segment
+    (re.compile(r"(?i)(?<!:)(\b[\w.\-]*" + _SECRET_WORD + r"(?:\\?[\"'])?\s*[=:]\s*(?:\\?[\"'])?)(?!\[REDACTED\])" + _VALUE),
      r"\1" + REDACTED),
 ]
 _DATA_URI = re.compile(r"data:(text/[\w.+\-]+|application/json)((?:;[\w\-]+=[\w\-]+)*);base64,([A-Za-z0-9+/=]+)")
