@@ -229,24 +229,29 @@ def _container(deployment: dict | None, name: str) -> dict | None:
     return next((c for c in containers if c.get("name") == name), None)
 
 
-def _resources(container: dict, resource: str) -> tuple[float | None, float | None]:
+def _requests_and_limit(deployment: dict | None, name: str, resource: str) -> tuple[float | None, float] | Finding:
+    """The container's request and limit for `resource`, or the Finding that says why it cannot be judged."""
+    container = _container(deployment, name)
+    if container is None:
+        return failed(f"container {name} not found in the deployment", resource=name, observed=None,
+                      expected="the deployment's container")
     res = container.get("resources") or {}
     request, limit = ((res.get(k) or {}).get(resource) for k in ("requests", "limits"))
-    return (float(parse_quantity(request)) if request else None, float(parse_quantity(limit)) if limit else None)
+    request = float(parse_quantity(request)) if request else None
+    if not limit:
+        return failed(f"container {name} has no {resource} limit to judge utilization against", resource=name,
+                      observed={"request": request, "limit": None}, expected=f"a {resource} limit",
+                      hint=f"Set resources.limits.{resource} on the deployment.")
+    return request, float(parse_quantity(limit))
 
 
 def cpu_utilization(series: list[dict], deployment: dict | None, container: str, w: Window, warn: float,
                     critical: float, job: str, query: str) -> Finding:
     """Mean CPU of the busiest pod over the window, as a share of its container's CPU limit."""
-    spec = _container(deployment, container)
-    if spec is None:
-        return failed(f"container {container} not found in the deployment", resource=container, observed=None,
-                      expected="the deployment's container")
-    request, limit = _resources(spec, "cpu")
-    if not limit:
-        return failed(f"container {container} has no CPU limit to judge utilization against", resource=container,
-                      observed={"request": request, "limit": None}, expected="a CPU limit",
-                      hint="Set resources.limits.cpu on the deployment.")
+    sized = _requests_and_limit(deployment, container, "cpu")
+    if isinstance(sized, Finding):
+        return sized
+    request, limit = sized
     # cpu_usage_percent is a share of one core; the limit is in cores.
     points = [(t, v / limit) for t, v in _points(series)]
     short = _too_little(points, w, "CPU usage", query, job)
@@ -273,15 +278,10 @@ def cpu_utilization(series: list[dict], deployment: dict | None, container: str,
 def memory_utilization(series: list[dict], deployment: dict | None, container: str, w: Window, limit_percent: float,
                        job: str, query: str) -> Finding:
     """Peak memory of the busiest pod over the window, as a share of its container's memory limit."""
-    spec = _container(deployment, container)
-    if spec is None:
-        return failed(f"container {container} not found in the deployment", resource=container, observed=None,
-                      expected="the deployment's container")
-    request, limit = _resources(spec, "memory")
-    if not limit:
-        return failed(f"container {container} has no memory limit to judge utilization against", resource=container,
-                      observed={"request": request, "limit": None}, expected="a memory limit",
-                      hint="Set resources.limits.memory on the deployment.")
+    sized = _requests_and_limit(deployment, container, "memory")
+    if isinstance(sized, Finding):
+        return sized
+    request, limit = sized
     points = [(t, 100 * v / limit) for t, v in _points(series)]
     short = _too_little(points, w, "memory usage", query, job)
     if short:
