@@ -111,8 +111,10 @@ class Finding:
     undecided: bool = False  # the probe got no usable answer: outcome "error", never a pass
 
     def as_evidence(self) -> dict:
-        out = {"ok": self.ok, "summary": self.summary, "resource": self.resource, "undecided": self.undecided,
+        out = {"ok": self.ok, "summary": self.summary, "resource": self.resource,
                "observed": self.observed, "expected": self.expected}
+        if self.undecided:
+            out["undecided"] = True
         if self.query:
             out["query"] = self.query
         if self.hint:
