@@ -76,6 +76,11 @@ def cmd_sandbox(args) -> int:
 
             faults = all_faults()
             if args.action == "faults":
+                if args.markdown:
+                    from sandbox.faults import table
+
+                    print(table(), end="")
+                    return 0
                 for f in faults.values():
                     print(f"{f.name:<32} {f.description}  [breaks {', '.join(f.breaks)}]")
                 return 0
@@ -169,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("sandbox", help="the rehearsal sandbox on 127.0.0.1")
     p.add_argument("action", choices=["up", "down", "status", "fault", "heal", "faults"])
     p.add_argument("name", nargs="?", help="fault name (for fault/heal)")
+    p.add_argument("--markdown", action="store_true", help="with faults: the check -> fault table (docs/faults.md)")
     p.set_defaults(func=cmd_sandbox)
 
     p = sub.add_parser("exit-codes", help="the exit-code contract of a golive run (markdown table)")

@@ -51,3 +51,9 @@ def test_faults_name_real_items():
     bound = coverage.bound_tests(ROOT / "checks")
     unknown = {(f.name, i) for f in FAULTS.values() for i in f.breaks if i not in bound}
     assert not unknown, f"faults name items with no check: {sorted(unknown)}"
+
+
+def test_the_documented_fault_table_is_current():
+    from sandbox.faults import table
+
+    assert (ROOT / "docs" / "faults.md").read_text() == table(), "run: golive sandbox faults --markdown > docs/faults.md"
