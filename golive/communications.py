@@ -7,10 +7,13 @@ filled template under reports/messages/, and fails when the line the runbook wan
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+import requests
 
 from golive import plugin
 from golive.check import EVIDENCE, CheckFailed, outcomes
@@ -70,10 +73,28 @@ def announce(request, *, template: str, claims: str, based_on, next_step: str = 
     out = MESSAGES_DIR / env.name / (spec.item_id.replace("/", "__") + ".txt")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(header + body + "\n")
-    EVIDENCE.get().append({"message": str(out), "template": template, "measured_status": status,
-                           "claims": claims, "speaks_for": [c.golive_spec.item_id for c in based_on],
-                           "failures": failures, "text": body})
+    evidence = {"message": str(out), "template": template, "measured_status": status,
+                "claims": claims, "speaks_for": [c.golive_spec.item_id for c in based_on],
+                "failures": failures, "text": body}
+    EVIDENCE.get().append(evidence)
     if status not in CLAIMS[claims]:
         raise CheckFailed(f"cannot announce '{leaf.text if leaf else spec.item_id}': measured status is {status} "
                           f"({len(failures)} failing: {' | '.join(failures)[:600]})")
+    if config.getoption("--golive-mutating"):  # only what the run measured, and only when asked to
+        evidence["posted"] = _post_to_slack(env, header + body)
     return out
+
+
+def _post_to_slack(env, text: str) -> str:
+    """Post to the team's channel (opt-in: --golive-mutating). The webhook URL never reaches evidence."""
+    url = os.environ.get(env.communications.slack_webhook_env)
+    if not url:
+        return f"not posted: {env.communications.slack_webhook_env} is not set"
+    try:
+        response = requests.post(url, json={"text": text}, timeout=(env.timeouts.connect_seconds,
+                                                                    env.timeouts.read_seconds))
+    except requests.RequestException as exc:
+        raise CheckFailed(f"could not post the message to Slack: {type(exc).__name__}") from None
+    if response.status_code >= 300:
+        raise CheckFailed(f"Slack refused the message: HTTP {response.status_code} {response.text[:80]}")
+    return "posted to Slack"

@@ -199,6 +199,12 @@ class Alertmanager(Section):
     slack_channel: str
 
 
+class Communications(Section):
+    # The Slack incoming-webhook URL is a secret: it comes from this environment variable, never from
+    # here. Messages are posted only with --golive-mutating; otherwise they are written under reports/.
+    slack_webhook_env: str = "GOLIVE_SLACK_WEBHOOK_URL"
+
+
 class Thresholds(Section):
     p95_latency_warn_ms: float = 500
     p95_latency_rollback_ms: float = 100
@@ -261,6 +267,7 @@ class Environment(Section):
     prometheus: Prometheus
     grafana: Grafana
     alertmanager: Alertmanager
+    communications: Communications = Communications()
     thresholds: Thresholds = Thresholds()
     quotas: list[Quota] = []
     scripts: Scripts = Scripts()

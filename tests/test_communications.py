@@ -48,3 +48,23 @@ def test_green_is_refused_when_the_infrastructure_is_not(sandbox, run_checks):
     text = message(GREEN_LINE)
     assert "Current Status: RED" in text and "t-2h/resource-validation/validate-security-groups" in text
     assert run[READY_LINE].outcome == "failed"
+
+
+def _slack_received(sandbox) -> list:
+    import requests
+
+    url = f"http://{sandbox.host}:{sandbox.ports['webhook']}/_sandbox/received"
+    return requests.get(url, params={"path": "/golive-slack"}, timeout=5).json()
+
+
+def test_messages_are_posted_only_when_asked(sandbox, run_checks, monkeypatch):
+    monkeypatch.setenv("GOLIVE_SLACK_WEBHOOK_URL", f"http://{sandbox.host}:{sandbox.ports['webhook']}/golive-slack")
+    before = len(_slack_received(sandbox))
+    run_checks(GREEN_LINE)
+    assert len(_slack_received(sandbox)) == before, "posted without --golive-mutating"
+    run = run_checks(GREEN_LINE, extra=("--golive-mutating",))
+    assert run[GREEN_LINE].outcome == "passed", run[GREEN_LINE].message
+    received = _slack_received(sandbox)[before:]
+    assert len(received) == 1 and "Current Status: GREEN" in received[0]["body"]["text"]
+    posted = next(e["posted"] for e in run[GREEN_LINE].evidence if "posted" in e)
+    assert posted == "posted to Slack" and "golive-slack" not in str(run[GREEN_LINE].evidence)
