@@ -166,11 +166,13 @@ def _postgres_seed() -> None:
         conn.execute((HERE / "seed" / "nba_simulator.sql").read_text())
 
 
-def _postgres_down(state: Path) -> None:
+def _postgres_down(state: Path) -> bool:
     data = state / "postgres"
-    if (data / "postmaster.pid").exists():
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not (data / "postmaster.pid").exists():
+        return False
+    stopped = subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return stopped.returncode == 0
 
 
 # --- Files the sandbox environment in golive.toml points at -------------------------------------
@@ -198,9 +200,13 @@ def _pidfile(state: Path, name: str) -> Path:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-        return True
     except OSError:
         return False
+    # A zombie has exited: an init that does not reap orphans (containers) leaves them behind.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _wait(service: Service, proc: subprocess.Popen, log_path: Path, timeout: float = 20) -> None:
@@ -320,8 +326,9 @@ def stop(name: str) -> bool:
 
 def down(echo=print) -> None:
     stopped = [service.name for service in reversed(SERVICES) if stop(service.name)]
-    _postgres_down(state_dir())
-    echo("sandbox down: stopped " + ", ".join(stopped + ["postgres"]))
+    if _postgres_down(state_dir()):
+        stopped.append("postgres")
+    echo(f"sandbox down ({state_dir()}): stopped " + (", ".join(stopped) or "nothing: none of it was started here"))
 
 
 def status() -> list[tuple[str, int, bool]]:
