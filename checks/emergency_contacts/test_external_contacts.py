@@ -1,6 +1,4 @@
 """Emergency Contacts / External Contacts: a support case, the paging service, the alert channel."""
-import yaml
-
 from golive.check import ATTESTED, CRASH, MINOR, expect, runbook
 from golive.probes.runbook import contact_filled, slack_channel_routed
 
@@ -22,5 +20,4 @@ def test_pagerduty(leaf, attestation):
 @runbook("contacts/external-contacts/slack-channel", area="communication", impact=MINOR)
 def test_slack_channel(leaf, cfg, alertmanager):
     """Slack Channel: `#nba-mcp-synthesis-alerts`"""
-    config = yaml.safe_load(alertmanager.get_json("/api/v2/status")["config"]["original"])
-    expect(slack_channel_routed(leaf.text, cfg.alertmanager.slack_channel, config, f"Alertmanager {alertmanager.base_url}"))
+    expect(slack_channel_routed(leaf.text, cfg.alertmanager.slack_channel, alertmanager.config(), f"Alertmanager {alertmanager.base_url}"))

@@ -32,7 +32,7 @@ def test_notification_channels(alertmanager, cfg):
 def test_verify_escalation_procedures(alertmanager, cfg):
     """Verify escalation procedures: critical alerts page, repeated within the P1 escalation time; others go to chat."""
     am = cfg.alertmanager
-    expect(perf.escalation(alertmanager.get_json("/api/v2/status"), am.paging_receiver, am.chat_receiver,
+    expect(perf.escalation(alertmanager.config(), am.paging_receiver, am.chat_receiver,
                            cfg.thresholds.escalation_p1_minutes, f"Alertmanager {alertmanager.base_url}"))
 
 
@@ -40,6 +40,6 @@ def test_verify_escalation_procedures(alertmanager, cfg):
          impact=MONITORING)
 def test_confirm_on_call_rotation(alertmanager, cfg, attestation):
     """Confirm on-call rotation: the paging receiver exists; the On-call Engineer confirms who carries the pager."""
-    expect(perf.paging_receiver(alertmanager.get_json("/api/v2/status"), cfg.alertmanager.paging_receiver,
+    expect(perf.paging_receiver(alertmanager.config(), cfg.alertmanager.paging_receiver,
                                 f"Alertmanager {alertmanager.base_url}"))
     attestation.confirm()

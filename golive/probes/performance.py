@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import yaml
 from kubernetes.utils import parse_quantity
 
 from golive.attest import parse_time
@@ -520,17 +519,9 @@ def _duration(text: str) -> float:
     return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", str(text)))
 
 
-def _config(status: dict) -> dict:
-    """Alertmanager's running configuration, from its /api/v2/status answer."""
-    try:
-        return yaml.safe_load(((status or {}).get("config") or {}).get("original") or "") or {}
-    except yaml.YAMLError:
-        return {}
-
-
-def escalation(status: dict, paging: str, chat: str, p1_minutes: float, source: str) -> Finding:
+def escalation(config: dict, paging: str, chat: str, p1_minutes: float, source: str) -> Finding:
     """Critical alerts go to the paging receiver, repeated within the P1 escalation time; others go to chat."""
-    root = _config(status).get("route")
+    root = config.get("route")
     if not root:
         return failed(f"{source} has no routing tree in its configuration", resource=source, observed=None,
                       expected="a route")
@@ -558,9 +549,9 @@ def escalation(status: dict, paging: str, chat: str, p1_minutes: float, source: 
                   observed=observed, expected=expected)
 
 
-def paging_receiver(status: dict, paging: str, source: str) -> Finding:
+def paging_receiver(config: dict, paging: str, source: str) -> Finding:
     """The paging receiver exists in Alertmanager's configuration with at least one integration."""
-    receivers = {r.get("name"): r for r in _config(status).get("receivers") or []}
+    receivers = {r.get("name"): r for r in config.get("receivers") or []}
     integrations = [k for k, v in (receivers.get(paging) or {}).items() if k.endswith("_configs") and v]
     observed = {"receivers": sorted(filter(None, receivers)), paging: integrations}
     if not integrations:
