@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from golive import attest
+from golive.runbook import SHIPPED_RUNBOOK
 from sandbox import stack
-from tests.harness import ROOT
+from tests.harness import ROOT, run_suite
 
 KEY = b"k" * 32
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
@@ -139,3 +140,20 @@ def test_a_malformed_ledger_stops_the_run_before_any_test(sandbox, tmp_path):
     assert done.returncode == 4
     assert "entry 1 (x) missing role" in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_placeholder_contacts_fail_even_when_attested(sandbox, tmp_path, monkeypatch):
+    """The checkable part of an attested item can fail on its own: the shipped runbook's [Name] placeholders."""
+    config = tmp_path / "golive.toml"
+    config.write_text((ROOT / "golive.toml").read_text()
+                      .replace('runbook = "sandbox/runbook/GO_LIVE_RUNBOOK.md"', f'runbook = "{SHIPPED_RUNBOOK}"')
+                      .replace('workdir = "sandbox/scripts"', f'workdir = "{ROOT}/sandbox/scripts"'))
+    monkeypatch.setenv("GOLIVE_SANDBOX_DIR", str(stack.state_dir()))
+    run = run_suite("checks", "--golive-env", "sandbox", "--golive-config", str(config),
+                    "--golive-item", "contacts/primary-contacts/", "--golive-item",
+                    "t-24h/team-briefing/distribute-contact-information", "--golive-item", "contacts/external-contacts/pagerduty")
+    deployment_lead = run["contacts/primary-contacts/deployment-lead"]
+    assert deployment_lead.outcome == "failed"
+    assert "runbook contact 'Deployment Lead' still has placeholders [Name], [Phone], [Email]" in deployment_lead.message
+    assert "[Service URL]" in run["contacts/external-contacts/pagerduty"].message
+    assert "8 of 9 runbook contacts are placeholders" in run["t-24h/team-briefing/distribute-contact-information"].message
