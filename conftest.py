@@ -1,7 +1,6 @@
 """golive: the runbook's checks as pytest tests. The plugin and the gatherers load from here."""
 pytest_plugins = [
     "golive.plugin",
-    "golive.reporting",
     "fixtures.session",
     "fixtures.kubernetes",
     "fixtures.aws",

@@ -4,8 +4,9 @@
     def test_kubectl_get_nodes(k8s, cfg):
         expect(probes.nodes_ready(k8s.list("nodes"), minimum=cfg.eks.min_ready_nodes))
 
-A check's outcome is remembered for the session, so a success criterion that summarises it
-(`summarise`) sees the very same verdict without asking any API again.
+A check's outcome is remembered for the session with its evidence, so a success criterion that
+summarises it (`summarise`) sees the very same verdict without asking any API again, and the
+evidence stays on the check's own row whichever test ran it first.
 """
 from __future__ import annotations
 
@@ -14,49 +15,12 @@ import functools
 import inspect
 import time
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Callable
 
 import pytest
 
-# --- Outcome vocabulary ---------------------------------------------------------------------
+from golive.outcomes import ACTION, SEVERITY, Impact, worst  # noqa: F401 - checks import the vocabulary from here
 
-
-class Impact(str, Enum):
-    """Rows of the runbook's Rollback Decision Matrix (plus the two 'always roll back' causes)."""
-
-    APPLICATION_CRASH = "Application Crash"
-    DATA_CORRUPTION = "Data Corruption"
-    SECURITY_BREACH = "Security Breach"
-    PERFORMANCE_DEGRADATION = "Performance Degradation"
-    MINOR_FUNCTIONALITY = "Minor Functionality"
-    MONITORING_ISSUES = "Monitoring Issues"
-
-    @property
-    def severity(self) -> str:
-        return SEVERITY[self]
-
-    @property
-    def action(self) -> str:
-        return ACTION[self]
-
-
-SEVERITY = {
-    Impact.APPLICATION_CRASH: "critical",
-    Impact.DATA_CORRUPTION: "critical",
-    Impact.SECURITY_BREACH: "critical",
-    Impact.PERFORMANCE_DEGRADATION: "high",
-    Impact.MINOR_FUNCTIONALITY: "medium",
-    Impact.MONITORING_ISSUES: "low",
-}
-ACTION = {
-    Impact.APPLICATION_CRASH: "Immediate rollback",
-    Impact.DATA_CORRUPTION: "Immediate rollback",
-    Impact.SECURITY_BREACH: "Immediate rollback",
-    Impact.PERFORMANCE_DEGRADATION: "Monitor, rollback if persists",
-    Impact.MINOR_FUNCTIONALITY: "Fix in place",
-    Impact.MONITORING_ISSUES: "Continue, fix post-deployment",
-}
 CRASH = Impact.APPLICATION_CRASH
 SECURITY = Impact.SECURITY_BREACH
 DATA = Impact.DATA_CORRUPTION
@@ -66,9 +30,6 @@ MONITORING = Impact.MONITORING_ISSUES
 
 AUTOMATED, ATTESTED, DERIVED = "automated", "attested", "derived"
 AREAS = ("infrastructure", "secrets", "application", "monitoring", "communication", "manual")
-
-
-SEVERITY_ORDER = ("low", "medium", "high", "critical")
 
 
 class CheckFailed(AssertionError):
@@ -150,11 +111,24 @@ def _cap(value: Any) -> Any:
 
 # The evidence recorded by the running test (the plugin opens a fresh list per test).
 EVIDENCE: contextvars.ContextVar[list] = contextvars.ContextVar("golive_evidence", default=[])
-# Outcomes of checks already run in this session, keyed by runbook ID (the plugin sets a dict).
-RESULTS: contextvars.ContextVar[dict] = contextvars.ContextVar("golive_results")
+# The runbook ID of the test pytest is running (the plugin sets it), so a check decided on behalf
+# of a success criterion keeps its evidence for its own row.
+RUNNING_ITEM: contextvars.ContextVar[str | None] = contextvars.ContextVar("golive_running_item", default=None)
 # The check running right now: item-specific fixtures (leaf, attestation) resolve against it, so a
 # check summarised by a success criterion still sees its own runbook item.
 CURRENT_SPEC: contextvars.ContextVar["Spec"] = contextvars.ContextVar("golive_current_spec")
+
+
+@dataclass
+class Decided:
+    """A check's outcome in this session, with the evidence it recorded, kept by runbook ID."""
+
+    error: BaseException | None
+    evidence: list
+
+
+# Checks already decided in this session (the plugin sets a dict per session).
+DECIDED: contextvars.ContextVar[dict[str, Decided]] = contextvars.ContextVar("golive_decided")
 
 
 def record(finding: Finding) -> Finding:
@@ -234,19 +208,26 @@ def runbook(item_id: str, *, kind: str = AUTOMATED, impact: Impact = CRASH, area
 
         @functools.wraps(fn)
         def remembered(*args, **kwargs):
-            results = RESULTS.get(None)
-            if results is None:  # called outside a golive session
+            decided = DECIDED.get(None)
+            if decided is None:  # called outside a golive session
                 return run(*args, **kwargs)
-            if item_id not in results:
+            if item_id not in decided:
+                evidence: list = []
+                token = EVIDENCE.set(evidence)  # its own list: a criterion that runs it does not absorb it
                 try:
                     run(*args, **kwargs)
-                    results[item_id] = None
-                except BaseException as exc:  # noqa: BLE001 - remembered, then re-raised
-                    results[item_id] = exc
+                    decided[item_id] = Decided(None, evidence)
+                except (KeyboardInterrupt, SystemExit):
                     raise
-                return None
-            if results[item_id] is not None:
-                raise results[item_id]
+                except BaseException as exc:  # noqa: BLE001 - remembered, then re-raised
+                    decided[item_id] = Decided(exc, evidence)
+                finally:
+                    EVIDENCE.reset(token)
+            outcome = decided[item_id]
+            if RUNNING_ITEM.get() == item_id:  # the check's own test: its evidence goes on its own row
+                EVIDENCE.get().extend(outcome.evidence)
+            if outcome.error is not None:
+                raise outcome.error
             return None
 
         remembered.golive_spec = spec
@@ -296,9 +277,10 @@ def summarise(request, *checks: Callable) -> list[str]:
             # An undecided check is as bad as a critical one: nothing vouches for it.
             severities.append(getattr(exc, "severity", None) or
                               (spec.impact.severity if isinstance(exc, AssertionError) else "critical"))
+    # The criterion's row refers to the results it summarises; their evidence stays on their own rows.
     EVIDENCE.get().append({"summarises": [c.golive_spec.item_id for c in checks], "passed": ok,
                            "failed": problems})
     if problems:
         raise CheckFailed(f"{len(problems)} of {len(checks)} summarised items failed: " + " | ".join(problems),
-                          severity=max(severities, key=SEVERITY_ORDER.index))
+                          severity=worst(severities))
     return ok

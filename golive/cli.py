@@ -104,31 +104,30 @@ def cmd_exit_codes(args) -> int:
 
 
 def cmd_report(args) -> int:
-    """The verdict of a run from its JSONL stream (also a run killed before it finished); optionally a page."""
-    from golive import report_html, reporting, verdict
+    """The verdict and page of a run from its JSONL stream (also of a run killed before it finished)."""
+    from golive import results, verdict
+    from golive.reporters import html, publish, write_text
 
+    stream = Path(args.stream)
     try:
-        model = reporting.load_stream(Path(args.stream))
-    except (OSError, ValueError) as exc:
+        run = results.load(stream)
+    except (OSError, results.StreamError) as exc:
         print(f"golive: {exc}", file=sys.stderr)
         return verdict.USAGE_ERROR
-    summary = model["summary"]
-    if summary is None:  # the run was killed: decide from what it streamed, as an interrupted run
-        results = [reporting.result_of(r) for r in model["results"]]
-        decided = verdict.decide(results, selected=model["selected"], status=verdict.INTERRUPTED)
+    if run.summary is None:  # the run was killed: decide from what it streamed, as an interrupted run
+        decided = verdict.decide(run.results, selected=run.selected, status=verdict.INTERRUPTED)
         code = verdict.exit_code(decided, verdict.INTERRUPTED)
-        phases = list(dict.fromkeys(r["phase"] for r in sorted(model["results"], key=lambda r: r["order"]) if r["phase"]))
-        summary = {"verdict": reporting.verdict_dict(decided, code), "waivers": model["run"].get("waivers", []),
-                   "phases": phases, "signoff_roles": [reporting.SIGNOFF_LEADER]}
-        model["summary"] = summary
-        model["run"] = {**model["run"], "phases": phases, "signoff_roles": summary["signoff_roles"]}
-        print(f"golive: {args.stream} has no summary: the run stopped early; deciding from "
-              f"{len(results)} streamed results", file=sys.stderr)
-    v = summary["verdict"]
+        run.summary = {"type": "summary", "verdict": results.verdict_record(decided, code), "exit_code": code,
+                       "waivers": run.facts.get("waivers", []), "phases": results.phases_of(run.results),
+                       "signoff_roles": [results.SIGNOFF_LEADER], "ledger": results.ledger(run.results)}
+        print(f"golive: {stream} has no summary: the run stopped early; deciding from "
+              f"{len(run.results)} streamed results", file=sys.stderr)
+    v = run.summary["verdict"]
     print(f"{v['decision']}: {v['action']} ({v['reason']}); exit code {v['exit_code']} ({v['exit_name']})")
-    if args.html:
-        Path(args.html).write_text(report_html.page(model), encoding="utf-8")
-        print(f"wrote {args.html}")
+    # Beside the stream, never over the run's own (signed) page.
+    page = Path(args.html) if args.html else stream.with_name(stream.stem + ".rebuilt.html")
+    for target, digest in publish("html", write_text(page, html.render(run.as_dict())), []):
+        print(f"wrote {target} (sha256 {digest[:16]}…, in {target.name}.sha256)")
     return v["exit_code"]
 
 
@@ -180,9 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("exit-codes", help="the exit-code contract of a golive run (markdown table)")
     p.set_defaults(func=cmd_exit_codes)
 
-    p = sub.add_parser("report", help="the verdict from a run's JSONL stream (also of a killed run); exit with its code")
+    p = sub.add_parser("report", help="the verdict and page from a run's JSONL stream (also of a killed run); "
+                                      "exit with its code")
     p.add_argument("stream", help="reports/<run>.jsonl")
-    p.add_argument("--html", default=None, help="also write a standalone HTML page here")
+    p.add_argument("--html", default=None, help="where to write the page (default <run>.rebuilt.html beside the "
+                                                "stream), with a .sha256 sidecar")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("waivers", help="validate and list the environment's waivers (exit 4 on a bad file)")

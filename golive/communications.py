@@ -2,7 +2,7 @@
 
 `announce` decides the status of the checks a message speaks for (GREEN: all passed; YELLOW:
 only medium/low failures; RED: any critical/high failure or an undecided check), writes the
-filled template under reports/messages/, and fails when the line the runbook wants to send
+filled template under the run's reports folder (`messages/<environment>/`), and fails when the line the runbook wants to send
 ("Infrastructure status: GREEN") is not what was measured.
 """
 from __future__ import annotations
@@ -17,9 +17,7 @@ import requests
 
 from golive import plugin
 from golive.check import EVIDENCE, CheckFailed, outcomes
-
-MESSAGES_DIR = Path("reports") / "messages"
-BLOCKING = {"critical", "high"}
+from golive.outcomes import blocks
 
 # What each announced word requires of the measured status.
 CLAIMS = {
@@ -35,8 +33,14 @@ def measured_status(results) -> tuple[str, list[str]]:
         return "GREEN", []
     lines = [f"{spec.item_id} [{spec.impact.severity}]: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
              for spec, exc in failures]
-    blocking = any(spec.impact.severity in BLOCKING or not isinstance(exc, AssertionError) for spec, exc in failures)
+    blocking = any(blocks(spec.impact.severity) or not isinstance(exc, AssertionError) for spec, exc in failures)
     return ("RED" if blocking else "YELLOW"), lines
+
+
+def elapsed_text(seconds: float) -> str:
+    """Time since the run started, as a message says it: `42 s`, `3 min 5 s`."""
+    seconds = max(0, round(seconds))
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60} s"
 
 
 def _fill(template: str, values: dict[str, str]) -> str:
@@ -51,8 +55,7 @@ def announce(request, *, template: str, claims: str, based_on, next_step: str = 
     spec = plugin.spec(request.node)
     status, failures = measured_status(outcomes(request, *based_on))
     leaf = book.by_id.get(spec.item_id)
-    started = getattr(config, "_golive_started", None) or time.time()
-    elapsed_min = (time.time() - started) / 60
+    elapsed = elapsed_text(time.time() - plugin.started(config))
     issues = "None" if status == "GREEN" else ("Minor" if status == "YELLOW" else "Major")
     values = {
         "GREEN/YELLOW/RED": status,
@@ -61,8 +64,8 @@ def announce(request, *, template: str, claims: str, based_on, next_step: str = 
         "Description": next_step or (leaf.text if leaf else ""),
         "Time": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "Phase Name": phase or (leaf.phase if leaf else ""),
-        "Time elapsed": f"{elapsed_min:.0f} min",
-        "Total time": f"{elapsed_min:.0f} min",
+        "Time elapsed": elapsed,
+        "Total time": elapsed,
         "Next phase": next_step or "see runbook",
         "Additional details": "\n".join(failures) if failures else "All checks this message speaks for passed.",
         "Name": f"golive for {', '.join(leaf.team) if leaf and leaf.team else 'the deployment team'}",
@@ -70,7 +73,7 @@ def announce(request, *, template: str, claims: str, based_on, next_step: str = 
     body = _fill(book.templates[template], values)
     header = f"Runbook line: {leaf.text if leaf else spec.item_id}\nEnvironment: {env.name}\nMeasured status: {status}\n"
     header += "".join(f"  failing: {line}\n" for line in failures) + "\n"
-    out = MESSAGES_DIR / env.name / (spec.item_id.replace("/", "__") + ".txt")
+    out = plugin.reports_folder(config) / "messages" / env.name / (spec.item_id.replace("/", "__") + ".txt")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(header + body + "\n")
     evidence = {"message": str(out), "template": template, "measured_status": status,

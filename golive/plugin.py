@@ -1,23 +1,36 @@
-"""pytest plugin: options, markers, configuration, the runbook spine and per-test evidence.
+"""pytest plugin: a golive run from the command line to the verdict, in the order pytest calls it.
 
-Loaded from the root conftest. Inert for runs that select no runbook item (the self-tests),
-except that `--golive-env` is validated whenever it is given.
+    configure    options, markers, the environment (golive.toml), redactor, waivers, artifact paths
+    collection   runbook markers and order from the catalogue, --golive-item, mutating checks left out
+    each test    the evidence list (golive.check) -> results.entry per phase -> results.assemble
+    the end      the verdict (golive.verdict) sets the exit code; the reporters render the Run
+
+Loaded from the root conftest. Runs that name no environment (golive's own tests) only get the
+markers and options. Under pytest-xdist the workers make the fragments and the controller the rest.
 """
 from __future__ import annotations
 
-import json
 import os
+import re
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from golive import config as configuration
+from golive import coverage as cov
+from golive import outcomes as o
+from golive import redact, results, runinfo, verdict, waivers
 from golive import runbook as catalogue
-from golive.check import AREAS, EVIDENCE, RESULTS, AttestationMissing, Undecidable
+from golive.check import AREAS, DECIDED, EVIDENCE, RUNNING_ITEM
+from golive.reporters import LATEST, html, jsonl, junit, publish, terminal, write_text
 
 ENV_KEY = pytest.StashKey[configuration.Environment]()
 RUNBOOK_KEY = pytest.StashKey[catalogue.Runbook]()
 EVIDENCE_KEY = pytest.StashKey[list]()
-RESULTS_TOKEN = pytest.StashKey[object]()
+STATE = pytest.StashKey["GoliveRun"]()
 
 
 def pytest_addoption(parser):
@@ -28,6 +41,45 @@ def pytest_addoption(parser):
                     help="run only these runbook items (exact ID, or a prefix ending in '/'); repeatable")
     group.addoption("--golive-mutating", action="store_true",
                     help="also run checks that change the target (test alerts, dry-run deploys)")
+    group.addoption("--golive-reports", default=None, metavar="DIR",
+                    help="folder for this run's HTML, JUnit, JSONL and messages (default reports, or "
+                         "GOLIVE_REPORTS_DIR); 'none': only the paths given with --html/--junitxml")
+    group.addoption("--golive-waivers", default=None, metavar="PATH",
+                    help="waiver file for this run (default: `waivers` of the environment in golive.toml)")
+
+
+def _requested(config) -> str | None:
+    return config.getoption("--golive-env") or os.environ.get("GOLIVE_ENV")
+
+
+# --- configure ---------------------------------------------------------------------------------
+
+
+def reports_option(config) -> str:
+    return config.getoption("--golive-reports") or os.environ.get("GOLIVE_REPORTS_DIR") or "reports"
+
+
+def reports_folder(config) -> Path:
+    """Where this run's artifacts and messages go (a temporary folder for --golive-reports none)."""
+    folder = reports_option(config)
+    if folder.lower() == "none":
+        return Path(tempfile.gettempdir()) / "golive-reports"
+    return Path(config.invocation_params.dir) / folder
+
+
+def started(config) -> float:
+    """When this run started (Unix time), for elapsed times in messages."""
+    state = config.stash.get(STATE, None)
+    return state.started if state is not None else time.time()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    # Before pytest-html and junitxml configure: they must not write the files golive writes.
+    env_name = _requested(config)
+    if env_name and not config.option.collectonly:
+        state = config.stash[STATE] = GoliveRun(config)
+        state.name_artifacts(env_name)
 
 
 def pytest_configure(config):
@@ -37,9 +89,22 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{area}: runbook area {area}")
     config.addinivalue_line("markers", "runbook(id): the runbook leaf this test signs off")
     config.addinivalue_line("markers", "mutating: changes the target; runs only with --golive-mutating")
-    env_name = config.getoption("--golive-env") or os.environ.get("GOLIVE_ENV")
-    if env_name:
-        config.stash[ENV_KEY] = _load_env(config, env_name)
+    env_name = _requested(config)
+    if not env_name:
+        return
+    config.stash[ENV_KEY] = _load_env(config, env_name)
+    if config.option.collectonly:
+        return
+    state = config.stash.get(STATE, None) or GoliveRun(config)  # xdist workers never see pytest_cmdline_main
+    config.stash[STATE] = state
+    state.prepare(config.stash[ENV_KEY])
+    config.pluginmanager.register(state, "golive-run")
+    # The terminal shows golive's summary of each failure (reporters/terminal.py), not tracebacks of
+    # golive's own code; asked for explicitly (--tb, -r), pytest's own output stays.
+    if config.option.tbstyle == "auto":
+        config.option.tbstyle = "no"
+    if config.option.reportchars == "fE":
+        config.option.reportchars = ""
 
 
 def _load_env(config, env_name):
@@ -72,6 +137,14 @@ def item_id(item) -> str | None:
 def spec(item):
     mark = item.get_closest_marker("runbook")
     return mark.kwargs.get("spec") if mark else None
+
+
+def _state(config) -> "GoliveRun | None":
+    state = config.stash.get(STATE, None)
+    return state if state is not None and state.env is not None else None
+
+
+# --- collection --------------------------------------------------------------------------------
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -109,69 +182,250 @@ def pytest_collection_modifyitems(session, config, items):
             items[:] = [i for i in items if not i.get_closest_marker("mutating")]
     # Runbook order, so a phase reads top to bottom like the runbook.
     order = {leaf.id: leaf.order for leaf in runbook.items}
-    items.sort(key=lambda i: order.get(item_id(i) or "", 10**6))
+    items.sort(key=lambda i: order.get(item_id(i) or "", o.UNLISTED_ORDER))
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session):
     if any(item_id(i) for i in session.items):
         environment(session.config)  # fail fast, before any test, on a missing environment
 
 
 def pytest_sessionstart(session):
-    session.config.stash[RESULTS_TOKEN] = RESULTS.set({})
+    session.config.stash[_DECIDED_TOKEN] = DECIDED.set({})
 
 
 def pytest_sessionfinish(session):
-    token = session.config.stash.get(RESULTS_TOKEN, None)
+    token = session.config.stash.get(_DECIDED_TOKEN, None)
     if token is not None:
-        RESULTS.reset(token)
+        DECIDED.reset(token)
+        del session.config.stash[_DECIDED_TOKEN]
+
+
+_DECIDED_TOKEN = pytest.StashKey[object]()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    token = EVIDENCE.set([])
+    evidence: list = []
+    tokens = EVIDENCE.set(evidence), RUNNING_ITEM.set(item_id(item))
     try:
         return (yield)
     finally:
-        item.stash[EVIDENCE_KEY] = EVIDENCE.get()
-        EVIDENCE.reset(token)
+        item.stash[EVIDENCE_KEY] = evidence
+        EVIDENCE.reset(tokens[0])
+        RUNNING_ITEM.reset(tokens[1])
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    rid = item_id(item)
-    if rid is None:
+# --- the run: registered as a plugin for the session --------------------------------------------
+
+
+class GoliveRun:
+    """One process's part of a golive run, registered as a plugin: its hooks build the model and report it."""
+
+    def __init__(self, config):
+        self.config = config
+        self.worker = hasattr(config, "workerinput")
+        self.started = time.time()
+        self.env: configuration.Environment | None = None
+        self.redactor = redact.Redactor()
+        self.waiver_path: Path | None = None
+        self.waivers: dict[str, waivers.Waiver] = {}
+        self.label = self.name = ""
+        self.folder: Path | None = None  # None: --golive-reports none
+        self.artifacts: dict[str, Path] = {}  # this run's own names: html, junit, jsonl
+        self.user_paths: dict[str, Path] = {}  # --html / --junitxml, honoured as well
+        self.run = results.Run()
+        self.pending: dict[str, list] = {}
+        self.broken: list[str] = []  # check modules that failed to collect
+        self.stream: jsonl.Stream | None = None
+        self.verdict: verdict.Verdict | None = None
+        self.exit: int | None = None
+        self.published: list[tuple[Path, str]] = []
+        self.ledger_mark = 0
+
+    def name_artifacts(self, env_name: str) -> None:
+        """Name the run and its artifacts, and take --html/--junitxml from pytest-html and junitxml."""
+        config, opt = self.config, self.config.option
+        self.label = runinfo.selection_label(config)
+        self.name = f"{env_name}_{self.label}_{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+        folder = reports_option(config)
+        if folder.lower() != "none":
+            self.folder = Path.cwd() / folder
+            self.artifacts = {kind: self.folder / f"{self.name}.{ext}"
+                              for kind, ext in (("html", "html"), ("junit", "xml"), ("jsonl", "jsonl"))}
+        # golive writes both from its model; the plugins that own the options would write their own.
+        for kind, attr in (("html", "htmlpath"), ("junit", "xmlpath")):
+            if getattr(opt, attr, None):
+                self.user_paths[kind] = Path.cwd() / os.path.expandvars(getattr(opt, attr))
+                setattr(opt, attr, None)
+
+    def prepare(self, env) -> None:
+        self.env = env
+        try:
+            self.redactor = redact.for_environment(env)
+        except re.error as exc:
+            raise pytest.UsageError(f"golive: {env.source}: environments.{env.name}.redact_patterns: {exc}") from None
+        given = self.config.getoption("--golive-waivers")
+        if given and not Path(given).is_file():
+            raise pytest.UsageError(f"golive: waiver file {given} not found (--golive-waivers)")
+        self.waiver_path = Path(given).resolve() if given else (env.path(env.waivers) if env.waivers else None)
+        try:
+            self.waivers = waivers.load(self.waiver_path, book(self.config).by_id)
+        except waivers.WaiverError as exc:
+            raise pytest.UsageError(f"golive: {exc}") from None
+
+    # --- the session starts: the run record and the stream ---------------------------------------
+
+    def pytest_sessionstart(self, session):
+        logging_plugin = self.config.pluginmanager.get_plugin("logging-plugin")
+        for name in ("log_cli_handler", "log_file_handler", "caplog_handler", "report_handler"):
+            handler = getattr(logging_plugin, name, None)
+            if handler is not None:
+                handler.addFilter(redact.LogFilter(self.redactor))
+        if self.worker:
+            return
+        self.run.facts = runinfo.facts(self.config, self.env, book(self.config), name=self.name, label=self.label,
+                                       started=self.started, waiver_path=self.waiver_path, waivers=self.waivers,
+                                       artifacts=self.artifacts, redactor=self.redactor)
+        if "jsonl" in self.artifacts:
+            self.stream = jsonl.Stream(self.artifacts["jsonl"])
+            self.stream.write({"type": "run", **self.run.facts})
+
+    def pytest_collectreport(self, report):
+        if report.failed and not self.worker:
+            lines = report.longreprtext.strip().splitlines()
+            last = re.sub(r"^E\s+", "", lines[-1]) if lines else "collection failed"
+            if f"{report.nodeid}: {last}" not in self.broken:  # under xdist every worker reports it
+                self.broken.append(f"{report.nodeid}: {last}")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session):
+        if not self.worker:
+            self._selected([i.nodeid for i in session.items])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        if self.run.selected is None:
+            self._selected(list(ids))
+
+    def _selected(self, nodeids: list[str]) -> None:
+        self.run.selected, self.run.nodeids = len(nodeids), nodeids
+        if self.stream is not None:
+            self.stream.write({"type": "selection", "count": len(nodeids), "nodeids": nodeids})
+
+    # --- each test: a fragment per phase (in the worker), a Result per test (in the controller) ---
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        rid = item_id(item)
+        if rid is None:
+            return report
+        fragment = results.entry(when=report.when, spec=spec(item), runbook_id=rid, excinfo=call.excinfo,
+                                 report=report, calls=self._new_calls(), redactor=self.redactor,
+                                 evidence=item.stash.get(EVIDENCE_KEY, []) if report.when == "call" else None)
+        # A fresh list per report: pytest shares item.user_properties between setup, call and teardown.
+        report.user_properties = [p for p in report.user_properties if p[0] != results.FRAGMENT]
+        report.user_properties.append((results.FRAGMENT, fragment))
         return report
-    s = spec(item)
-    outcome = report.outcome
-    if call.excinfo is not None and report.when == "call":
-        if call.excinfo.errisinstance(Undecidable):
-            outcome = "error"
-        elif call.excinfo.errisinstance(AttestationMissing):
-            outcome = "attestation missing"
-    elif report.failed and report.when != "call":
-        outcome = "error"
-    leaf = book(item.config).by_id.get(rid)
-    props = {
-        "runbook_id": rid,
-        "phase": leaf.phase if leaf else "",
-        "section": leaf.section if leaf else "",
-        "text": leaf.text if leaf else "",
-        "order": leaf.order if leaf else 10**6,
-        "kind": s.kind if s else "",
-        "impact": s.impact.value if s else "",
-        "severity": s.impact.severity if s else "",
-        "role": s.role if s else None,
-        "outcome": outcome,
-    }
-    # A success criterion fails as badly as the worst item it summarises (CheckFailed.severity).
-    override = getattr(call.excinfo.value, "severity", None) if call.excinfo is not None else None
-    if override and report.when == "call":
-        props["severity"] = override
-    # A fresh list per report: pytest shares item.user_properties between setup, call and teardown.
-    report.user_properties = [p for p in report.user_properties if not p[0].startswith("golive")]
-    report.user_properties.append(("golive", json.dumps(props)))
-    if report.when == "call":
-        report.user_properties.append(("golive_evidence", json.dumps(item.stash.get(EVIDENCE_KEY, []), default=str)))
-    return report
+
+    def _new_calls(self) -> list:
+        """API calls the gatherers made since the last report (the ledger lives in each xdist worker)."""
+        from fixtures.session import LEDGER_KEY  # the gatherers' ledger
+
+        ledger = self.config.stash.get(LEDGER_KEY, None)
+        if ledger is None:
+            return []
+        new = ledger.calls[self.ledger_mark:]
+        self.ledger_mark = len(ledger.calls)
+        return [[c.source, c.what, c.ok, c.seconds, c.error] for c in new]
+
+    def pytest_runtest_logreport(self, report):
+        if self.worker:
+            return
+        self.pending.setdefault(report.nodeid, []).append(report)
+        if report.when == "teardown":
+            self._finish(report.nodeid)
+
+    def _finish(self, nodeid: str) -> None:
+        result = results.assemble(nodeid, self.pending.pop(nodeid), book=book(self.config), waivers=self.waivers)
+        self.run.results.append(result)
+        if self.stream is not None:
+            self.stream.write(result.record())
+
+    # --- the end: verdict, exit code, summary, artifacts -----------------------------------------
+
+    def pytest_sessionfinish(self, session):
+        if self.worker:
+            return
+        for nodeid in list(self.pending):  # tests whose teardown never came (a crashed worker)
+            self._finish(nodeid)
+        status = int(session.exitstatus)
+        self.verdict = verdict.decide(self.run.results, selected=self.run.selected, status=status,
+                                      broken=tuple(self.broken))
+        self.exit = session.exitstatus = verdict.exit_code(self.verdict, status)
+        self.run.summary = self._summary()
+        if self.stream is not None:
+            self.stream.write(self.run.summary)
+            self.stream.close()
+        self._write_artifacts()
+
+    def _summary(self) -> dict:
+        finished = time.time()
+        book_, done = book(self.config), self.run.results
+        return {
+            "type": "summary", "finished": results.iso(finished), "duration_s": round(finished - self.started, 3),
+            "exit_code": self.exit, "verdict": results.verdict_record(self.verdict, self.exit),
+            "phases": results.phases_of(done), "signoff_roles": results.signoff_roles(done, book_),
+            "waivers": results.waiver_uses(self.waivers, done), "coverage": self._coverage(book_),
+            "ledger": results.ledger(done),
+        }
+
+    def _coverage(self, book_) -> dict | None:
+        checks = self.config.rootpath / "checks"
+        if not checks.is_dir():
+            return None
+        try:
+            found = cov.coverage(checks, Path(book_.path))
+        except Exception as exc:  # noqa: BLE001 - the report renders whatever a check module does
+            return {"error": f"{type(exc).__name__}: {exc}", "leaves": len(book_.items), "run": len(self.run.results)}
+        run_by_id = {r.runbook_id: r for r in self.run.results}
+        phases: dict[str, dict] = {}
+        for leaf in book_.items:
+            row = phases.setdefault(leaf.phase, {"phase": leaf.phase, "leaves": 0, "with_test": 0, "run": 0,
+                                                 "passed": 0})
+            row["leaves"] += 1
+            row["with_test"] += leaf.id in found.bound
+            row["run"] += leaf.id in run_by_id
+            row["passed"] += leaf.id in run_by_id and run_by_id[leaf.id].outcome == o.PASSED
+        return {"runbook": str(book_.path), "leaves": len(book_.items),
+                "with_test": sum(p["with_test"] for p in phases.values()), "by_kind": found.counts(),
+                "run": sum(p["run"] for p in phases.values()), "phases": list(phases.values())}
+
+    def _write_artifacts(self) -> None:
+        """Each reporter renders the model once; copies go to the run's name, `latest.*` and the user's paths."""
+        written = {}
+        target = self.artifacts.get("html") or self.user_paths.get("html")
+        if target is not None:
+            written["html"] = write_text(target, html.render(self.run.as_dict()))
+        target = self.artifacts.get("junit") or self.user_paths.get("junit")
+        if target is not None:
+            written["junit"] = junit.write(self.run, target, prefix=getattr(self.config.option, "junitprefix", None))
+        if "jsonl" in self.artifacts:
+            written["jsonl"] = self.artifacts["jsonl"]
+        for kind, path in written.items():
+            copies = [self.folder / LATEST[kind]] if self.folder is not None else []
+            copies += [self.user_paths[kind]] if kind in self.user_paths else []
+            self.published += publish(kind, path, copies)
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if self.verdict is None:
+            return
+        names = {c.code: c.name for c in verdict.EXIT_CODES}
+        terminal.summary(terminalreporter, self.verdict, self.exit, names.get(self.exit, "pytest"),
+                         self.published, self.artifacts)
+
+    def pytest_unconfigure(self, config):
+        if self.stream is not None:
+            self.stream.close()

@@ -13,49 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from golive.check import ACTION, SEVERITY
+from golive import outcomes as o
+from golive.outcomes import (ATTESTATION_MISSING, ERROR, FAILED, OUTCOMES, PASSED, SEVERITIES,  # noqa: F401
+                             SKIPPED, WAIVED)
+from golive.results import Result  # noqa: F401 - the verdict reads the run model's results
 
 GO, FINDINGS, NO_GO = "GO", "GO WITH FINDINGS", "NO-GO"
-
-# golive outcomes (golive/plugin.py sets the first five; waivers add "waived").
-PASSED, FAILED, ERROR, ATTESTATION_MISSING, SKIPPED, WAIVED = (
-    "passed", "failed", "error", "attestation missing", "skipped", "waived")
-OUTCOMES = (PASSED, FAILED, ERROR, ATTESTATION_MISSING, SKIPPED, WAIVED)
-SEVERITIES = ("critical", "high", "medium", "low")
-BLOCKING = {"critical", "high"}
-# The matrix by severity (each severity has one action): also right for a success criterion whose
-# severity is that of the worst item it summarises, and for a test bound to no runbook item.
-SEVERITY_ACTION = {SEVERITY[impact]: action for impact, action in ACTION.items()}
 PROCEED = "Proceed to the next step of the runbook"
 
 # pytest's own exit statuses that golive keeps (see EXIT_CODES).
 INTERRUPTED, INTERNAL_ERROR, USAGE_ERROR, NO_TESTS_COLLECTED = 2, 3, 4, 5
-
-
-@dataclass(frozen=True)
-class Result:
-    """What the verdict needs of one check's result."""
-
-    runbook_id: str
-    outcome: str
-    severity: str = "critical"  # unknown severity decides like critical: fail closed
-    impact: str = ""  # the item's Rollback Decision Matrix row (golive.check.Impact value), for people
-    text: str = ""
-    message: str = ""
-    waiver: str | None = None  # None, "active" or "expired"
-
-    @property
-    def action(self) -> str:
-        return SEVERITY_ACTION.get(self.severity, SEVERITY_ACTION["critical"])
-
-    @property
-    def rank(self) -> int:
-        return SEVERITIES.index(self.severity) if self.severity in SEVERITIES else 0
-
-    def line(self) -> str:
-        why = "failed; its waiver has expired" if self.waiver == "expired" else self.outcome
-        first = self.message.splitlines()[0] if self.message else ""
-        return f"{self.runbook_id} [{self.severity}, {why}]" + (f": {first}" if first else "")
 
 
 @dataclass(frozen=True)
@@ -86,19 +53,19 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
     blocking, findings, waived = [], [], []
     counts: dict[str, dict[str, int]] = {}
     for r in results:
-        per = counts.setdefault(r.severity if r.severity in SEVERITIES else "critical", {})
+        per = counts.setdefault(r.severity if r.severity in SEVERITIES else o.FAIL_CLOSED, {})
         per[r.outcome] = per.get(r.outcome, 0) + 1
         if r.outcome == PASSED:
             continue
         if r.outcome == WAIVED:
             waived.append(r)
-        elif r.waiver == "expired" or r.severity not in SEVERITIES or r.severity in BLOCKING:
+        elif r.waiver_status == "expired" or o.blocks(r.severity):
             blocking.append(r)
         else:
             findings.append(r)
-    by_rank = lambda r: r.rank  # noqa: E731 - most severe first, runbook order kept within a severity
-    blocking.sort(key=by_rank)
-    findings.sort(key=by_rank)
+    # Most severe first; runbook order is kept within a severity (sort is stable).
+    blocking.sort(key=lambda r: r.rank)
+    findings.sort(key=lambda r: r.rank)
     incomplete = [f"check module not collected: {line}" for line in broken]
     if status == INTERRUPTED and not broken:
         incomplete.append("the run was interrupted")
@@ -132,7 +99,7 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
 def _tally(results: list[Result]) -> str:
     seen: dict[str, int] = {}
     for r in results:
-        key = f"{r.severity} {'failed (waiver expired)' if r.waiver == 'expired' else r.outcome}"
+        key = f"{r.severity} {'failed (waiver expired)' if r.waiver_status == 'expired' else r.outcome}"
         seen[key] = seen.get(key, 0) + 1
     return ", ".join(f"{n} {what}" for what, n in seen.items())
 

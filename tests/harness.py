@@ -1,49 +1,45 @@
 """Running the real suite in-process from a self-test.
 
 `run_suite` runs the real suite in-process (the same plugin, fixtures and hooks a user runs)
-and returns what each runbook item did, so a self-test reads: inject, run, assert, heal.
+and returns the run model's result for each runbook item, so a self-test reads: inject, run,
+assert, heal.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from golive import plugin
+from golive.results import Result
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@dataclass
-class ItemResult:
-    outcome: str  # passed, failed, error, attestation missing, skipped
-    message: str
-    evidence: list
-
-
 class _Collector:
-    def __init__(self):
-        self.results: dict[str, ItemResult] = {}
+    """Keeps the run's model when the session ends (the same Run every reporter renders)."""
 
-    def pytest_runtest_logreport(self, report):
-        props = dict(report.user_properties)
-        if "golive" not in props:
-            return
-        meta = json.loads(props["golive"])
-        if report.when == "call" or (report.failed and report.when == "setup") or report.skipped:
-            crash = getattr(report.longrepr, "reprcrash", None)
-            message = crash.message if crash else (str(report.longrepr) if report.longrepr else "")
-            evidence = json.loads(props.get("golive_evidence", "[]"))
-            self.results[meta["runbook_id"]] = ItemResult(meta["outcome"], message, evidence)
+    def __init__(self):
+        self.results: dict[str, Result] = {}
+        self.model = None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session):
+        state = session.config.stash.get(plugin.STATE, None)
+        if state is not None:
+            self.model = state.run
+            self.results = {r.runbook_id: r for r in state.run.results if r.runbook_id}
 
 
 @dataclass
 class Run:
     exit_code: int
-    results: dict[str, ItemResult]
+    results: dict[str, Result]
+    model: object = None  # golive.results.Run
 
-    def __getitem__(self, item_id: str) -> ItemResult:
+    def __getitem__(self, item_id: str) -> Result:
         return self.results[item_id]
 
 
@@ -56,4 +52,4 @@ def run_suite(*args: str, plugins: tuple = ()) -> Run:
                             *args], plugins=[collector, *plugins])
     finally:
         os.chdir(cwd)
-    return Run(int(code), collector.results)
+    return Run(int(code), collector.results, collector.model)

@@ -1,10 +1,12 @@
 """Communication lines announce what the run measured, in the runbook's own templates."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from golive.check import CRASH, MINOR, MONITORING, CheckFailed, Spec, Undecidable
 from golive.communications import measured_status
 from sandbox.faults import all_faults
-from tests.harness import ROOT
 
 GREEN_LINE = "t-2h/communication/infrastructure-status-green"
 READY_LINE = "t-2h/communication/ready-to-proceed-with-deployment"
@@ -24,7 +26,9 @@ def test_status_rule():
 
 
 def message(item_id: str) -> str:
-    return (ROOT / "reports" / "messages" / "sandbox" / (item_id.replace("/", "__") + ".txt")).read_text()
+    """The message the last run wrote, in its reports folder (the self-tests' GOLIVE_REPORTS_DIR)."""
+    folder = Path(os.environ["GOLIVE_REPORTS_DIR"]) / "messages" / "sandbox"
+    return (folder / (item_id.replace("/", "__") + ".txt")).read_text()
 
 
 def test_green_is_announced_when_green(run_checks):

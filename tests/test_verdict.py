@@ -12,14 +12,15 @@ import pytest
 
 from golive import cli, redact, report_html, verdict, waivers
 from golive.attest import iso, now
-from golive.reporting import _downsample
+from golive.results import thin
 from golive.verdict import Result, decide, exit_code
 
 CRASH, PERF, MINOR, MONITORING = "Application Crash", "Performance Degradation", "Minor Functionality", "Monitoring Issues"
 
 
 def r(outcome, severity="critical", impact=CRASH, waiver=None, rid="t-2h/x/y"):
-    return Result(rid, outcome, severity=severity, impact=impact, message=f"{rid} {outcome}", waiver=waiver)
+    return Result(rid, outcome, severity=severity, impact=impact, message=f"{rid} {outcome}",
+                  waiver={"status": waiver} if waiver else None)
 
 
 @pytest.mark.parametrize("results, decision, action, code", [
@@ -226,5 +227,5 @@ def test_chart_svg_draws_series_and_threshold():
 def test_downsampling_keeps_spikes():
     points = [[i, 1.0] for i in range(5000)]
     points[3217][1] = 99.0
-    kept = _downsample(points, 400)
+    kept = thin(points, 400)
     assert len(kept) <= 400 and [3217, 99.0] in kept and kept == sorted(kept)

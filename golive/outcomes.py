@@ -1,0 +1,87 @@
+"""golive's vocabulary, in one place: outcomes, severities, the decision-matrix rows, their order.
+
+Everything that compares, sorts or names an outcome or a severity imports it from here.
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+# --- Outcomes of one check -------------------------------------------------------------------
+
+PASSED = "passed"
+FAILED = "failed"  # decided: the target is not as the runbook requires
+ERROR = "error"  # could not decide: endpoint down, bad data, a broken fixture
+ATTESTATION_MISSING = "attestation missing"
+SKIPPED = "skipped"  # not decided
+WAIVED = "waived"  # did not pass, covered by a current waiver
+OUTCOMES = (PASSED, FAILED, ERROR, ATTESTATION_MISSING, SKIPPED, WAIVED)
+
+# --- Severities, most severe first -----------------------------------------------------------
+
+SEVERITIES = ("critical", "high", "medium", "low")
+BLOCKING = frozenset({"critical", "high"})
+FAIL_CLOSED = "critical"  # an unknown severity, or a test bound to no runbook item, decides like this
+
+
+def rank(severity: str | None) -> int:
+    """0 for the most severe; an unknown severity ranks as critical (fail closed)."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else 0
+
+
+def worst(severities) -> str:
+    return min(severities, key=rank, default=FAIL_CLOSED)
+
+
+def blocks(severity: str | None) -> bool:
+    return severity not in SEVERITIES or severity in BLOCKING
+
+
+# --- The runbook's Rollback Decision Matrix --------------------------------------------------
+
+
+class Impact(str, Enum):
+    """Rows of the runbook's Rollback Decision Matrix."""
+
+    APPLICATION_CRASH = "Application Crash"
+    DATA_CORRUPTION = "Data Corruption"
+    SECURITY_BREACH = "Security Breach"
+    PERFORMANCE_DEGRADATION = "Performance Degradation"
+    MINOR_FUNCTIONALITY = "Minor Functionality"
+    MONITORING_ISSUES = "Monitoring Issues"
+
+    @property
+    def severity(self) -> str:
+        return SEVERITY[self]
+
+    @property
+    def action(self) -> str:
+        return ACTION[self]
+
+
+SEVERITY = {
+    Impact.APPLICATION_CRASH: "critical",
+    Impact.DATA_CORRUPTION: "critical",
+    Impact.SECURITY_BREACH: "critical",
+    Impact.PERFORMANCE_DEGRADATION: "high",
+    Impact.MINOR_FUNCTIONALITY: "medium",
+    Impact.MONITORING_ISSUES: "low",
+}
+ACTION = {
+    Impact.APPLICATION_CRASH: "Immediate rollback",
+    Impact.DATA_CORRUPTION: "Immediate rollback",
+    Impact.SECURITY_BREACH: "Immediate rollback",
+    Impact.PERFORMANCE_DEGRADATION: "Monitor, rollback if persists",
+    Impact.MINOR_FUNCTIONALITY: "Fix in place",
+    Impact.MONITORING_ISSUES: "Continue, fix post-deployment",
+}
+# The matrix by severity (each severity has one action): right for a success criterion, whose
+# severity is that of the worst item it summarises, and for a test bound to no runbook item.
+SEVERITY_ACTION = {SEVERITY[impact]: action for impact, action in ACTION.items()}
+
+
+def action_for(severity: str | None) -> str:
+    return SEVERITY_ACTION.get(severity, SEVERITY_ACTION[FAIL_CLOSED])
+
+
+# Sort key for a test whose runbook item is unknown: after every runbook line.
+UNLISTED_ORDER = 10**6

@@ -1,0 +1,78 @@
+"""The terminal's end of a run: the verdict, and for each failure what an on-call engineer needs.
+
+For every result that did not pass: its sentence, what was observed and expected, and what to
+do, in a few lines; never source code (golive runs hide pytest's tracebacks; the report keeps
+pytest's failure text in its test log).
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from golive import outcomes as o
+
+MAX_SHOWN = 10  # failures listed per group; the report has the rest
+WIDTH = 160  # characters of an observed / expected value
+
+
+def _short(value, width: int = WIDTH) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def lines_for(r) -> list[str]:
+    """The lines for one result that did not pass: a header, then its sentence and what to do."""
+    waiver = r.waiver or {}
+    why = {o.WAIVED: f"waived until {waiver.get('expires', '?')} ({waiver.get('ticket', '?')})"}.get(r.outcome, r.outcome)
+    if r.waiver_status == "expired":
+        why += ", waiver EXPIRED"
+    out = [f"{r.id}  [{r.severity}{' · ' + r.impact if r.impact else ''} · {why}]"]
+    bad = [f for f in r.findings() if not f.get("ok")]
+    if r.summarises:  # a criterion or a message: the items it names carry the detail
+        failing = [re.split(r"[ :]", line, maxsplit=1)[0] for ev in r.evidence if isinstance(ev, dict)
+                   for line in ev.get("failed", ev.get("failures", []))]
+        out.append(f"    {len(failing)} of {len(r.summarises)} items it speaks for did not pass: "
+                   + _short(", ".join(failing) or r.message, 400))
+        return out
+    if not bad:
+        out.append(f"    {_short(r.message, 400) or r.outcome}")
+        return out
+    for f in bad[:3]:
+        out.append(f"    {_short(f.get('summary', ''), 400)}")
+        if f.get("observed") not in (None, "", [], {}):
+            out.append(f"      observed: {_short(f['observed'])}")
+        if f.get("expected") not in (None, ""):
+            out.append(f"      expected: {_short(f['expected'])}")
+        if f.get("hint"):
+            out.append(f"      what to do: {_short(f['hint'], 400)}")
+    if len(bad) > 3:
+        out.append(f"    … and {len(bad) - 3} more findings (see the report)")
+    return out
+
+
+def summary(tr, verdict, exit_code: int, exit_name: str, published, artifacts: dict) -> None:
+    color = {"GO": "green", "GO WITH FINDINGS": "yellow"}.get(verdict.decision, "red")
+    tr.write_sep("=", f"golive verdict: {verdict.decision}", **{color: True, "bold": True})
+    tr.write_line(f"Recommended action: {verdict.action}")
+    tr.write_line(f"Why: {verdict.reason}")
+    for label, group, mark in (("Blocking", verdict.blocking, "✗"), ("Findings", verdict.findings, "!"),
+                               ("Waived", verdict.waived, "~")):
+        if not group:
+            continue
+        tr.write_line(f"{label}:")
+        for r in group[:MAX_SHOWN]:
+            first, *rest = lines_for(r)
+            tr.write_line(f" {mark} {first}", **({"red": True} if mark == "✗" else {}))
+            for line in rest:
+                tr.write_line(line)
+        if len(group) > MAX_SHOWN:
+            tr.write_line(f"   … and {len(group) - MAX_SHOWN} more (see the report)")
+    for why in verdict.incomplete:
+        tr.write_line(f" ✗ incomplete: {why}", red=True)
+    tr.write_line(f"Exit code {exit_code} ({exit_name}); `golive exit-codes` explains each code")
+    for target, digest in published:
+        tr.write_line(f"Report: {target}  (sha256 {digest[:16]}…, in {target.name}.sha256)")
+    for kind, label in (("junit", "JUnit"), ("jsonl", "JSONL")):
+        if kind in artifacts and artifacts[kind].is_file():
+            tr.write_line(f"{label}: {artifacts[kind]}")
