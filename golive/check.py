@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import pytest
 
-from golive.outcomes import ACTION, SEVERITY, Impact, worst  # noqa: F401 - checks import the vocabulary from here
+from golive.outcomes import Impact, worst
 
 CRASH = Impact.APPLICATION_CRASH
 SECURITY = Impact.SECURITY_BREACH

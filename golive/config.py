@@ -73,11 +73,11 @@ class Kubernetes(Section):
     container: str
     expected_image: str | None = None  # full image reference, or None to accept any
     service: str
-    headless_service: str
+    headless_service: str | None = None  # documented target name; no check reads it yet
     ingress: str
     ingress_host: str | None = None  # the host the Ingress must route to the Service; None: any host
     hpa: str
-    network_policy: str
+    network_policy: str | None = None  # documented target name; no check reads it yet
     eso_deployment: str = "external-secrets"
     log_agent: LogAgent
     metrics_apiservice: str = "v1beta1.metrics.k8s.io"

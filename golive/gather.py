@@ -26,14 +26,14 @@ class BadData(Undecidable):
 
 
 # Exceptions that mean "could not reach or hear back from the endpoint", per client library.
-_UNREACHABLE: tuple[type[BaseException], ...] = (
+UNREACHABLE: tuple[type[BaseException], ...] = (
     requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError, ConnectionError, TimeoutError,
 )
 try:
     import botocore.exceptions as _bce
 
-    _UNREACHABLE += (_bce.EndpointConnectionError, _bce.ConnectTimeoutError, _bce.ReadTimeoutError,
-                     _bce.NoCredentialsError, _bce.ProfileNotFound)
+    UNREACHABLE += (_bce.EndpointConnectionError, _bce.ConnectTimeoutError, _bce.ReadTimeoutError,
+                    _bce.ConnectionClosedError, _bce.NoCredentialsError, _bce.ProfileNotFound)
 except ImportError:  # pragma: no cover - boto3 is a dependency
     pass
 
@@ -79,7 +79,7 @@ class Source:
         start = time.monotonic()
         try:
             value = loader()
-        except _UNREACHABLE as exc:
+        except UNREACHABLE as exc:
             self.down = f"{_describe_key(key)}: {_short(exc)}"
             self._note(key, start, False, self.down)
             raise SourceUnavailable(f"{self.name} at {self.where} is unreachable: {_short(exc)}") from None

@@ -1,8 +1,9 @@
 """The redaction layer in front of every artifact: HTML, JUnit, JSON, logs and captured output.
 
 golive never reads secret values, but a failing check can still quote one (an app error that
-prints its DSN, a token in an alert annotation, a captured log line). Three nets, applied to test
-reports before any sink sees them (and again to each artifact file as it is written):
+prints its DSN, a token in an alert annotation, a captured log line). Three nets, applied once,
+where a test's result enters the run model (golive/results.py `entry`), before any reporter or
+pytest-xdist sees it; log records pass `LogFilter` on their way to pytest's log sinks:
 
 - known values: secrets golive itself holds (the values of environment variables named like
   *PASSWORD/*SECRET/*TOKEN/*API_KEY, the Grafana token file, the attestation key, the AWS
@@ -13,13 +14,10 @@ reports before any sink sees them (and again to each artifact file as it is writ
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import configparser
 import logging
 import os
 import re
-from pathlib import Path
 
 from golive.attest import KEY_ENV
 
@@ -50,7 +48,6 @@ PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"(?i)(?<!:)(\b[\w.\-]*" + _SECRET_WORD + r"(?:\\?[\"'])?\s*[=:]\s*(?:\\?[\"'])?)(?!\[REDACTED\])" + _VALUE),
      r"\1" + REDACTED),
 ]
-_DATA_URI = re.compile(r"data:(text/[\w.+\-]+|application/json)((?:;[\w\-]+=[\w\-]+)*);base64,([A-Za-z0-9+/=]+)")
 
 
 class Redactor:
@@ -98,23 +95,6 @@ class Redactor:
                 extra["content"] = self.text(extra["content"])
             elif extra.get("format_type") == "json":
                 extra["content"] = self.data(extra.get("content"))
-
-    def file(self, path: Path) -> None:
-        """Redact an artifact file in place, including text embedded as base64 data: URIs."""
-        body = path.read_text(encoding="utf-8")
-        clean = self.text(_DATA_URI.sub(self._data_uri, body))
-        if clean != body:
-            path.write_text(clean, encoding="utf-8")
-
-    def _data_uri(self, match: re.Match) -> str:
-        try:
-            decoded = base64.b64decode(match.group(3), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return match.group(0)
-        clean = self.text(decoded)
-        if clean == decoded:
-            return match.group(0)
-        return f"data:{match.group(1)}{match.group(2)};base64," + base64.b64encode(clean.encode()).decode()
 
 
 def _blank(value):

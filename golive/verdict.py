@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from golive import outcomes as o
-from golive.outcomes import (ATTESTATION_MISSING, ERROR, FAILED, OUTCOMES, PASSED, SEVERITIES,  # noqa: F401
-                             SKIPPED, WAIVED)
-from golive.results import Result  # noqa: F401 - the verdict reads the run model's results
+from golive.outcomes import PASSED, SEVERITIES, WAIVED
+from golive.results import Result
 
 GO, FINDINGS, NO_GO = "GO", "GO WITH FINDINGS", "NO-GO"
 PROCEED = "Proceed to the next step of the runbook"

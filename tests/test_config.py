@@ -72,3 +72,22 @@ def test_an_unreachable_endpoint_is_an_error_with_a_pointer_not_a_hang(tmp_path)
     assert done.returncode == 1
     assert "is unreachable" in output and "Traceback" not in output
     assert "cannot load kubeconfig" in output
+
+
+def test_every_required_key_is_read_by_the_product():
+    """A key the user must set is one some check, gatherer or reporter reads (else it is optional)."""
+    import inspect
+    import re
+
+    from pydantic import BaseModel
+
+    from golive import config as configuration
+    from tests.harness import ROOT
+
+    code = "\n".join(p.read_text() for folder in ("golive", "fixtures", "checks") for p in (ROOT / folder).rglob("*.py")
+                     if p.name != "config.py")
+    models = [m for m in vars(configuration).values()
+              if inspect.isclass(m) and issubclass(m, BaseModel) and m.__module__ == configuration.__name__]
+    unread = [f"{m.__name__}.{name}" for m in models for name, field in m.model_fields.items()
+              if field.is_required() and not re.search(rf"\.{re.escape(name)}\b", code)]
+    assert not unread, f"required but read by nothing: {unread}"

@@ -1,0 +1,71 @@
+"""The AWS gatherer classifies failures by exception class, the same way for `call` and `paginate`."""
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+from types import SimpleNamespace
+
+import boto3
+import pytest
+
+from fixtures.aws import Aws
+from golive.gather import BadData, Ledger, SourceUnavailable
+
+
+class HtmlPage(http.server.BaseHTTPRequestHandler):
+    """What a captive portal or a misrouted proxy answers: 200 and an HTML page."""
+
+    def do_POST(self):  # noqa: N802 - the http.server API
+        body = b"<html><body>Sign in to continue</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def html_endpoint():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HtmlPage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _closed_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def _aws(endpoint: str) -> Aws:
+    cfg = SimpleNamespace(aws=SimpleNamespace(region="us-east-1", endpoint_url=endpoint))
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    return Aws(session, cfg, Ledger(), (1, 2))
+
+
+@pytest.mark.parametrize("ask", [
+    lambda aws: aws.call("elbv2", "describe_load_balancers"),
+    lambda aws: aws.paginate("elbv2", "describe_load_balancers", "LoadBalancers"),
+], ids=["call", "paginate"])
+def test_an_unreadable_answer_is_bad_data_naming_the_operation(html_endpoint, ask):
+    with pytest.raises(BadData, match=r"AWS elbv2\.describe_load_balancers: the answer could not be read"):
+        ask(_aws(html_endpoint))
+
+
+@pytest.mark.parametrize("ask", [
+    lambda aws: aws.call("secretsmanager", "list_secrets"),
+    lambda aws: aws.paginate("secretsmanager", "list_secrets", "SecretList"),
+], ids=["call", "paginate"])
+def test_a_refused_connection_marks_the_source_down(ask):
+    aws = _aws(_closed_port())
+    with pytest.raises(SourceUnavailable, match="unreachable"):
+        ask(aws)
+    with pytest.raises(SourceUnavailable, match="first failure"):  # the next call fails fast
+        ask(aws)
