@@ -16,7 +16,7 @@ test: bootstrap
 	$(PYTEST) tests -p no:cacheprovider
 
 sandbox-up: bootstrap
-	.venv/bin/golive sandbox up
+	.venv/bin/golive-sandbox up
 
 sandbox-down:
-	.venv/bin/golive sandbox down
+	.venv/bin/golive-sandbox down

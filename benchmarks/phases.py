@@ -31,10 +31,10 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="restart the sandbox and time a cold start")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    golive = [str(ROOT / ".venv/bin/golive")]
+    sandbox = [sys.executable, "-m", "sandbox"]
     if args.cold:
-        subprocess.run(golive + ["sandbox", "down"], cwd=ROOT, capture_output=True)
-        seconds, line = timed(golive + ["sandbox", "up"])
+        subprocess.run(sandbox + ["down"], cwd=ROOT, capture_output=True)
+        seconds, line = timed(sandbox + ["up"])
         print(f"sandbox up (cold): {seconds:.1f} s  [{line}]")
     print(f"{'phase marker':<24} {'median s':>9}  last line of pytest")
     for marker, title in runbook.PHASE_MARKERS:

@@ -1,4 +1,4 @@
-"""`golive`: everything that is not a pytest run (sandbox, runbook coverage, attestations)."""
+"""`golive`: everything that is not a pytest run (runbook coverage, attestations)."""
 from __future__ import annotations
 
 import argparse
@@ -54,45 +54,6 @@ def cmd_attest(args) -> int:
     entry = attest.record(ledger, key, args.item, args.role, args.by, args.evidence or "", args.valid_for)
     print(f"attested {entry.item} as {entry.role} by {entry.by} at {entry.at}, valid until {entry.expires} "
           f"-> {ledger}")
-    return 0
-
-
-def cmd_sandbox(args) -> int:
-    from sandbox import stack
-
-    try:
-        if args.action == "up":
-            stack.up()
-        elif args.action == "down":
-            stack.down()
-        elif args.action == "status":
-            rows = stack.status()
-            for name, port, ok in rows:
-                print(f"{name:<13} 127.0.0.1:{port:<6} {'up' if ok else 'DOWN'}")
-            return 0 if all(ok for _, _, ok in rows) else 1
-        elif args.action in ("fault", "heal", "faults"):
-            from sandbox.control import Sandbox
-            from sandbox.faults import all_faults
-
-            faults = all_faults()
-            if args.action == "faults":
-                if args.markdown:
-                    from sandbox.faults import table
-
-                    print(table(), end="")
-                    return 0
-                for f in faults.values():
-                    print(f"{f.name:<32} {f.description}  [breaks {', '.join(f.breaks)}]")
-                return 0
-            if args.name not in faults:
-                print(f"golive: unknown fault {args.name!r} (see `golive sandbox faults`)", file=sys.stderr)
-                return 2
-            fault = faults[args.name]
-            (fault.inject if args.action == "fault" else fault.heal)(Sandbox())
-            print(f"{'injected' if args.action == 'fault' else 'healed'} {fault.name}: {fault.description}")
-    except stack.SandboxError as exc:
-        print(f"golive sandbox: {exc}", file=sys.stderr)
-        return 1
     return 0
 
 
@@ -170,12 +131,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--valid-for", type=_duration, default=timedelta(hours=24), help="e.g. 12h, 2d (default 24h)")
     p.set_defaults(func=cmd_attest)
 
-    p = sub.add_parser("sandbox", help="the rehearsal sandbox on 127.0.0.1")
-    p.add_argument("action", choices=["up", "down", "status", "fault", "heal", "faults"])
-    p.add_argument("name", nargs="?", help="fault name (for fault/heal)")
-    p.add_argument("--markdown", action="store_true", help="with faults: the check -> fault table (docs/faults.md)")
-    p.set_defaults(func=cmd_sandbox)
-
     p = sub.add_parser("exit-codes", help="the exit-code contract of a golive run (markdown table)")
     p.set_defaults(func=cmd_exit_codes)
 
@@ -191,8 +146,6 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_waivers)
 
     args = parser.parse_args(argv)
-    if args.command == "sandbox" and args.action in ("fault", "heal") and not args.name:
-        parser.error(f"sandbox {args.action} needs a fault NAME (see `golive sandbox faults`)")
     try:
         return args.func(args)
     except (configuration.ConfigError, attest.LedgerError) as exc:

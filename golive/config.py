@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import string
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -287,15 +287,31 @@ class Environment(Section):
         return self
 
     def path(self, value: str) -> Path:
-        """A path from the config, relative to the config file's folder.
+        """A path from the config after `expand()` and `~`; a relative one is relative to the config file's folder."""
+        p = Path(os.path.expanduser(expand(value)))
+        return p if p.is_absolute() else Path(self.source).parent / p
 
-        `$VARS` expand from the environment; `$GOLIVE_SANDBOX_DIR` defaults to `.sandbox` beside the
-        config file, so several sandboxes (one per network namespace) can run side by side.
-        """
-        here = Path(self.source).parent
-        variables = {**os.environ, "GOLIVE_SANDBOX_DIR": os.environ.get("GOLIVE_SANDBOX_DIR", str(here / ".sandbox"))}
-        p = Path(os.path.expanduser(string.Template(value).safe_substitute(variables)))
-        return p if p.is_absolute() else here / p
+
+_VARIABLE = re.compile(r"\$(?:(?P<name>[A-Za-z_]\w*)|\{(?P<braced>[A-Za-z_]\w*)(?::-(?P<default>[^}]*))?\}|(?P<dollar>\$))")
+
+
+def expand(value: str, environ: dict[str, str] | None = None) -> str:
+    """`$VAR`, `${VAR}` and `${VAR:-default}` from the environment, as a shell does; `$$` is one `$`.
+
+    The default applies when VAR is unset or empty. A variable unset without a default stays as
+    written, so whatever then cannot find the path names the variable.
+    """
+    environ = os.environ if environ is None else environ
+
+    def one(match: re.Match) -> str:
+        if match["dollar"]:
+            return "$"
+        name = match["name"] or match["braced"]
+        if match["default"] is not None:
+            return environ.get(name) or match["default"]
+        return environ.get(name, match.group(0))
+
+    return _VARIABLE.sub(one, value)
 
 
 def _merge(base: dict, override: dict) -> dict:

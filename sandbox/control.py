@@ -161,7 +161,7 @@ class Sandbox:
         self.wait_for(lambda: not stack._port_open(self.ports[service]), f"{service} stopped", timeout=10)
 
     def start_stopped(self) -> None:
-        """Start whatever is not running, as `golive sandbox up` does."""
+        """Start whatever is not running, as `golive-sandbox up` does."""
         stack.up(echo=lambda *_: None)
 
     def postgres(self, running: bool) -> None:

@@ -273,26 +273,16 @@ def _wait_until_scraped(timeout: float = 30) -> None:
 
 
 def _seed_attestations(state: Path) -> None:
-    """The sandbox plays a team that has signed everything off: a key and one entry per attested item.
+    """The sandbox plays a team that has signed everything off: a key and one entry per sign-off.
 
     Items already in the ledger are left alone, so `up` only adds sign-offs for new attested items.
     """
-    from datetime import timedelta
+    from sandbox import signoffs
 
-    from golive import attest, coverage
-
-    key_file = state / "attestation.key"
-    if not key_file.exists():
-        key_file.write_text(os.urandom(32).hex())
-        key_file.chmod(0o600)
-    ledger = state / "attestations.json"
-    signed = {(e.item, e.role) for e in attest.read(ledger)}
-    key = key_file.read_text().strip().encode()
-    for item_id, bound in sorted(coverage.bound_tests(ROOT / "checks").items()):
-        spec = bound[0].spec
-        if spec.role and (item_id, spec.role) not in signed:
-            attest.record(ledger, key, item_id, spec.role, f"Rehearsal {spec.role}",
-                          evidence="sandbox rehearsal", valid_for=timedelta(hours=48))
+    try:
+        signoffs.sign_all(state / "attestation.key", state / "attestations.json")
+    except signoffs.LedgerUnreadable as exc:
+        raise SandboxError(str(exc)) from None
 
 
 def _seed_aws(state: Path) -> None:

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from golive import attest
+from golive import attest, coverage
 from golive.runbook import SHIPPED_RUNBOOK
-from sandbox import stack
+from sandbox import signoffs, stack
 from tests.harness import ROOT, run_suite
 
 KEY = b"k" * 32
@@ -83,6 +83,30 @@ def test_malformed_ledger_entries_are_named(tmp_path, entry, words):
     path.write_text(json.dumps({"version": 1, "entries": [entry]}))
     with pytest.raises(attest.LedgerError, match=words):
         attest.read(path)
+
+
+def test_the_rehearsal_team_signs_every_item_a_check_names_a_role_for():
+    named = {(item, bound[0].spec.role) for item, bound in coverage.bound_tests(ROOT / "checks").items()
+             if bound[0].spec.role}
+    seeded = set(signoffs.wanted())
+    assert not named - seeded, f"add to sandbox/seed/signoffs.yaml (role: item): {sorted(named - seeded)}"
+    assert not seeded - named, f"no check asks for these sign-offs: {sorted(seeded - named)}"
+
+
+def test_golive_accepts_the_sandbox_signoffs_and_up_adds_only_what_is_missing(tmp_path):
+    key_file, ledger = tmp_path / "attestation.key", tmp_path / "attestations.json"
+    assert signoffs.sign_all(key_file, ledger) == len(signoffs.wanted())
+    entries, key = attest.read(ledger), attest.load_key(key_file)
+    for item, role in signoffs.wanted():
+        verdict = attest.judge(entries, item, role, key, timedelta(hours=72))
+        assert verdict.ok, verdict.message
+    assert signoffs.sign_all(key_file, ledger) == 0 and len(attest.read(ledger)) == len(entries)
+
+
+def test_the_sandbox_names_an_unreadable_ledger_in_one_line(tmp_path):
+    (tmp_path / "attestations.json").write_text("not json")
+    with pytest.raises(stack.SandboxError, match="attestations.json: not an attestation ledger"):
+        stack._seed_attestations(tmp_path)
 
 
 @pytest.fixture

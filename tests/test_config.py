@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from golive import config
 from tests.harness import ROOT
 
 GOOD = (ROOT / "golive.toml").read_text()
@@ -65,7 +66,7 @@ def test_an_unreachable_endpoint_is_an_error_with_a_pointer_not_a_hang(tmp_path)
     """The whole T-2h phase against closed ports: every check errors fast, naming the endpoint."""
     config = tmp_path / "golive.toml"
     config.write_text(GOOD.replace("127.0.0.1:18500", "127.0.0.1:9").replace("127.0.0.1:18090", "127.0.0.1:9")
-                      .replace('kubeconfig = "$GOLIVE_SANDBOX_DIR/kubeconfig"', f'kubeconfig = "{tmp_path}/none"')
+                      .replace('kubeconfig = "${GOLIVE_SANDBOX_DIR:-.sandbox}/kubeconfig"', f'kubeconfig = "{tmp_path}/none"')
                       .replace('"sandbox/runbook/', f'"{ROOT}/sandbox/runbook/'))
     done = pytest_run("-rA", config=config)
     output = done.stdout
@@ -91,3 +92,29 @@ def test_every_required_key_is_read_by_the_product():
     unread = [f"{m.__name__}.{name}" for m in models for name, field in m.model_fields.items()
               if field.is_required() and not re.search(rf"\.{re.escape(name)}\b", code)]
     assert not unread, f"required but read by nothing: {unread}"
+
+@pytest.mark.parametrize("value, environ, expanded", [
+    ("$HOME_DIR/x", {"HOME_DIR": "/h"}, "/h/x"),
+    ("${HOME_DIR}x", {"HOME_DIR": "/h"}, "/hx"),
+    ("${STATE:-.state}/key", {"STATE": "/srv/s"}, "/srv/s/key"),
+    ("${STATE:-.state}/key", {}, ".state/key"),
+    ("${STATE:-.state}/key", {"STATE": ""}, ".state/key"),  # empty counts as unset, as in a shell
+    ("$MISSING/key", {}, "$MISSING/key"),  # left as written: the error about the path names it
+    ("${MISSING}/key", {}, "${MISSING}/key"),
+    ("cost$$", {}, "cost$"),
+])
+def test_config_values_expand_variables_with_defaults(value, environ, expanded):
+    assert config.expand(value, environ) == expanded
+
+
+def test_the_sandbox_state_folder_defaults_beside_the_config_file(tmp_path, monkeypatch):
+    """Unset, ${GOLIVE_SANDBOX_DIR:-.sandbox} resolves like any relative path: against the config's folder."""
+    copy = tmp_path / "elsewhere" / "golive.toml"
+    copy.parent.mkdir()
+    copy.write_text(GOOD.replace('"sandbox/runbook/', f'"{ROOT}/sandbox/runbook/'))
+    monkeypatch.chdir(ROOT)  # not the config's folder: the default must not follow the working directory
+    monkeypatch.delenv("GOLIVE_SANDBOX_DIR", raising=False)
+    env = config.load("sandbox", copy)
+    assert env.path(env.kubernetes.kubeconfig) == copy.parent / ".sandbox" / "kubeconfig"
+    monkeypatch.setenv("GOLIVE_SANDBOX_DIR", str(tmp_path / "mine"))
+    assert env.path(env.attestations.ledger) == tmp_path / "mine" / "attestations.json"

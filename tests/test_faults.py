@@ -1,7 +1,7 @@
 """Every automated check can fail: each fault breaks the checks it names, with a clear message.
 
 Faults are injected into the one running sandbox and healed afterwards; the registry in
-sandbox/faults/ is the check -> fault table (`golive sandbox faults` prints it).
+sandbox/faults/ is the check -> fault table (`golive-sandbox faults` prints it).
 """
 from __future__ import annotations
 
@@ -56,4 +56,4 @@ def test_faults_name_real_items():
 def test_the_documented_fault_table_is_current():
     from sandbox.faults import table
 
-    assert (ROOT / "docs" / "faults.md").read_text() == table(), "run: golive sandbox faults --markdown > docs/faults.md"
+    assert (ROOT / "docs" / "faults.md").read_text() == table(), "run: golive-sandbox faults --markdown > docs/faults.md"

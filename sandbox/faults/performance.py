@@ -1,14 +1,16 @@
 """T+1h / T+24h faults: slow answers, errors, memory pressure, a pinned HPA, stale data, a malformed MCP
 interface, alert rules and routes that drifted from golive's configuration.
 
-Windowed faults wait until the probes of the checks they break fail on the data those checks query
-(the sandbox's short windows from golive.toml). After heal the windows remember the fault until it
-ages out: about 2 min for the T+1h checks (`performance_window_minutes`), about 3 min for the T+24h
-ones (`review_window_hours`); a critical alert (memory-over-limit, half-requests-fail,
-database-stopped) fails the incident review for 3 min after it resolves.
+Windowed faults wait until Prometheus shows their effect where the checks they break look (the
+sandbox's short windows from golive.toml), judged here from the app's metrics, not by golive's
+probes. After heal the windows remember the fault until it ages out: about 2 min for the T+1h
+checks (`performance_window_minutes`), about 3 min for the T+24h ones (`review_window_hours`); a
+critical alert (memory-over-limit, half-requests-fail, database-stopped) fails the incident review
+for 3 min after it resolves.
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -16,7 +18,6 @@ import psycopg
 import requests
 import yaml
 
-from golive.probes import performance as perf
 from sandbox import stack
 from sandbox.faults import Fault, register
 
@@ -28,45 +29,76 @@ INCIDENTS = "t+24h/incident-review/review-any-incidents"
 GAME = "golive-fault-stale"  # game_id of the row the stale-data fault adds
 
 
-def _range(sb, promql: str, w: perf.Window) -> list[dict]:
+# The stand-in app's instrumentation (sandbox/app.py): the metrics the windowed checks read.
+LATENCY_BUCKETS = "http_request_duration_seconds_bucket"
+REQUESTS = "http_requests_total"
+
+
+def _p95_seconds(job: str, lookback: float) -> str:
+    return f'histogram_quantile(0.95, sum by (le) (rate({LATENCY_BUCKETS}{{job="{job}"}}[{int(lookback)}s])))'
+
+
+def _error_ratio(job: str, lookback: float) -> str:
+    return (f'sum(rate({REQUESTS}{{job="{job}", status=~"5.."}}[{int(lookback)}s])) / '
+            f'sum(rate({REQUESTS}{{job="{job}"}}[{int(lookback)}s]))')
+
+
+def _windows(cfg) -> tuple[float, float, float]:
+    """Seconds of the T+1h window, of the T+24h one, and of each sample's rate() (10 scrapes, like the checks')."""
+    return (cfg.thresholds.performance_window_minutes * 60, cfg.thresholds.review_window_hours * 3600,
+            math.ceil(10 * cfg.prometheus.scrape_interval_seconds))
+
+
+def _now(sb, promql: str) -> float | None:
+    result = sb.prometheus(promql)
+    value = float(result[0]["value"][1]) if result else math.nan
+    return value if math.isfinite(value) else None
+
+
+def _samples(sb, promql: str, seconds: float) -> list[tuple[float, float]]:
+    """(time, value) of a one-series query, about 60 samples over the last `seconds`; steps without data dropped."""
     end = time.time()
     r = requests.get(f"http://{sb.host}:{sb.ports['prometheus']}/api/v1/query_range",
-                     params={"query": promql, "start": end - w.seconds, "end": end, "step": w.step}, timeout=5)
+                     params={"query": promql, "start": end - seconds, "end": end, "step": max(1, round(seconds / 60))},
+                     timeout=5)
     r.raise_for_status()
-    return r.json()["data"]["result"]
+    result = r.json()["data"]["result"]
+    points = [(float(t), float(v)) for t, v in (result[0]["values"] if result else [])]
+    return [(t, v) for t, v in points if math.isfinite(v)]
 
 
-def _all_fail(*findings) -> bool:
-    return not any(f.ok for f in findings)
+def _review_fails(points: list[tuple[float, float]], limit: float, t) -> bool:
+    """What fails the T+24h review: too few samples within `limit` for its SLO, and its last third above `limit`
+    and worse than its first third by more than the allowed loss (a fault from minutes ago shows as no trend)."""
+    if not points:
+        return False
+    met_percent = 100 * sum(v <= limit for _, v in points) / len(points)
+    start, end = points[0][0], points[-1][0]
+    third = (end - start) / 3
+    first = [v for at, v in points if at <= start + third]
+    last = [v for at, v in points if at >= end - third]
+    before, after = sum(first) / len(first), sum(last) / len(last)
+    worse = after > limit and after > before * (1 + t.performance_loss_rollback_percent / 100)
+    return met_percent < t.slo_compliance_percent and worse
 
 
 def _slow_everywhere(sb) -> bool:
-    """Whether the checks slow-answers breaks fail now: the probes they call, on the data they query."""
-    cfg = sb.config
-    mon, rev = perf.monitoring_window(cfg), perf.review_window(cfg)
-    job, t = cfg.prometheus.app_job, cfg.thresholds
-    overall, recent, review = (perf.p95_latency(job, mon.seconds), perf.p95_latency(job, mon.rate),
-                               perf.p95_latency(job, rev.rate))
-    series = _range(sb, review, rev)
-    return _all_fail(
-        perf.response_times(sb.prometheus(overall), _range(sb, recent, mon), mon, t.p95_latency_warn_ms, job, overall),
-        perf.latency_slo(series, rev, t.p95_latency_rollback_ms, t.slo_compliance_percent, job, review),
-        perf.latency_trend(series, rev, t.p95_latency_rollback_ms, t.performance_loss_rollback_percent, job, review))
+    """Slow answers show in both windows: p95 over the T+1h one above the warning line, and the T+24h review failing."""
+    cfg, t = sb.config, sb.config.thresholds
+    job, (t1h, t24h, lookback) = cfg.prometheus.app_job, _windows(cfg)
+    overall = _now(sb, _p95_seconds(job, t1h))
+    return (overall is not None and overall * 1000 > t.p95_latency_warn_ms
+            and _review_fails([(at, v * 1000) for at, v in _samples(sb, _p95_seconds(job, lookback), t24h)],
+                              t.p95_latency_rollback_ms, t))
 
 
 def _errors_everywhere(sb) -> bool:
-    """Whether the checks half-requests-fail breaks fail now: the probes they call, on the data they query."""
-    cfg = sb.config
-    mon, rev = perf.monitoring_window(cfg), perf.review_window(cfg)
-    job, t = cfg.prometheus.app_job, cfg.thresholds
-    overall, recent, review = (perf.error_ratio(job, mon.seconds), perf.error_ratio(job, mon.rate),
-                               perf.error_ratio(job, rev.rate))
-    series = _range(sb, review, rev)
-    return _all_fail(
-        perf.error_rates(sb.prometheus(overall), _range(sb, recent, mon), mon, t.error_rate_target,
-                         t.error_rate_critical, job, overall),
-        perf.error_slo(series, rev, t.error_rate_target, t.slo_compliance_percent, job, review),
-        perf.error_trend(series, rev, t.error_rate_target, t.performance_loss_rollback_percent, job, review))
+    """Errors show in both windows: the T+1h window's 5xx ratio over the critical line, and the T+24h review failing."""
+    cfg, t = sb.config, sb.config.thresholds
+    job, (t1h, t24h, lookback) = cfg.prometheus.app_job, _windows(cfg)
+    overall = _now(sb, _error_ratio(job, t1h))
+    return (overall is not None and overall > t.error_rate_critical
+            and _review_fails(_samples(sb, _error_ratio(job, lookback), t24h), t.error_rate_target, t))
 
 
 def _burst(sb, requests_count: int = 60) -> None:

@@ -1,0 +1,106 @@
+"""`golive-sandbox` (or `python -m sandbox`): the rehearsal sandbox on 127.0.0.1 and its faults.
+
+    golive-sandbox up | down | status
+    golive-sandbox faults [--markdown]     every fault and the checks it must break
+    golive-sandbox fault NAME              inject one fault
+    golive-sandbox heal NAME               heal it (stateless: may run in another process)
+
+Exit codes: 0 done (status: everything answers), 1 the sandbox failed (status: something is down),
+2 bad input (an unknown command or fault).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import requests
+
+PROG = "golive-sandbox"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line, not argparse's usage block: the same shape as every other error here.
+        print(f"{PROG}: {message} (see {PROG} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _up(args) -> int:
+    from sandbox import stack
+
+    stack.up()
+    return 0
+
+
+def _down(args) -> int:
+    from sandbox import stack
+
+    stack.down()
+    return 0
+
+
+def _status(args) -> int:
+    from sandbox import stack
+
+    rows = stack.status()
+    for name, port, ok in rows:
+        print(f"{name:<13} {stack.HOST}:{port:<6} {'up' if ok else 'DOWN'}")
+    return 0 if all(ok for _, _, ok in rows) else 1
+
+
+def _faults(args) -> int:
+    from sandbox.faults import all_faults, table
+
+    if args.markdown:
+        print(table(), end="")
+        return 0
+    for f in all_faults().values():
+        print(f"{f.name:<32} {f.description}  [breaks {', '.join(f.breaks)}]")
+    return 0
+
+
+def _fault_or_heal(args) -> int:
+    from sandbox.control import Sandbox
+    from sandbox.faults import all_faults
+
+    faults = all_faults()
+    if args.name not in faults:
+        print(f"{PROG}: unknown fault {args.name!r} (see `{PROG} faults`)", file=sys.stderr)
+        return 2
+    fault = faults[args.name]
+    injecting = args.command == "fault"
+    try:
+        (fault.inject if injecting else fault.heal)(Sandbox())
+    except (requests.RequestException, RuntimeError, TimeoutError) as exc:
+        # The stand-ins answer over HTTP: a refused connection usually means the sandbox is not up.
+        print(f"{PROG}: cannot {'inject' if injecting else 'heal'} {fault.name}: {exc} "
+              f"(is the sandbox up? `{PROG} status`)", file=sys.stderr)
+        return 1
+    print(f"{'injected' if injecting else 'healed'} {fault.name}: {fault.description}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _Parser(prog=PROG, description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("up", help="start every stand-in not yet answering, seeded").set_defaults(func=_up)
+    sub.add_parser("down", help="stop what `up` started").set_defaults(func=_down)
+    sub.add_parser("status", help="what answers; exit 1 if anything is down").set_defaults(func=_status)
+    p = sub.add_parser("faults", help="every fault, and the checks it must break")
+    p.add_argument("--markdown", action="store_true", help="the check -> fault table (docs/faults.md)")
+    p.set_defaults(func=_faults)
+    for command, verb in (("fault", "inject"), ("heal", "heal")):
+        p = sub.add_parser(command, help=f"{verb} one fault")
+        p.add_argument("name", metavar="NAME", help=f"fault name (see `{PROG} faults`)")
+        p.set_defaults(func=_fault_or_heal)
+    args = parser.parse_args(argv)
+
+    from sandbox.stack import SandboxError
+
+    try:
+        return args.func(args)
+    except SandboxError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
