@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import pytest
 import requests
 import urllib3
 
@@ -58,6 +59,10 @@ class Ledger:
             row["count"] += 1
             row["failed"] += 0 if c.ok else 1
         return list(rows.values())
+
+
+# Where the session's ledger lives (config.stash): the gatherers write it, the run model reads it.
+LEDGER_KEY = pytest.StashKey[Ledger]()
 
 
 class Source:

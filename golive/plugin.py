@@ -25,6 +25,7 @@ from golive import outcomes as o
 from golive import redact, results, runinfo, verdict, waivers
 from golive import runbook as catalogue
 from golive.check import AREAS, DECIDED, EVIDENCE, RUNNING_ITEM
+from golive.gather import LEDGER_KEY
 from golive.reporters import LATEST, html, jsonl, junit, publish, terminal, write_text
 
 ENV_KEY = pytest.StashKey[configuration.Environment]()
@@ -332,8 +333,6 @@ class GoliveRun:
 
     def _new_calls(self) -> list:
         """API calls the gatherers made since the last report (the ledger lives in each xdist worker)."""
-        from fixtures.session import LEDGER_KEY  # the gatherers' ledger
-
         ledger = self.config.stash.get(LEDGER_KEY, None)
         if ledger is None:
             return []

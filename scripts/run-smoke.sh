@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 .venv/bin/golive-sandbox up || exit 1
 trap '.venv/bin/golive-sandbox down' EXIT
 .venv/bin/pytest -m smoke --golive-env sandbox -p no:cacheprovider \
-  --html=reports/smoke.html --self-contained-html "$@"
+  --html=reports/smoke.html "$@"
