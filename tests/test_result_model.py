@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -49,7 +50,21 @@ def test_secret_values_are_dropped_before_anything_is_cached(sandbox):
     assert set(values) == {"<redacted>"} and one["data"] and set(one["data"].values()) == {"<redacted>"}
 
 
-def test_elapsed_time_is_measured_from_the_run_start():
+class SlowSetup:
+    """Time passes before the message is written, as it does in a real deployment phase."""
+
+    def pytest_runtest_setup(self, item):
+        time.sleep(2.2)
+
+
+def test_a_message_says_how_long_the_run_has_taken(sandbox, tmp_path):
+    """'Duration: [Time elapsed]' is measured from the run's start (it read an attribute nothing set: 0 min)."""
+    item = "t-0/communication/application-live-and-operational"
+    run = run_suite("checks", "--golive-env", "sandbox", "--golive-reports", str(tmp_path), "--golive-item", item,
+                    plugins=(SlowSetup(),))
+    text = next(ev["text"] for ev in run[item].evidence if "template" in ev)
+    seconds = int(re.search(r"Duration: (\d+) s", text).group(1))
+    assert seconds >= 2, text
     assert (elapsed_text(0.4), elapsed_text(42), elapsed_text(185)) == ("0 s", "42 s", "3 min 5 s")
 
 
