@@ -185,7 +185,8 @@ def record_aws() -> dt.datetime:
         session.client("secretsmanager").delete_secret(SecretId=prefix + "linear-team-id", RecoveryWindowInDays=7)
         write("secrets", "describe_secret_scheduled_for_deletion",
               aws.call("secretsmanager", "describe_secret", fresh=True, SecretId=prefix + "linear-team-id"))
-        write("infrastructure", "list_secrets_one_deleted", aws.paginate(
+        after = Aws(session, CFG, Ledger(), (3, 10))  # a fresh gatherer: the first one caches the listing above
+        write("infrastructure", "list_secrets_one_deleted", after.paginate(
             "secretsmanager", "list_secrets", "SecretList", Filters=[{"Key": "name", "Values": [prefix]}],
             IncludePlannedDeletion=True))
 
