@@ -103,6 +103,9 @@ def secrets_listed(secrets: list[dict], prefix: str, keys: list[str], rotation_r
     observed = {"found": sorted(n for n in by_name if n and n.startswith(prefix)), "missing": missing,
                 "scheduled_for_deletion": deleting, "rotation_off": no_rotation}
     expected = {"secrets": [f"{prefix}{k}" for k in keys], "rotation_required": rotation_required}
+    if not keys:
+        return failed(f"expected secrets to verify under {prefix}, found 0 configured (secrets.keys in golive.toml)",
+                      resource=prefix, observed=observed, expected=expected)
     problems = []
     if missing:
         problems.append(f"missing {', '.join(missing)}")
