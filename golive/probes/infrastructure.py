@@ -165,7 +165,7 @@ def capacity_fits(nodes: list[dict], pods: list[dict], deployment: dict | None, 
     observed = {"schedulable_nodes": len(schedulable), "free_cpu": _cpu(free_cpu), "free_memory": _mem(free_mem),
                 "replicas": current, "hpa_max": maximum, "per_pod": {"cpu": _cpu(per_pod_cpu), "memory": _mem(per_pod_mem)}}
     expected = {"cpu": _cpu(need_cpu), "memory": _mem(need_mem)}
-    short = []
+    short = [] if schedulable else ["no node is Ready and schedulable"]
     if free_cpu < need_cpu:
         short.append(f"CPU short by {_cpu(need_cpu - free_cpu)}")
     if free_mem < need_mem:
