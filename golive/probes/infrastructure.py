@@ -312,6 +312,10 @@ def deployment_available(deployment: dict | None, name: str, namespace: str) -> 
     want, ready = (deployment.get("spec") or {}).get("replicas", 1), status.get("readyReplicas", 0)
     cond = _condition(deployment, "Available") or {}
     observed = {"available": cond.get("status"), "reason": cond.get("reason"), "ready": ready, "replicas": want}
+    if want < 1:  # Kubernetes calls a Deployment scaled to 0 Available, yet nothing runs it
+        return failed(f"Deployment {where} is scaled to 0 replicas: nothing runs it", resource=where,
+                      observed=observed, expected="Available=True, all replicas ready",
+                      hint=f"kubectl -n {namespace} scale deployment {name} --replicas=1 (or its chart's replica count).")
     if cond.get("status") != "True" or ready < want:
         return failed(f"Deployment {where} is not Available ({cond.get('reason') or 'no Available condition'}: "
                       f"{ready} of {want} replicas ready)", resource=where, observed=observed,
