@@ -353,6 +353,9 @@ def no_workloads_labelled(found: dict[str, list[dict]], namespace: str, selector
     matches = [f"{kind[:-1]} {_name(obj)}" for kind, objs in found.items() for obj in objs]
     observed = {kind: [_name(o) for o in objs] for kind, objs in found.items()}
     query = f"kubectl get {','.join(found)} -n {namespace} -l {selector}"
+    if not found:
+        return failed(f"expected workload kinds to search for {selector} in namespace {namespace}, found 0",
+                      resource=namespace, observed=observed, expected="> 0 kinds searched")
     if matches:
         return failed(f"namespace {namespace} still holds workloads labelled {selector}: "
                       + ", ".join(matches), resource=namespace, observed=observed, expected="none", query=query,
