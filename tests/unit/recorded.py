@@ -24,9 +24,12 @@ def _text(module: str, name: str) -> str:
     return (DATA / module / f"{name}.json").read_text()
 
 
-def k8s(module: str, name: str):
-    """A Kubernetes answer as the gatherer returns it (JSON as the API sends it). A fresh copy each call."""
+def plain(module: str, name: str):
+    """A recorded answer that is plain JSON (reach results, ScriptRuns, runbook lines). A fresh copy each call."""
     return json.loads(_text(module, name))
+
+
+k8s = plain  # a Kubernetes answer is the API's JSON as it is, as the gatherer returns it
 
 
 def aws(module: str, name: str):
@@ -39,9 +42,10 @@ def _revive(obj: dict) -> dict:
             for k, v in obj.items()}
 
 
-def row(id: str, change, outcome: str, fragment: str):
+def row(id: str, change, outcome: str, fragment: str | tuple[str, ...]):
     """One table row: `change` mutates the recorded inputs in place; the finding must have `outcome` and its
-    summary must contain `fragment` (which names the resource and the reason)."""
+    summary must contain `fragment` (which names the resource and the reason; a tuple: each of its parts,
+    for sentences with a recorded value between them, such as a random port)."""
     return pytest.param(change, outcome, fragment, id=id)
 
 
@@ -49,8 +53,9 @@ def same(_inputs) -> None:
     """The recorded answer, unchanged."""
 
 
-def assert_finding(finding, outcome: str, fragment: str) -> None:
-    assert fragment in finding.summary, f"{fragment!r} not in {finding.summary!r}"
+def assert_finding(finding, outcome: str, fragment: str | tuple[str, ...]) -> None:
+    for part in (fragment,) if isinstance(fragment, str) else fragment:
+        assert part in finding.summary, f"{part!r} not in {finding.summary!r}"
     assert (finding.ok, finding.undecided) == _OUTCOME[outcome], f"expected {outcome}: {finding.summary}"
     finding.as_evidence()  # the report can render it
 
