@@ -48,8 +48,11 @@ def latest_snapshot(snapshots: list[dict]) -> dict | None:
 
 
 def snapshot_recent(snapshots: list[dict], instance: str, max_age_hours: float, now: datetime) -> Finding:
-    """The newest RDS snapshot (automated or manual) is `available` and younger than the window."""
-    latest = latest_snapshot(snapshots)
+    """The newest available RDS snapshot (automated or manual) is younger than the window.
+
+    One still being taken does not hide an older available one; with none available, the newest is named.
+    """
+    latest = latest_snapshot([s for s in snapshots if s.get("Status") == "available"]) or latest_snapshot(snapshots)
     kinds = sorted({s.get("SnapshotType") for s in snapshots})
     expected = f"an available snapshot younger than {max_age_hours:g} h"
     if latest is None:
@@ -67,7 +70,7 @@ def snapshot_recent(snapshots: list[dict], instance: str, max_age_hours: float, 
                       f"{max_age_hours:g} h", resource=instance, observed=observed, expected=expected,
                       hint=f"Take a manual snapshot before go-live: aws rds create-db-snapshot "
                            f"--db-instance-identifier {instance} --db-snapshot-identifier {instance}-pre-golive")
-    return passed(f"RDS instance {instance}: newest snapshot {described}, within {max_age_hours:g} h "
+    return passed(f"RDS instance {instance}: newest available snapshot {described}, within {max_age_hours:g} h "
                   f"({len(snapshots)} snapshots: {', '.join(map(str, kinds))})", resource=instance,
                   observed=observed, expected=expected)
 

@@ -103,6 +103,9 @@ def secrets_listed(secrets: list[dict], prefix: str, keys: list[str], rotation_r
     observed = {"found": sorted(n for n in by_name if n and n.startswith(prefix)), "missing": missing,
                 "scheduled_for_deletion": deleting, "rotation_off": no_rotation}
     expected = {"secrets": [f"{prefix}{k}" for k in keys], "rotation_required": rotation_required}
+    if not keys:
+        return failed(f"expected secrets to verify under {prefix}, found 0 configured (secrets.keys in golive.toml)",
+                      resource=prefix, observed=observed, expected=expected)
     problems = []
     if missing:
         problems.append(f"missing {', '.join(missing)}")
@@ -162,7 +165,7 @@ def capacity_fits(nodes: list[dict], pods: list[dict], deployment: dict | None, 
     observed = {"schedulable_nodes": len(schedulable), "free_cpu": _cpu(free_cpu), "free_memory": _mem(free_mem),
                 "replicas": current, "hpa_max": maximum, "per_pod": {"cpu": _cpu(per_pod_cpu), "memory": _mem(per_pod_mem)}}
     expected = {"cpu": _cpu(need_cpu), "memory": _mem(need_mem)}
-    short = []
+    short = [] if schedulable else ["no node is Ready and schedulable"]
     if free_cpu < need_cpu:
         short.append(f"CPU short by {_cpu(need_cpu - free_cpu)}")
     if free_mem < need_mem:
@@ -309,6 +312,10 @@ def deployment_available(deployment: dict | None, name: str, namespace: str) -> 
     want, ready = (deployment.get("spec") or {}).get("replicas", 1), status.get("readyReplicas", 0)
     cond = _condition(deployment, "Available") or {}
     observed = {"available": cond.get("status"), "reason": cond.get("reason"), "ready": ready, "replicas": want}
+    if want < 1:  # Kubernetes calls a Deployment scaled to 0 Available, yet nothing runs it
+        return failed(f"Deployment {where} is scaled to 0 replicas: nothing runs it", resource=where,
+                      observed=observed, expected="Available=True, all replicas ready",
+                      hint=f"kubectl -n {namespace} scale deployment {name} --replicas=1 (or its chart's replica count).")
     if cond.get("status") != "True" or ready < want:
         return failed(f"Deployment {where} is not Available ({cond.get('reason') or 'no Available condition'}: "
                       f"{ready} of {want} replicas ready)", resource=where, observed=observed,
@@ -346,6 +353,9 @@ def no_workloads_labelled(found: dict[str, list[dict]], namespace: str, selector
     matches = [f"{kind[:-1]} {_name(obj)}" for kind, objs in found.items() for obj in objs]
     observed = {kind: [_name(o) for o in objs] for kind, objs in found.items()}
     query = f"kubectl get {','.join(found)} -n {namespace} -l {selector}"
+    if not found:
+        return failed(f"expected workload kinds to search for {selector} in namespace {namespace}, found 0",
+                      resource=namespace, observed=observed, expected="> 0 kinds searched")
     if matches:
         return failed(f"namespace {namespace} still holds workloads labelled {selector}: "
                       + ", ".join(matches), resource=namespace, observed=observed, expected="none", query=query,
