@@ -14,9 +14,9 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_CONFIG = "golive.toml"
 
@@ -28,6 +28,21 @@ class ConfigError(Exception):
 class Section(BaseModel):
     # A mistyped key is an error, not silently ignored.
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_SERVICE_REF = re.compile(r"(?P<namespace>[a-z0-9]([-a-z0-9]*[a-z0-9])?)/(?:(?:http|https):)?"
+                          r"(?P<name>[a-z0-9]([-a-z0-9]*[a-z0-9])?):(?P<port>[0-9]+|[a-z0-9-]+)")
+
+
+def _service_ref(value: str) -> str:
+    if not _SERVICE_REF.fullmatch(value):
+        raise ValueError(f"{value!r} is not NAMESPACE/SERVICE:PORT (e.g. \"monitoring/prometheus:9090\")")
+    return value
+
+
+# An in-cluster Service reached through the Kubernetes API server's service proxy when golive runs
+# outside the cluster: "NAMESPACE/[SCHEME:]SERVICE:PORT" (PORT a number or a port name).
+ServiceRef = Annotated[str, AfterValidator(_service_ref)]
 
 
 class Timeouts(Section):
@@ -64,7 +79,12 @@ class LogAgent(Section):
 class Kubernetes(Section):
     kubeconfig: str | None = None
     context: str | None = None
-    in_cluster: bool = False
+    # None: in-cluster configuration when running in a pod (KUBERNETES_SERVICE_HOST and a mounted
+    # service-account token), else the kubeconfig. True/False force either.
+    in_cluster: bool | None = None
+    # "eks": authenticate with an EKS token golive builds with botocore under aws.profile (presigned
+    # STS GetCallerIdentity for eks.cluster, as `aws eks get-token`), instead of the kubeconfig user's.
+    auth: Literal["kubeconfig", "eks"] = "kubeconfig"
     app_namespace: str
     monitoring_namespace: str
     eso_namespace: str
@@ -153,6 +173,7 @@ class SqlTool(Section):
 
 class App(Section):
     base_url: str
+    service: ServiceRef | None = None  # base_url's Service, for runs outside the cluster (service proxy)
     # Public URL through the ingress / load balancer; None when not reachable from the runner.
     ingress_url: str | None = None
     endpoints: list[Endpoint] = Field(min_length=1)
@@ -168,6 +189,7 @@ class App(Section):
 
 class Prometheus(Section):
     url: str
+    service: ServiceRef | None = None  # outside the cluster: through the API server's service proxy
     app_job: str
     rule_groups: list[str] = Field(min_length=1)
     key_metrics: list[str] = Field(min_length=1)
@@ -187,13 +209,26 @@ class Prometheus(Section):
 
 class Grafana(Section):
     url: str
+    # Not through the service proxy: Grafana's token rides in the Authorization header, which the API
+    # server takes for its own authentication and never forwards. Reach Grafana directly or in-cluster.
+    service: None = Field(None, description="not supported")
     dashboards: list[str] = Field(min_length=1)  # dashboard uids
     token_env: str = "GRAFANA_TOKEN"
     token_file: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_service_proxy(cls, data):
+        if isinstance(data, dict) and data.get("service"):
+            raise ValueError("service: Grafana cannot be reached through the Kubernetes API's service proxy (its "
+                             "token rides in Authorization, which the API server keeps): use url, or run golive "
+                             "in-cluster (deploy/)")
+        return data
+
 
 class Alertmanager(Section):
     url: str
+    service: ServiceRef | None = None
     paging_receiver: str
     chat_receiver: str
     slack_channel: str
