@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree import ElementTree
 
 import yaml
@@ -706,7 +706,12 @@ class Authenticator:
         connection = (http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection)(
             url.netloc, timeout=5)
         try:
-            connection.request("GET", f"{url.path or '/'}?{url.query}", headers={"x-k8s-aws-id": self.eks_cluster})
+            # moto's server picks the service from an Authorization header, not from a presigned query:
+            # present the same credential scope as one (real STS takes the presigned URL as it is).
+            scope = (f"AWS4-HMAC-SHA256 Credential={query.get('x-amz-credential', '')}, "
+                     f"SignedHeaders={query.get('x-amz-signedheaders', '')}, Signature={query.get('x-amz-signature', '')}")
+            connection.request("GET", f"{url.path or '/'}?{url.query}",
+                               headers={"x-k8s-aws-id": self.eks_cluster, "Authorization": scope})
             answer = connection.getresponse()
             body = answer.read()
         except OSError:
@@ -788,7 +793,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.server.auth.user(self.headers)
             proxied = SERVICE_PROXY.fullmatch(url.path)
             if proxied:
-                backend = proxy_backend(self.server.api, self.server.backends, proxied["namespace"], proxied["service"])
+                backend = proxy_backend(self.server.api, self.server.backends, proxied["namespace"],
+                                        unquote(proxied["service"]))
                 return self._relay(*forward(self.command, backend, proxied["rest"] or "/", url.query,
                                             self.headers, body))
             code, payload = self.server.api.handle(self.command, url.path, parse_qs(url.query),
