@@ -48,7 +48,8 @@ class Kube:
     def __init__(self, base: str, ca: str | None = None, token: str | None = None):
         self.base = base
         self.http = requests.Session()
-        if ca:
+        if ca:  # (REQUESTS_CA_BUNDLE would win over a session's verify: the environment is not asked)
+            self.http.trust_env = False
             self.http.verify = ca
         if token:  # the sandbox's admin: faults write, golive's own identity only reads
             self.http.headers["Authorization"] = f"Bearer {token}"
