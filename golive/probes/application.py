@@ -82,8 +82,14 @@ def _pod_problems(pod: dict, container: str, expected_image: str | None, window_
     phase = status.get("phase")
     if phase == "Pending":
         scheduled = _condition(pod, "PodScheduled")
+        # A scheduled pod whose image cannot be pulled (or whose config is broken) stays Pending for good.
+        stuck = []
+        for cs in status.get("containerStatuses") or []:
+            waiting = (cs.get("state") or {}).get("waiting") or {}
+            if waiting.get("reason") in BAD_WAITING:
+                stuck.append(f"container {cs.get('name')} {waiting['reason']}: {waiting.get('message', '')}".strip())
         why = f"{scheduled.get('reason')}: {scheduled.get('message', '')}" if scheduled.get("status") == "False" \
-            else "scheduled, containers not started yet"
+            else "; ".join(stuck) or "scheduled, containers not started yet"
         return [f"pod {name} Pending ({why.strip()})"]
     problems = [] if phase == "Running" else \
         [f"pod {name} is {phase} ({status.get('reason') or 'no reason'}: {_oneline(status.get('message', ''), 120)})"]
