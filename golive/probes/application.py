@@ -432,6 +432,7 @@ def integrations_answer(answers: dict[str, int | str], configured: list[str] | N
                       resource=where, observed={}, expected={})
     bad = [f"{url} answered HTTP {a}" if isinstance(a, int) else f"{url}: {a}" for url, a in answers.items()
            if not (isinstance(a, int) and a < 500)]
+    bad += [f"{url}: not asked (no answer recorded)" for url in configured if url not in answers]
     if bad:
         return failed(f"{len(bad)} of {len(configured)} external integrations failing: " + "; ".join(bad),
                       resource=where, observed=answers, expected="HTTP status < 500",
