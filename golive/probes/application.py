@@ -222,7 +222,7 @@ def ingress_routes(ingress: dict | None, service: dict | None, host: str | None,
     if problems:
         return failed(f"Ingress {name} " + "; ".join(problems), resource=name, observed=observed, expected=expected,
                       hint=f"`kubectl describe ingress {name}`; check the aws-load-balancer-controller logs.")
-    return passed(f"Ingress {name} is served by {lb[0]} and routes {good[0]['host']}{good[0]['path']} to "
+    return passed(f"Ingress {name} is served by {lb[0]} and routes {good[0]['host'] or '*'}{good[0]['path'] or ''} to "
                   f"{svc_name}:{good[0]['port']}", resource=name, observed=observed, expected=expected)
 
 
