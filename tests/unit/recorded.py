@@ -47,10 +47,19 @@ def _steps(path) -> list[str]:
     return list(path) if isinstance(path, tuple) else re.findall(r"\[[^\]]*\]|[^.\[\]]+", path)
 
 
+def _field(item, dotted: str):
+    for key in dotted.split("."):
+        item = item.get(key) if isinstance(item, dict) else None
+    return item
+
+
 def _child(node, step: str, create: bool):
-    if step.startswith("["):
+    if step.startswith("["):  # [key=value], key may be dotted: [labels.severity=critical]
         key, _, value = step[1:-1].partition("=")
-        return next(item for item in node if str(item.get(key)) == value)
+        found = [item for item in node if str(_field(item, key)) == value]
+        if not found:
+            raise LookupError(f"no list item with {key}={value}")
+        return found[0]
     if isinstance(node, list):
         return node[int(step)]
     return node.setdefault(step, {}) if create else node[step]
