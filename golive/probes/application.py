@@ -82,8 +82,14 @@ def _pod_problems(pod: dict, container: str, expected_image: str | None, window_
     phase = status.get("phase")
     if phase == "Pending":
         scheduled = _condition(pod, "PodScheduled")
+        # A scheduled pod whose image cannot be pulled (or whose config is broken) stays Pending for good.
+        stuck = []
+        for cs in status.get("containerStatuses") or []:
+            waiting = (cs.get("state") or {}).get("waiting") or {}
+            if waiting.get("reason") in BAD_WAITING:
+                stuck.append(f"container {cs.get('name')} {waiting['reason']}: {waiting.get('message', '')}".strip())
         why = f"{scheduled.get('reason')}: {scheduled.get('message', '')}" if scheduled.get("status") == "False" \
-            else "scheduled, containers not started yet"
+            else "; ".join(stuck) or "scheduled, containers not started yet"
         return [f"pod {name} Pending ({why.strip()})"]
     problems = [] if phase == "Running" else \
         [f"pod {name} is {phase} ({status.get('reason') or 'no reason'}: {_oneline(status.get('message', ''), 120)})"]
@@ -216,7 +222,7 @@ def ingress_routes(ingress: dict | None, service: dict | None, host: str | None,
     if problems:
         return failed(f"Ingress {name} " + "; ".join(problems), resource=name, observed=observed, expected=expected,
                       hint=f"`kubectl describe ingress {name}`; check the aws-load-balancer-controller logs.")
-    return passed(f"Ingress {name} is served by {lb[0]} and routes {good[0]['host']}{good[0]['path']} to "
+    return passed(f"Ingress {name} is served by {lb[0]} and routes {good[0]['host'] or '*'}{good[0]['path'] or ''} to "
                   f"{svc_name}:{good[0]['port']}", resource=name, observed=observed, expected=expected)
 
 
@@ -426,6 +432,7 @@ def integrations_answer(answers: dict[str, int | str], configured: list[str] | N
                       resource=where, observed={}, expected={})
     bad = [f"{url} answered HTTP {a}" if isinstance(a, int) else f"{url}: {a}" for url, a in answers.items()
            if not (isinstance(a, int) and a < 500)]
+    bad += [f"{url}: not asked (no answer recorded)" for url in configured if url not in answers]
     if bad:
         return failed(f"{len(bad)} of {len(configured)} external integrations failing: " + "; ".join(bad),
                       resource=where, observed=answers, expected="HTTP status < 500",

@@ -610,7 +610,10 @@ def workflow_data(runs: list[tuple[str, object]], url: str) -> Finding:
     if not runs:
         return failed("expected an end-to-end workflow of MCP tool calls, found 0 configured", resource=url,
                       observed=[], expected="app.mcp_workflow in golive.toml")
-    answers = {name: _tool_payload(transcript.result("tools/call")) for name, transcript in runs}
+    # A workflow may call the same tool twice (two queries): each step keeps its own answer.
+    names = [name for name, _ in runs]
+    answers = {name if names.count(name) == 1 else f"{name} (step {i})": _tool_payload(transcript.result("tools/call"))
+               for i, (name, transcript) in enumerate(runs, 1)}
     empty = [name for name, payload in answers.items() if not _has_rows(payload)]
     observed = {name: str(payload)[:200] for name, payload in answers.items()}
     if empty:
