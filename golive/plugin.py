@@ -24,7 +24,7 @@ from golive import coverage as cov
 from golive import outcomes as o
 from golive import redact, results, runinfo, verdict, waivers
 from golive import runbook as catalogue
-from golive.check import AREAS, DECIDED, EVIDENCE, RUNNING_ITEM
+from golive.check import AREAS, BEFORE_DEPLOY, DECIDED, EVIDENCE, RUNNING_ITEM
 from golive.gather import LEDGER_KEY
 from golive.reporters import LATEST, html, jsonl, junit, publish, terminal, write_text
 
@@ -47,6 +47,10 @@ def pytest_addoption(parser):
                          "GOLIVE_REPORTS_DIR); 'none': only the paths given with --html/--junitxml")
     group.addoption("--golive-waivers", default=None, metavar="PATH",
                     help="waiver file for this run (default: `waivers` of the environment in golive.toml)")
+    group.addoption("--golive-manifests", action="append", default=[], metavar="PATH",
+                    help="manifest mode, before the deploy: read Kubernetes objects from these files or folders "
+                         "(YAML, helm template / kubectl kustomize output, a kustomization folder) instead of the "
+                         "cluster; only checks that can decide from manifests run; repeatable")
 
 
 def _requested(config) -> str | None:
@@ -90,6 +94,7 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{area}: runbook area {area}")
     config.addinivalue_line("markers", "runbook(id): the runbook leaf this test signs off")
     config.addinivalue_line("markers", "mutating: changes the target; runs only with --golive-mutating")
+    config.addinivalue_line("markers", "manifests: decides from Kubernetes objects alone; runs in manifest mode too")
     env_name = _requested(config)
     if not env_name:
         return
@@ -140,6 +145,16 @@ def spec(item):
     return mark.kwargs.get("spec") if mark else None
 
 
+def manifest_paths(config) -> list[Path]:
+    """Manifest mode's files: --golive-manifests (relative to where pytest runs), else the environment's
+    `manifests.paths` (relative to golive.toml); [] means the live cluster."""
+    given = config.getoption("--golive-manifests", default=[])
+    if given:
+        return [Path(config.invocation_params.dir) / os.path.expanduser(p) for p in given]
+    env = config.stash.get(ENV_KEY, None)
+    return [env.path(p) for p in env.manifests.paths] if env is not None else []
+
+
 def _state(config) -> "GoliveRun | None":
     state = config.stash.get(STATE, None)
     return state if state is not None and state.env is not None else None
@@ -176,6 +191,11 @@ def pytest_collection_modifyitems(session, config, items):
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = keep
+    if manifest_paths(config):  # before the deploy: what needs the live cluster is not applicable
+        runtime_only = [i for i in items if item_id(i) and not i.get_closest_marker("manifests")]
+        if runtime_only:
+            config.hook.pytest_deselected(items=runtime_only)
+            items[:] = [i for i in items if i not in runtime_only]
     if not config.getoption("--golive-mutating"):
         mutating = [i for i in items if i.get_closest_marker("mutating")]
         if mutating:
@@ -194,16 +214,19 @@ def pytest_collection_finish(session):
 
 def pytest_sessionstart(session):
     session.config.stash[_DECIDED_TOKEN] = DECIDED.set({})
+    session.config.stash[_MODE_TOKEN] = BEFORE_DEPLOY.set(bool(manifest_paths(session.config)))
 
 
 def pytest_sessionfinish(session):
-    token = session.config.stash.get(_DECIDED_TOKEN, None)
-    if token is not None:
-        DECIDED.reset(token)
-        del session.config.stash[_DECIDED_TOKEN]
+    for key, var in ((_DECIDED_TOKEN, DECIDED), (_MODE_TOKEN, BEFORE_DEPLOY)):
+        token = session.config.stash.get(key, None)
+        if token is not None:
+            var.reset(token)
+            del session.config.stash[key]
 
 
 _DECIDED_TOKEN = pytest.StashKey[object]()
+_MODE_TOKEN = pytest.StashKey[object]()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -27,7 +27,8 @@ FRAGMENT = "golive"  # the user_properties key of a phase's fragment
 MAX_DETAIL = 8000  # characters of pytest's failure text kept per result
 MAX_POINTS = 400  # points per chart series
 # Exception classes whose name says nothing the outcome does not already say.
-QUIET_ERRORS = {"CheckFailed", "AttestationMissing", "AssertionError", "Undecidable", "SourceUnavailable", "BadData"}
+QUIET_ERRORS = {"CheckFailed", "AttestationMissing", "AssertionError", "Undecidable", "SourceUnavailable", "BadData",
+                "NotBeforeDeploy"}
 
 
 def iso(ts: float) -> str:

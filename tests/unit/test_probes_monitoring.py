@@ -227,7 +227,8 @@ def expressions(operator, *values):
          "Prometheus scrapes nothing")),
     row("selector-mismatch", monitor({"spec.selector.matchLabels.app": "nba-mcp"}), SERVICE, FAIL,
         f"its selector {{'matchLabels': {{'app': 'nba-mcp'}}}} does not select Service {SERVICE_NAME}"),
-    row("selector-empty", monitor({"spec.selector": {}}), SERVICE, FAIL, f"does not select Service {SERVICE_NAME}"),
+    # an empty LabelSelector selects everything: prometheus-operator scrapes every Service in the namespaceSelector's scope
+    row("selector-empty", monitor({"spec.selector": {}}), SERVICE, PASS, f"selects Service {SERVICE_NAME}"),
     row("expression-in", monitor(expressions("In", "nba-mcp-synthesis", "nba-mcp-synthesis-canary")), SERVICE, PASS,
         f"selects Service {SERVICE_NAME}"),
     row("expression-not-in", monitor(expressions("NotIn", "nba-mcp-synthesis")), SERVICE, FAIL, "does not select"),
@@ -250,6 +251,11 @@ def expressions(operator, *values):
 ])
 def test_servicemonitor_selects(sm, svc, expected, fragments):
     verdict(mon.servicemonitor_selects(sm, svc, APP_NS, MONITOR_NAME), expected, fragments)
+
+
+def test_servicemonitor_absent_says_where_it_was_looked_for():
+    verdict(mon.servicemonitor_selects(None, SERVICE, APP_NS, MONITOR_NAME, "in any namespace"), FAIL,
+            f"ServiceMonitor {MONITOR_NAME} does not exist (in any namespace)")
 
 
 # --- alertmanager_receivers ------------------------------------------------------------------
