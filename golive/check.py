@@ -167,20 +167,19 @@ def expect(*parts: Finding | AfterDeploy) -> None:
     recorded as not applicable and the check speaks for the rest.
     """
     findings = []
-    for part in parts:
+    for part in parts:  # recorded in the check's order, each as soon as it is known
         if isinstance(part, AfterDeploy):
             if BEFORE_DEPLOY.get():
                 EVIDENCE.get().append({"not_applicable": "before deploy", "summary": f"not applicable before the "
                                        f"deploy: {part.what} (needs the live cluster)"})
                 continue
             decided = part.decide()
-            findings += list(decided) if isinstance(decided, (list, tuple)) else [decided]
+            decided = list(decided) if isinstance(decided, (list, tuple)) else [decided]
         else:
-            findings.append(part)
+            decided = [part]
+        findings += [record(f) for f in decided]
     if parts and not findings:
         raise NotBeforeDeploy("nothing this check looks at can be decided before the deploy")
-    for finding in findings:
-        record(finding)
     bad = [f for f in findings if not f.ok]
     if bad:
         hints = {f.hint for f in bad if f.hint}

@@ -229,6 +229,7 @@ class Wiring(Section):
     load_balancer: Peer = Peer(cidr="10.0.0.0/16")
     # Where the database answers (RDS subnets); None: database.host when it is an IP address, else undecided.
     database_cidr: str | None = None
+    database_port: int | None = None  # the port the app's pods reach it on; None: database.port
     dns: Peer = Peer(namespace="kube-system", pod_labels={"k8s-app": "kube-dns"})
     metrics_port: str = "metrics"  # the container port Prometheus scrapes (name or number)
     serving_port: str = "http"  # the container port the load balancer sends requests to

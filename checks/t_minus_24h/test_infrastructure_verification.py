@@ -41,7 +41,7 @@ def app_connectivity(k8s, cfg):
         load_balancer=peer(w.load_balancer, f"the load balancer ({w.load_balancer.cidr or 'pods'})"),
         database=wiring.Peer(f"the database ({where or cfg.database.host})", cidr=where),
         dns=peer(w.dns, f"cluster DNS ({w.dns.namespace})"), metrics_port=w.metrics_port,
-        serving_port=w.serving_port, database_port=cfg.database.port)
+        serving_port=w.serving_port, database_port=w.database_port or cfg.database.port)
 
 
 @runbook("t-24h/infrastructure-verification/verify-eks-cluster-health")
