@@ -64,6 +64,12 @@ class Kube:
                             headers={"Content-Type": "application/merge-patch+json"}, timeout=5)
         return _ok(r)
 
+    def json_patch(self, kind, name, namespace=None, operations=()) -> dict:
+        """Apply an RFC 6902 JSON patch to the object (what kubectl patch --type=json sends)."""
+        r = self.http.patch(self.url(kind, name, namespace), json=list(operations),
+                            headers={"Content-Type": "application/json-patch+json"}, timeout=5)
+        return _ok(r)
+
     def delete(self, kind, name, namespace=None) -> None:
         r = self.http.delete(self.url(kind, name, namespace), timeout=5)
         if r.status_code != 404:
