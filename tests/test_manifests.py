@@ -220,3 +220,34 @@ def test_unreadable_manifests_make_every_question_an_error(tmp_path):
 
 def test_every_kind_has_a_manifest_name():
     assert set(manifests.KIND_NAMES) == set(KINDS)
+
+
+def test_duplicates_are_noted_and_the_later_one_counts(tmp_path):
+    found = source(tmp_path, SECRET + "---\n" + SECRET.replace("app: db", "app: db2"))
+    assert kube.labels(found.get("secrets", "db", APP_NS)) == {"app": "db2"}
+    assert any("declared twice" in note for note in found.notes)
+
+
+def test_json_files_and_the_cluster_only_questions(tmp_path):
+    found = source(tmp_path, '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "j"}}', "cm.json")
+    assert [kube.name(c) for c in found.list("configmaps", APP_NS)] == ["j"]
+    for ask in (found.version, found.health):
+        with pytest.raises(NotBeforeDeploy, match="known only on a cluster"):
+            ask()
+    with pytest.raises(KeyError):
+        found.list("cronjobs")
+
+
+def test_a_broken_kustomization_is_an_error_naming_it(tmp_path, monkeypatch):
+    (tmp_path / "kustomization.yaml").write_text("resources: [missing.yaml]\n")
+    if shutil.which("kubectl") is None:
+        found = manifests.load([tmp_path], APP_NS, KINDS, Ledger())
+        with pytest.raises(SourceUnavailable, match="kubectl is not on PATH"):
+            found.list("deployments")
+        return
+    found = manifests.load([tmp_path], APP_NS, KINDS, Ledger())
+    with pytest.raises(SourceUnavailable, match="kubectl kustomize .* failed"):
+        found.list("deployments")
+    monkeypatch.setattr(shutil, "which", lambda _: None)
+    with pytest.raises(SourceUnavailable, match="kubectl is not on PATH"):
+        manifests.load([tmp_path], APP_NS, KINDS, Ledger()).list("deployments")
