@@ -29,6 +29,14 @@ def pytest_run(*args, config=None, env_name="sandbox"):
     (lambda t: t.replace('rotation_required = ["database-password"]', 'rotation_required = ["nope"]'),
      "rotation_required names unknown keys"),
     (lambda t: t.replace('"sandbox/runbook/GO_LIVE_RUNBOOK.md"', '"nowhere/RUNBOOK.md"'), "runbook: no file at"),
+    # Each weak login is a failed login: four would risk Grafana's lockout (5 in 5 minutes).
+    (lambda t: t.replace('weak_logins = ["admin:admin", "admin:prom-operator"]',
+                         'weak_logins = ["admin:admin", "admin:prom-operator", "admin:a", "admin:b"]'),
+     "environments.sandbox.grafana.weak_logins"),
+    (lambda t: t.replace('weak_logins = ["admin:admin", "admin:prom-operator"]', 'weak_logins = ["prom-operator"]'),
+     "weak_logins entries must be user:password"),
+    (lambda t: t.replace('load_balancer = { cidr = "10.0.0.0/16" }', 'load_balancer = { cidr = "10.0.0.0/33" }'),
+     "environments.sandbox.wiring.load_balancer"),
 ])
 def test_a_broken_config_is_one_line_naming_file_and_key(tmp_path, change, words):
     config = tmp_path / "golive.toml"
