@@ -173,8 +173,8 @@ def test_one_file_that_loads_nothing(pages, name):
     assert not re.search(r"\bsrc\s*=", page, re.I)
     hrefs = re.findall(r"\bhref\s*=\s*[\"']?([^\"'\s>]*)", page, re.I)
     assert hrefs and all(h.startswith("#") for h in hrefs), [h for h in hrefs if not h.startswith("#")]
-    ids = set(re.findall(r'\bid="([^"]+)"', page))
-    assert {h[1:] for h in hrefs} <= ids  # and every link lands somewhere
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)) and {h[1:] for h in hrefs} <= set(ids)  # every link lands on one place
 
 
 def test_model_text_is_text_not_markup():

@@ -7,7 +7,9 @@
 `model` is `{"run": {...}, "results": [{...}, ...], "summary": {...} or None}`, the records of the
 JSONL stream (docs/results-schema.md); a result may also carry `captured` ([[title, text], ...]:
 pytest's captured output) and `summarises` ([runbook ID, ...]: the rows a success criterion stands
-for). `summary` is None for a run killed before its end: the page says NO-GO (INCOMPLETE).
+for). `summary` is None for a run killed before its end: the page says NO-GO (INCOMPLETE). An
+optional `selected` (how many tests the run selected, as `reporting.load_stream` gives it) lets
+that page say how much is missing.
 
 Where to look:
     templates/report.html.j2    the page, section by section in reading order
@@ -41,7 +43,7 @@ OUTCOME_LABEL = {
 }
 VERDICT_CLASS = {"GO": "v-go", "GO WITH FINDINGS": "v-findings", "NO-GO": "v-nogo"}
 INCOMPLETE = "NO-GO (INCOMPLETE)"
-SEVERITIES = ("critical", "high", "medium", "low")
+SEVERITIES = ("critical", "high", "medium", "low")  # as golive.verdict's, which imports pytest: this must not
 # Runbook phases before the production deployment (T-0): a rollback there means "do not deploy".
 BEFORE_T0 = ("pre/", "contacts/", "t-24h/", "t-4h/", "t-2h/", "t-1h/", "t-30m/")
 # Evidence keys the `finding` macro shows in its own way; the rest go into its key/value table.
@@ -66,7 +68,7 @@ def render(model: dict) -> str:
         phases=run.get("phases") or known.get("phases") or phases_of(results),
         signoff_roles=run.get("signoff_roles") or known.get("signoff_roles") or ["Deployment Lead"],
         counts=counts(verdict), groups=by_phase_and_section(results), results=results,
-        by_id={r["runbook_id"]: r for r in results if r.get("runbook_id")},
+        by_id={key(r): r for r in results},  # what item_link() links to
         charts=charts(results), attestations=attestations(results), messages=messages(results),
         waivers=known.get("waivers", run.get("waivers") or []),
         css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
