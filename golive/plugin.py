@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
+import signal
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -272,7 +274,8 @@ class GoliveRun:
         """Name the run and its artifacts, and take --html/--junitxml from pytest-html and junitxml."""
         config, opt = self.config, self.config.option
         self.label = runinfo.selection_label(config)
-        self.name = f"{env_name}_{self.label}_{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+        # A run ID after the time: two runs started in the same second never share a file name.
+        self.name = f"{env_name}_{self.label}_{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
         folder = reports_option(config)
         if folder.lower() != "none":
             self.folder = Path.cwd() / folder
@@ -302,6 +305,8 @@ class GoliveRun:
     # --- the session starts: the run record and the stream ---------------------------------------
 
     def pytest_sessionstart(self, session):
+        if not self.worker:
+            self._on_sigterm()
         logging_plugin = self.config.pluginmanager.get_plugin("logging-plugin")
         for name in ("log_cli_handler", "log_file_handler", "caplog_handler", "report_handler"):
             handler = getattr(logging_plugin, name, None)
@@ -451,3 +456,18 @@ class GoliveRun:
     def pytest_unconfigure(self, config):
         if self.stream is not None:
             self.stream.close()
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+
+    _previous_sigterm = None
+
+    def _on_sigterm(self) -> None:
+        """SIGTERM (what CI timeouts and `kubectl delete` send) ends the run like Ctrl-C: interrupted, with
+        its verdict and every artifact written for what ran."""
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt("SIGTERM")
+
+        try:
+            self._previous_sigterm = signal.signal(signal.SIGTERM, interrupt)
+        except ValueError:  # not the main thread (golive run from inside another program): leave it
+            self._previous_sigterm = None

@@ -129,7 +129,8 @@ class Run:
         summary = self.summary or {}
         run = {"type": "run", **self.facts, "phases": summary.get("phases") or phases_of(self.results),
                "signoff_roles": summary.get("signoff_roles") or [SIGNOFF_LEADER]}
-        return {"run": run, "results": [r.record() for r in self.results], "summary": self.summary}
+        return {"run": run, "results": [r.record() for r in self.results], "summary": self.summary,
+                "selected": self.selected}
 
 
 SIGNOFF_LEADER = "Deployment Lead"

@@ -1,6 +1,7 @@
 """Bad input gets one clear line and a usage-error exit, never a traceback or a silent pass."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -18,7 +19,9 @@ def pytest_run(*args, config=None, env_name="sandbox"):
         argv += ["--golive-env", env_name]
     if config:
         argv += ["--golive-config", str(config)]
-    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    # A bare environment (no credentials, no GOLIVE_ENV), reports kept in the self-tests' folder.
+    env = {"PATH": "/usr/bin:/bin", "GOLIVE_REPORTS_DIR": os.environ["GOLIVE_REPORTS_DIR"]}
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=env)
 
 
 @pytest.mark.parametrize("change, words", [

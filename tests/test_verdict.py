@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from golive import cli, redact, report_html, verdict, waivers
+from golive import cli, redact, verdict, waivers
+from golive.reporters.charts import chart_svg
 from golive.attest import iso, now
 from golive.results import Result, thin
 from golive.verdict import decide, exit_code
@@ -203,11 +204,11 @@ def test_chart_svg_draws_series_and_threshold():
     chart = {"title": "p95 latency", "unit": "ms", "threshold": 500,
              "series": {"p95": [[1764410400 + 15 * i, 300 + (400 if i == 5 else 0)] for i in range(12)],
                         "p50": [[1764410400 + 15 * i, 120] for i in range(12)]}}
-    svg = report_html.chart_svg(chart)
+    svg = chart_svg(chart)
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert svg.count("<polyline") == 2 and 'class="threshold"' in svg and "threshold 500 ms" in svg
     assert svg.count("<circle") == 1  # the one point over the threshold
-    assert "no data" in report_html.chart_svg({"title": "error rate", "series": {"5xx": []}})
+    assert "no data" in chart_svg({"title": "error rate", "series": {"5xx": []}})
 
 
 def test_downsampling_keeps_spikes():

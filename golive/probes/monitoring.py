@@ -5,7 +5,7 @@ import re
 from datetime import datetime, timezone
 
 
-from golive.check import Finding, failed, passed
+from golive.check import Finding, failed, passed, undecided
 from golive.probes import kube
 
 
@@ -23,6 +23,41 @@ def no_critical_alerts(alerts: list[dict], source: str) -> Finding:
                       hint="Open Alertmanager, read each alert's runbook_url and resolve or silence it with a reason.")
     return passed(f"no critical alert firing in {source} ({observed['firing_total']} firing of lower severity)",
                   resource=source, observed=observed, expected="no critical alert firing")
+
+
+def alerting_rules_loaded(rule_groups: list[dict], source: str) -> Finding:
+    """Prometheus evaluates at least one alerting rule: a quiet alert list means something only then."""
+    rules = [r for g in rule_groups or [] for r in g.get("rules") or [] if r.get("type") == "alerting"]
+    critical = [r for r in rules if (r.get("labels") or {}).get("severity") == "critical"]
+    observed = {"groups": len(rule_groups or []), "alerting_rules": len(rules), "critical_rules": len(critical)}
+    if not critical:
+        what = "no alerting rule" if not rules else f"{len(rules)} alerting rules, none of severity critical"
+        return failed(f"{source} evaluates {what}: no firing alert proves nothing", resource=source,
+                      observed=observed, expected="at least one alerting rule of severity critical loaded",
+                      hint="Load the app's PrometheusRule (check the rule selector of the Prometheus resource) "
+                           "and see /rules in Prometheus.")
+    return passed(f"{source} evaluates {len(rules)} alerting rules, {len(critical)} of severity critical",
+                  resource=source, observed=observed, expected="at least one alerting rule of severity critical loaded")
+
+
+def no_critical_alerts_routed(alerts: list[dict], source: str) -> Finding:
+    """No active, unsilenced critical alert in Alertmanager (Alertmanager /api/v2/alerts), whichever
+    sender raised it (another Prometheus, Grafana-managed alerts); golive's own test alerts excepted."""
+    if not isinstance(alerts, list):
+        return undecided(f"{source} answered /api/v2/alerts with {type(alerts).__name__}, not a list of alerts",
+                         resource=source, observed=alerts, expected="a list of alerts")
+    active = [a for a in alerts if (a.get("status") or {}).get("state", "active") == "active"
+              and "golive_run" not in (a.get("labels") or {})]
+    critical = [a for a in active if (a.get("labels") or {}).get("severity") == "critical"]
+    observed = {"critical": [{"alertname": (a.get("labels") or {}).get("alertname"), "since": a.get("startsAt"),
+                              "sender": a.get("generatorURL")} for a in critical], "active_total": len(active)}
+    if critical:
+        names = sorted({(a.get("labels") or {}).get("alertname", "?") for a in critical})
+        return failed(f"{len(critical)} critical alert(s) active in {source}: {', '.join(names)}", resource=source,
+                      observed=observed, expected="no active critical alert",
+                      hint="Read each alert's generatorURL to find its sender; resolve it, or silence it with a reason.")
+    return passed(f"no critical alert active in {source} ({len(active)} active of lower severity)",
+                  resource=source, observed=observed, expected="no active critical alert")
 
 
 # --- Prometheus --------------------------------------------------------------------------------
