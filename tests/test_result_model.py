@@ -97,3 +97,19 @@ def test_crash_looping_nogo_fits_one_screen_and_messages_follow_the_reports_fold
 @pytest.mark.parametrize("record_key", ["summarises", "captured"])
 def test_new_result_keys_are_documented(record_key):
     assert f"| `{record_key}` |" in (ROOT / "docs" / "results-schema.md").read_text()
+
+
+def test_the_api_ledger_shows_calls_as_a_person_writes_them(sandbox, tmp_path):
+    """No Python reprs of boto parameters, no cache keys' unique IDs: each call as one would type it."""
+    env = configuration.load("sandbox")
+    run = run_suite("checks", "--golive-env", "sandbox", "--golive-reports", str(tmp_path),
+                    "--golive-item", "t-30m/", "--golive-item", "t-1h/staging-validation/")
+    calls = {(row["source"], row["call"]) for row in run.model.as_dict()["summary"]["ledger"]}
+    assert ("AWS rds", f"rds DescribeDBInstances DBInstanceIdentifier={env.database.rds_instance}") in calls, calls
+    assert ("Kubernetes API", f"kubectl get pods -n {env.kubernetes.app_namespace} -l {env.kubernetes.app_label}") \
+        in calls, calls
+    endpoint = env.app.endpoints[0]
+    assert ("App", f"{endpoint.method} {endpoint.path}") in calls  # the uncached latency probe: no unique ID
+    assert ("App", f"POST {env.app.mcp_path} tools/list") in calls
+    for source, call in calls:
+        assert not re.search(r"\(\('|[0-9a-f]{32}|\(\)$", call), (source, call)
