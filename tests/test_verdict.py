@@ -216,3 +216,17 @@ def test_downsampling_keeps_spikes():
     points[3217][1] = 99.0
     kept = thin(points, 400)
     assert len(kept) <= 400 and [3217, 99.0] in kept and kept == sorted(kept)
+
+
+def test_the_terminal_and_the_verdict_record_keep_the_first_sentence_and_the_action():
+    from golive.reporters import terminal
+    from golive.results import verdict_record
+
+    sentence = "EKS cluster nba-mcp-synthesis-prod: node group standard-workers is DEGRADED " + "x" * 400
+    action = "record it: .venv/bin/golive --golive-env production attest t-2h/x/y --role 'DevOps Lead'"
+    long = r("failed")
+    long.message = f"{sentence}; another finding -> {action}"
+    lines = terminal.lines_for(long)
+    assert lines[1].strip() == f"{sentence} (+1 more) -> {action}" and "…" not in lines[1]
+    recorded = verdict_record(decide([long]), 1)["blocking"][0]["message"]
+    assert recorded == f"{sentence} (+1 more) -> {action}"
