@@ -439,7 +439,7 @@ class GoliveRun:
             return
         names = {c.code: c.name for c in verdict.EXIT_CODES}
         terminal.summary(terminalreporter, self.verdict, self.exit, names.get(self.exit, "pytest"),
-                         self.published, self.artifacts)
+                         self.published, self.artifacts, environment=self.env.name)
 
     def pytest_unconfigure(self, config):
         if self.stream is not None:

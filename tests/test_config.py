@@ -23,7 +23,8 @@ def pytest_run(*args, config=None, env_name="sandbox"):
 
 @pytest.mark.parametrize("change, words", [
     (lambda t: t + "\n[environments.sandbox.oops\n", "not valid TOML"),
-    (lambda t: t.replace('cluster = "nba-mcp-synthesis-prod"\n', ""), "environments.sandbox.eks.cluster is required"),
+    (lambda t: t.replace('cluster = "nba-mcp-synthesis-prod"\n', "").replace('eks = { cluster = "nba-mcp-synthesis-sandbox" }\n', ""),
+     "environments.sandbox.eks.cluster is required"),
     (lambda t: t.replace("min_ready_nodes = 3", 'min_ready_nodes = "three"'), "environments.sandbox.eks.min_ready_nodes"),
     (lambda t: t.replace("[defaults.s3]", "[defaults.s3]\nbuckett = 1"), "environments.sandbox.s3.buckett is not a known key"),
     (lambda t: t.replace('rotation_required = ["database-password"]', 'rotation_required = ["nope"]'),

@@ -113,3 +113,21 @@ def test_the_api_ledger_shows_calls_as_a_person_writes_them(sandbox, tmp_path):
     assert ("App", f"POST {env.app.mcp_path} tools/list") in calls
     for source, call in calls:
         assert not re.search(r"\(\('|[0-9a-f]{32}|\(\)$", call), (source, call)
+
+
+def test_a_sandbox_report_never_reads_like_production(sandbox, tmp_path):
+    """The environment in the banner, the title and every message; the cluster named as the sandbox's."""
+    env = configuration.load("sandbox")
+    assert "sandbox" in env.eks.cluster and env.eks.cluster != configuration.load("production").eks.cluster
+    run = run_suite("checks", "--golive-env", "sandbox", "--golive-reports", str(tmp_path), "--golive-item", "t-2h/")
+    page = (tmp_path / "latest.html").read_text()
+    title = re.search(r"<title>(.*?)</title>", page).group(1)
+    banner = page[page.index('id="verdict"'):page.index('id="run"')]
+    assert "· sandbox ·" in title, title
+    assert re.search(r'class="environment">sandbox · cluster ' + re.escape(env.eks.cluster), banner), banner
+    assert run.model.facts["cluster"] == env.eks.cluster
+    messages = [ev for r in run.model.results for ev in r.evidence if isinstance(ev, dict) and "template" in ev]
+    assert messages, "t-2h has communication items"
+    for ev in messages:
+        assert ev["text"].startswith("Subject: [sandbox] "), ev["text"][:80]
+        assert (tmp_path / "messages" / "sandbox").is_dir() and "[sandbox]" in open(ev["message"]).read()

@@ -51,9 +51,9 @@ def lines_for(r) -> list[str]:
     return out
 
 
-def summary(tr, verdict, exit_code: int, exit_name: str, published, artifacts: dict) -> None:
+def summary(tr, verdict, exit_code: int, exit_name: str, published, artifacts: dict, environment: str = "?") -> None:
     color = {"GO": "green", "GO WITH FINDINGS": "yellow"}.get(verdict.decision, "red")
-    tr.write_sep("=", f"golive verdict: {verdict.decision}", **{color: True, "bold": True})
+    tr.write_sep("=", f"golive verdict: {verdict.decision} ({environment})", **{color: True, "bold": True})
     tr.write_line(f"Recommended action: {verdict.action}")
     tr.write_line(f"Why: {verdict.reason}")
     for label, group, mark in (("Blocking", verdict.blocking, "✗"), ("Findings", verdict.findings, "!"),
