@@ -6,6 +6,8 @@ argument, said in one line on stderr; `golive report` exits with the code of the
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shlex
 import sys
 from datetime import timedelta
@@ -134,12 +136,23 @@ def cmd_waivers(args) -> int:
 
     env = configuration.load(args.golive_env, args.golive_config)
     path = Path(args.file) if args.file else (env.path(env.waivers) if env.waivers else None)
+    if args.template:
+        print(json.dumps(waivers.template(), indent=2))
+        return 0
     try:
         found = waivers.load(path, catalogue.load(env.path(env.runbook) if env.runbook else None).by_id)
     except waivers.WaiverError as exc:
         print(f"golive: {exc}", file=sys.stderr)
         return USAGE_ERROR
-    print(f"{path or '(no waiver file configured)'}: {len(found)} waiver(s)")
+    if path is None or not path.exists():
+        where = f"no waiver file at {path}" if path else "no waiver file configured (`waivers` in golive.toml)"
+        start = attest.invocation(env.name, env.source) + " waivers --template"
+        if path:
+            folder = "" if path.parent.is_dir() else f"mkdir -p {shlex.quote(os.path.relpath(path.parent))} && "
+            start = f"{folder}{start} > {shlex.quote(os.path.relpath(path))}"
+        print(f"{where}: nothing is waived. Start one from the template: {start} (docs/waivers.md)")
+        return 0
+    print(f"{path}: {len(found)} waiver(s)")
     for w in found.values():
         d = w.as_dict()
         state = "EXPIRED" if d["status"] == "expired" else f"expires in {d['expires_in_days']} days"
@@ -181,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("waivers", help="validate and list the environment's waivers (exit 4 on a bad file)")
     p.add_argument("--file", default=None, help="waiver file (default: `waivers` in golive.toml)")
+    p.add_argument("--template", action="store_true", help="print a waiver file to fill in (docs/waivers.md); "
+                                                          "refused until every placeholder is replaced")
     p.set_defaults(func=cmd_waivers)
 
     args = parser.parse_args(argv)

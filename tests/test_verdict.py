@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -136,6 +137,35 @@ def test_bad_waiver_files_say_one_line(tmp_path, body, words):
         waivers.load(path, IDS)
     message = str(excinfo.value)
     assert words in message and str(path) in message and "\n" not in message
+
+
+def test_the_documented_waiver_file_is_a_valid_one(tmp_path):
+    from golive import runbook as catalogue
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "waivers.md").read_text()
+    example = re.search(r"```json\n(.*?)```", doc, re.S).group(1)
+    found = waivers.load(write(tmp_path, example), catalogue.load().by_id)
+    assert list(found) == ["t-2h/resource-validation/validate-security-groups"]
+    for key in waivers.REQUIRED + waivers.OPTIONAL:  # every key the validator knows is documented
+        assert f"| `{key}` |" in doc
+
+
+def test_golive_waivers_prints_a_template_that_waives_nothing_until_filled_in(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    assert cli.main(["--golive-env", "production", "waivers", "--template"]) == 0
+    template = json.loads(capsys.readouterr().out)
+    entry = template["waivers"][0]
+    assert set(entry) == set(waivers.REQUIRED + waivers.OPTIONAL)
+    path = write(tmp_path, template)
+    with pytest.raises(waivers.WaiverError, match="is not a runbook item"):
+        waivers.load(path, IDS)
+    entry.update(item="t-2h/resource-validation/validate-security-groups", reason="r", approver="a", ticket="T-1")
+    assert waivers.load(write(tmp_path, template), IDS)["t-2h/resource-validation/validate-security-groups"]
+    # Without a file, the listing says how to start one.
+    assert cli.main(["--golive-env", "production", "waivers", "--file", str(tmp_path / "absent.json")]) == 0
+    said = capsys.readouterr().out
+    assert f"no waiver file at {tmp_path / 'absent.json'}: nothing is waived" in said
+    assert "--golive-env production waivers --template >" in said
 
 
 # --- redaction --------------------------------------------------------------------------------
