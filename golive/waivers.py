@@ -27,8 +27,8 @@ REQUIRED = ("item", "reason", "approver", "ticket", "expires")
 OPTIONAL = ("created",)
 
 
-# What `golive waivers --template` prints: every value but the times is a placeholder the validator
-# refuses (the item is no runbook ID), so an unedited template waives nothing.
+# What `golive waivers --template` prints: every value but the times is a placeholder that `load` refuses,
+# so a template waives nothing until someone has filled in each of them.
 PLACEHOLDERS = {
     "item": "RUNBOOK ID of the failing check, exactly as `golive runbook` prints it",
     "reason": "why going ahead despite this failure is acceptable, and until when",
@@ -88,6 +88,10 @@ def load(path: Path | None, known_ids) -> dict[str, Waiver]:
         if missing:
             raise WaiverError(f"{where} needs {', '.join(missing)}: every waiver records why, who approved it, "
                               f"its ticket and when it expires")
+        unfilled = [k for k, text in PLACEHOLDERS.items() if raw[k] == text]
+        if unfilled:
+            raise WaiverError(f"{where}: {', '.join(unfilled)} still the template's placeholder: fill in "
+                              f"{'it' if len(unfilled) == 1 else 'each'} (docs/waivers.md)")
         if raw["item"] not in known_ids:
             raise WaiverError(f"{where}: {raw['item']!r} is not a runbook item (exact IDs only; see `golive runbook`)")
         if raw["item"] in out:

@@ -157,9 +157,13 @@ def test_golive_waivers_prints_a_template_that_waives_nothing_until_filled_in(tm
     entry = template["waivers"][0]
     assert set(entry) == set(waivers.REQUIRED + waivers.OPTIONAL)
     path = write(tmp_path, template)
-    with pytest.raises(waivers.WaiverError, match="is not a runbook item"):
+    with pytest.raises(waivers.WaiverError, match="item, reason, approver, ticket still the template's placeholder"):
         waivers.load(path, IDS)
-    entry.update(item="t-2h/resource-validation/validate-security-groups", reason="r", approver="a", ticket="T-1")
+    entry.update(item="t-2h/resource-validation/validate-security-groups")  # filled in part way: still refused
+    with pytest.raises(waivers.WaiverError, match=r"\(t-2h/resource-validation/validate-security-groups\): reason, "
+                                                  "approver, ticket still"):
+        waivers.load(write(tmp_path, template), IDS)
+    entry.update(reason="r", approver="a", ticket="T-1")
     assert waivers.load(write(tmp_path, template), IDS)["t-2h/resource-validation/validate-security-groups"]
     # Without a file, the listing says how to start one.
     assert cli.main(["--golive-env", "production", "waivers", "--file", str(tmp_path / "absent.json")]) == 0
