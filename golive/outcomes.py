@@ -102,6 +102,17 @@ def brief(message: str, width: int) -> str:
     if len(line) <= width:
         return line
     said, mark, action = line.partition(ACTION_MARK)
-    sentences = said.split("; ")
+    sentences = _sentences(said)
     short = sentences[0] + (f" (+{len(sentences) - 1} more)" if len(sentences) > 1 else "")
     return short + (mark + action if mark else "")
+
+
+def _sentences(text: str) -> list[str]:
+    """`expect` joins findings with "; "; one inside brackets ("(need 3; free 2)") belongs to its sentence."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(char, 0)
+        if depth <= 0 and text.startswith("; ", i):
+            parts.append(text[start:i])
+            start = i + 2
+    return parts + [text[start:]]

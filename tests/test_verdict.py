@@ -264,3 +264,11 @@ def test_the_terminal_and_the_verdict_record_keep_the_first_sentence_and_the_act
     assert lines[1].strip() == f"{sentence} (+1 more) -> {action}" and "…" not in lines[1]
     recorded = verdict_record(decide([long]), 1)["blocking"][0]["message"]
     assert recorded == f"{sentence} (+1 more) -> {action}"
+
+
+def test_a_bracketed_semicolon_belongs_to_its_sentence():
+    from golive.outcomes import brief
+
+    first = "2 schedulable nodes cannot fit the app (+7 pods need 3500m CPU; free 2860m): CPU short by 640m"
+    assert brief(f"{first}; {'x' * 300} -> Add nodes", 200) == f"{first} (+1 more) -> Add nodes"
+    assert brief("short; message -> act", 200) == "short; message -> act"
