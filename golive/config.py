@@ -15,15 +15,31 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_CONFIG = "golive.toml"
 
 
 class ConfigError(Exception):
     """A one-line, user-facing configuration problem."""
+
+
+def _http_url(value: str) -> str:
+    """An http(s) URL with a host, kept as written (a typo like `htp:/host` would only fail mid-run)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL with a host, e.g. https://host:port")
+    try:
+        parts.port  # a port that is not a number raises here
+    except ValueError:
+        raise ValueError(f"{value!r} has a port that is not a number") from None
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
 class Section(BaseModel):
@@ -42,7 +58,7 @@ class Timeouts(Section):
 class Aws(Section):
     region: str
     # Only for emulators (the sandbox's moto server); production uses AWS's own endpoints.
-    endpoint_url: str | None = None
+    endpoint_url: HttpUrl | None = None
     profile: str | None = None
     credentials_file: str | None = None
     account_id: str | None = None
@@ -157,22 +173,22 @@ class SqlTool(Section):
 
 
 class App(Section):
-    base_url: str
+    base_url: HttpUrl
     # Public URL through the ingress / load balancer; None when not reachable from the runner.
-    ingress_url: str | None = None
+    ingress_url: HttpUrl | None = None
     endpoints: list[Endpoint] = Field(min_length=1)
     mcp_path: str = "/mcp"
     mcp_tools: list[str] = Field(min_length=1)
     mcp_tool_call: ToolCall
     # URLs that must answer (any HTTP status < 500); [] says there are none, unset means nobody said.
-    external_integrations: list[str] | None = None
+    external_integrations: list[HttpUrl] | None = None
     mcp_workflow: list[ToolCall] = []  # an end-to-end user workflow: tool calls that must each return data
     # The read-only SQL tool, to compare its answers with the database's.
     mcp_sql_tool: SqlTool = SqlTool(name="query_database", argument="sql")
 
 
 class Prometheus(Section):
-    url: str
+    url: HttpUrl
     app_job: str
     rule_groups: list[str] = Field(min_length=1)
     key_metrics: list[str] = Field(min_length=1)
@@ -191,7 +207,7 @@ class Prometheus(Section):
 
 
 class Grafana(Section):
-    url: str
+    url: HttpUrl
     dashboards: list[str] = Field(min_length=1)  # dashboard uids
     token_env: str = "GRAFANA_TOKEN"
     token_file: str | None = None
@@ -245,7 +261,7 @@ class Manifests(Section):
 
 
 class Alertmanager(Section):
-    url: str
+    url: HttpUrl
     paging_receiver: str
     chat_receiver: str
     slack_channel: str
@@ -382,7 +398,7 @@ def _describe(error: ValidationError, file: Path, env: str) -> str:
     first = error.errors()[0]
     key = ".".join(str(p) for p in first["loc"]) or "(top level)"
     kinds = {"missing": "is required but missing", "extra_forbidden": "is not a known key"}
-    what = kinds.get(first["type"], first["msg"])
+    what = kinds.get(first["type"], first["msg"].removeprefix("Value error, "))
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     return f"{file}: environments.{env}.{key} {what}{more}"
 

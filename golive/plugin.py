@@ -293,6 +293,7 @@ class GoliveRun:
             self.redactor = redact.for_environment(env)
         except re.error as exc:
             raise pytest.UsageError(f"golive: {env.source}: environments.{env.name}.redact_patterns: {exc}") from None
+        self._check_writable()
         given = self.config.getoption("--golive-waivers")
         if given and not Path(given).is_file():
             raise pytest.UsageError(f"golive: waiver file {given} not found (--golive-waivers)")
@@ -301,6 +302,21 @@ class GoliveRun:
             self.waivers = waivers.load(self.waiver_path, book(self.config).by_id)
         except waivers.WaiverError as exc:
             raise pytest.UsageError(f"golive: {exc}") from None
+
+    def _check_writable(self) -> None:
+        """Each folder this run writes to takes a file now: a read-only path is one line, not a crash at the end."""
+        if self.worker:
+            return
+        folders = {self.folder: "reports folder (--golive-reports or GOLIVE_REPORTS_DIR)"} if self.folder else {}
+        folders.update({path.parent: f"folder of --{'html' if kind == 'html' else 'junitxml'} {path}"
+                        for kind, path in self.user_paths.items()})
+        for folder, what in folders.items():
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                tempfile.TemporaryFile(dir=folder).close()
+            except OSError as exc:
+                raise pytest.UsageError(f"golive: cannot write to {folder}, the {what}: "
+                                        f"{exc.strerror or type(exc).__name__}") from None
 
     # --- the session starts: the run record and the stream ---------------------------------------
 
@@ -451,7 +467,7 @@ class GoliveRun:
             return
         names = {c.code: c.name for c in verdict.EXIT_CODES}
         terminal.summary(terminalreporter, self.verdict, self.exit, names.get(self.exit, "pytest"),
-                         self.published, self.artifacts)
+                         self.published, self.artifacts, environment=self.env.name)
 
     def pytest_unconfigure(self, config):
         if self.stream is not None:

@@ -276,7 +276,7 @@ def verdict_record(v, code: int | None) -> dict:
     def driver(r: Result) -> dict:
         return {"runbook_id": r.id, "text": r.text, "severity": r.severity, "impact": r.impact,
                 "outcome": r.outcome, "waiver": r.waiver_status, "action": r.action,
-                "message": (r.message.splitlines() or [""])[0][:400]}
+                "message": o.brief(r.message, 400)}
 
     names = {c.code: c.name for c in EXIT_CODES}
     return {"decision": v.decision, "action": v.action, "reason": v.reason, "exit_code": code,

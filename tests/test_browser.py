@@ -7,6 +7,7 @@ the self-tests' reports folder (GOLIVE_REPORTS_DIR), selftest/report-nogo.png, f
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -84,3 +85,30 @@ def test_failing_report_as_a_person_sees_it(sandbox, tmp_path):
     assert SHOT.is_file(), shot.stderr[-500:]
     header = SHOT.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", header[16:24]) == (1300, 2600)
+
+
+MEASURE = """<script>addEventListener("load", () => {
+  const table = document.querySelector("#ledger table").getBoundingClientRect();
+  const page = document.querySelector(".page").getBoundingClientRect();
+  document.body.dataset.measured = `${Math.round(table.right)} ${Math.round(page.right)} ${document.documentElement.scrollWidth}`;
+});</script></body>"""
+
+
+def test_the_api_ledger_fits_a_1400_px_window_with_long_queries(tmp_path):
+    """One long PromQL line must wrap in its cell, not push the counts off-screen."""
+    from golive.reporters import html
+    from tests.test_html_reporter import model
+
+    m = model("go")
+    metrics = "|".join(f"nba_mcp_metric_number_{n}_total" for n in range(40))
+    m["summary"]["ledger"] = [
+        {"source": "Prometheus", "call": f'query count by (__name__) ({{__name__=~"{metrics}"}})', "count": 1,
+         "failed": 0, "seconds": 0.012, "first_by": "t-30m/critical-path-testing/confirm-monitoring-metrics"},
+        {"source": "AWS rds", "call": "rds DescribeDBInstances DBInstanceIdentifier=nba-mcp-synthesis-db", "count": 1,
+         "failed": 0, "seconds": 0.02, "first_by": None}]
+    page = tmp_path / "page.html"
+    page.write_text(html.render(m).replace("</body>", MEASURE))
+    dom = chromium("--window-size=1400,900", "--virtual-time-budget=2000", "--dump-dom", page.as_uri(),
+                   profile=tmp_path / "profile").stdout
+    table_right, page_right, scroll_width = map(int, re.search(r'data-measured="([\d ]+)"', dom).group(1).split())
+    assert table_right <= page_right and scroll_width <= 1400, (table_right, page_right, scroll_width)

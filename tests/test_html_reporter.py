@@ -103,6 +103,26 @@ def test_nogo_banner_names_what_drove_it_and_links_each_to_its_row(pages):
         assert f'id="{html.anchor(d["runbook_id"])}"' in pages["nogo"]
 
 
+LONG_SENTENCE = ("not attested: the Technical Lead has not signed off "
+                 "'t-24h/team-briefing/review-go-live-timeline', the timeline review the whole team relies on "
+                 "before the production window opens and the change freeze starts")
+ACTION = ("record it: .venv/bin/golive --golive-env production attest t-24h/team-briefing/review-go-live-timeline "
+          "--role 'Technical Lead' --by 'FULL NAME' --evidence URL")
+
+
+def test_banner_and_test_log_keep_the_first_sentence_and_the_action_whole():
+    """A long message loses its later sentences, never the end of the first one nor what to do after '->'."""
+    m = model("nogo")
+    message = f"{LONG_SENTENCE}; a second finding; a third finding -> {ACTION}"
+    m["summary"]["verdict"]["blocking"][0]["message"] = message
+    next(r for r in m["results"] if r["runbook_id"] == NODES)["message"] = message
+    page = html.render(m)
+    shown = f"{LONG_SENTENCE} (+2 more) -> {ACTION}"
+    assert shown in text(section(page, "verdict")), text(section(page, "verdict"))
+    assert shown in text(section(page, "testlog"))
+    assert "…" not in text(section(page, "verdict"))
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_result_is_a_row_with_its_evidence_and_hints(pages, name):
     page = pages[name]

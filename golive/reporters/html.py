@@ -33,7 +33,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, Undefined
 from markupsafe import Markup
 
-from golive.outcomes import SEVERITIES
+from golive.outcomes import SEVERITIES, brief
 from golive.reporters.charts import chart_svg
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -254,7 +254,7 @@ def _environment() -> Environment:
     # Lenient undefined on purpose: a record missing a key (a stream cut short, an older writer)
     # renders as blank, never as a crash that leaves no report at all.
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(duration=duration, utc=utc, as_json=as_json, as_list=as_list, iso_time=iso_time, basename=basename, css_string=css_string,
+    env.filters.update(brief=brief, duration=duration, utc=utc, as_json=as_json, as_list=as_list, iso_time=iso_time, basename=basename, css_string=css_string,
                        outcome_label=lambda o: OUTCOME_LABEL.get(o, str(o).upper()),
                        outcome_class=lambda o: "o-" + str(o).replace(" ", "-"))
     env.globals.update(key=key, anchor=anchor, log_anchor=log_anchor, row_class=row_class, explained=explained,

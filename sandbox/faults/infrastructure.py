@@ -3,12 +3,12 @@ network reachability, the production namespace, quotas, the phase-1 deploy and r
 from __future__ import annotations
 
 
-from sandbox import stack
+from sandbox import seed_aws, stack
 from sandbox.faults import Fault, register
 
 APP_NS = "nba-mcp-synthesis"
 NODE = "ip-10-0-2-22.ec2.internal"
-CLUSTER = "nba-mcp-synthesis-prod"
+CLUSTER = seed_aws.CLUSTER_NAME
 NODEGROUP = "standard-workers"
 LB_NAME = "k8s-nbamcpsy-nbamcpsy-0123456789"
 SECRET = "nba-mcp-synthesis/production/database-password"
@@ -106,8 +106,6 @@ def _bigger_requests(sb):
 
 
 def reseed_aws(sb):
-    from sandbox import seed_aws
-
     seed_aws.seed(f"http://{sb.host}:{sb.ports['aws']}")
 
 
