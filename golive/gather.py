@@ -73,7 +73,10 @@ class Source:
         self.down: str | None = None
         self._cache: dict[Any, Any] = {}
 
-    def fetch(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False) -> Any:
+    def fetch(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False, call: str | None = None) -> Any:
+        """`loader()`'s answer, cached by `key`; `call` says in the ledger what was asked, as a person writes it
+        (`rds DescribeDBInstances DBInstanceIdentifier=db`), when the key alone would not (reprs, unique IDs)."""
+        call = call or _describe_key(key)
         if self.down:
             raise SourceUnavailable(f"{self.name} at {self.where} is unreachable (first failure: {self.down})")
         if key in self._cache and not fresh:
@@ -85,19 +88,19 @@ class Source:
         try:
             value = loader()
         except UNREACHABLE as exc:
-            self.down = f"{_describe_key(key)}: {_short(exc)}"
-            self._note(key, start, False, self.down)
+            self.down = f"{call}: {_short(exc)}"
+            self._note(call, start, False, self.down)
             raise SourceUnavailable(f"{self.name} at {self.where} is unreachable: {_short(exc)}") from None
         except Undecidable as exc:
-            self._note(key, start, False, str(exc))
+            self._note(call, start, False, str(exc))
             self._cache[key] = exc
             raise
-        self._note(key, start, True)
+        self._note(call, start, True)
         self._cache[key] = value
         return value
 
-    def _note(self, key, start, ok, error=""):
-        self.ledger.calls.append(Call(self.name, _describe_key(key), ok, round(time.monotonic() - start, 3), error))
+    def _note(self, call: str, start, ok, error=""):
+        self.ledger.calls.append(Call(self.name, call, ok, round(time.monotonic() - start, 3), error))
 
 
 def _describe_key(key: Any) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from golive.check import Finding, failed, passed
+from golive.probes import kube
 
 # The components the app's GET /health reports (its contract, target-system.md).
 DATABASE_COMPONENT, S3_COMPONENT = "database", "s3"
@@ -20,8 +21,7 @@ def _name(obj: dict | None) -> str:
     return ((obj or {}).get("metadata") or {}).get("name", "?")
 
 
-def _condition(obj: dict, kind: str) -> dict:
-    return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == kind), {})
+_condition = kube.condition  # {} when absent
 
 
 def _time(text: str | None) -> datetime | None:
@@ -82,8 +82,14 @@ def _pod_problems(pod: dict, container: str, expected_image: str | None, window_
     phase = status.get("phase")
     if phase == "Pending":
         scheduled = _condition(pod, "PodScheduled")
+        # A scheduled pod whose image cannot be pulled (or whose config is broken) stays Pending for good.
+        stuck = []
+        for cs in status.get("containerStatuses") or []:
+            waiting = (cs.get("state") or {}).get("waiting") or {}
+            if waiting.get("reason") in BAD_WAITING:
+                stuck.append(f"container {cs.get('name')} {waiting['reason']}: {waiting.get('message', '')}".strip())
         why = f"{scheduled.get('reason')}: {scheduled.get('message', '')}" if scheduled.get("status") == "False" \
-            else "scheduled, containers not started yet"
+            else "; ".join(stuck) or "scheduled, containers not started yet"
         return [f"pod {name} Pending ({why.strip()})"]
     problems = [] if phase == "Running" else \
         [f"pod {name} is {phase} ({status.get('reason') or 'no reason'}: {_oneline(status.get('message', ''), 120)})"]
@@ -146,8 +152,7 @@ def pods_started(pods: list[dict], deployment: dict | None, container: str, expe
                   resource=name, observed=observed, expected=expected)
 
 
-def _selects(selector: dict, labels: dict) -> bool:
-    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+_selects = kube.map_selects  # a Service's plain selector map: empty selects nothing
 
 
 def service_routes(service: dict | None, pods: list[dict], endpoints: dict | None, name: str) -> Finding:
@@ -216,7 +221,7 @@ def ingress_routes(ingress: dict | None, service: dict | None, host: str | None,
     if problems:
         return failed(f"Ingress {name} " + "; ".join(problems), resource=name, observed=observed, expected=expected,
                       hint=f"`kubectl describe ingress {name}`; check the aws-load-balancer-controller logs.")
-    return passed(f"Ingress {name} is served by {lb[0]} and routes {good[0]['host']}{good[0]['path']} to "
+    return passed(f"Ingress {name} is served by {lb[0]} and routes {good[0]['host'] or '*'}{good[0]['path'] or ''} to "
                   f"{svc_name}:{good[0]['port']}", resource=name, observed=observed, expected=expected)
 
 
@@ -426,6 +431,7 @@ def integrations_answer(answers: dict[str, int | str], configured: list[str] | N
                       resource=where, observed={}, expected={})
     bad = [f"{url} answered HTTP {a}" if isinstance(a, int) else f"{url}: {a}" for url, a in answers.items()
            if not (isinstance(a, int) and a < 500)]
+    bad += [f"{url}: not asked (no answer recorded)" for url in configured if url not in answers]
     if bad:
         return failed(f"{len(bad)} of {len(configured)} external integrations failing: " + "; ".join(bad),
                       resource=where, observed=answers, expected="HTTP status < 500",

@@ -1,6 +1,17 @@
-"""Recorded API answers (tests/data/probes/, see its README) and the one assertion every probe row makes."""
+"""Recorded API answers for the probe unit tests (tests/data/probes/, see its READMEs), variants of them,
+and the one assertion every table row makes.
+
+    base = load("application", "deployment")           # tests/data/probes/application/deployment.json
+    derive(base, {"status.readyReplicas": 2,            # dotted path; a list index is a number,
+                  "status.conditions[type=Available].status": "False",   # [key=value] picks a list item
+                  ("metadata", "labels", "app.kubernetes.io/name"): DROP})  # a tuple path for keys with dots
+    verdict(probe(variant), FAIL, "2 of 3 pods")        # outcome, and what the sentence must say
+
+Every load is a fresh copy and every variant a deep copy: a row never changes what another row starts from.
+"""
 from __future__ import annotations
 
+import copy
 import json
 import re
 from datetime import datetime, timedelta
@@ -9,13 +20,23 @@ from pathlib import Path
 
 import pytest
 
+from golive.check import Finding
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "probes"
-# The instant the answers were recorded: "now" for every age a probe computes.
-NOW = datetime.fromisoformat((DATA / "RECORDED_AT").read_text().strip())
+
+
+def recorded_at(module: str = "") -> datetime:
+    """When a folder's answers were recorded (its RECORDED_AT, else the top one): "now" for every age a probe computes."""
+    folder = DATA / module
+    return datetime.fromisoformat(((folder if (folder / "RECORDED_AT").is_file() else DATA) / "RECORDED_AT")
+                                  .read_text().strip())
+
+
+NOW = recorded_at()
 LATER = NOW + timedelta(hours=30)  # past every 26-hour freshness window golive.toml configures
 
 PASS, FAIL, UNDECIDED = "pass", "fail", "undecided"
-_OUTCOME = {PASS: (True, False), FAIL: (False, False), UNDECIDED: (False, True)}
+DROP = object()  # derive(): remove the key at this path
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
 
 
@@ -24,16 +45,16 @@ def _text(module: str, name: str) -> str:
     return (DATA / module / f"{name}.json").read_text()
 
 
-def plain(module: str, name: str):
-    """A recorded answer that is plain JSON (reach results, ScriptRuns, runbook lines). A fresh copy each call."""
+def load(module: str, name: str):
+    """A recorded answer that is plain JSON (a Kubernetes object as the API returns it, a Prometheus answer)."""
     return json.loads(_text(module, name))
 
 
-k8s = plain  # a Kubernetes answer is the API's JSON as it is, as the gatherer returns it
+k8s = plain = load
 
 
 def aws(module: str, name: str):
-    """A boto3 answer: as k8s(), with timestamps turned back into the aware datetimes boto3 returns."""
+    """A boto3 answer: as load(), with timestamps turned back into the aware datetimes boto3 returns."""
     return json.loads(_text(module, name), object_hook=_revive)
 
 
@@ -42,22 +63,59 @@ def _revive(obj: dict) -> dict:
             for k, v in obj.items()}
 
 
-def row(id: str, change, outcome: str, fragment: str | tuple[str, ...]):
-    """One table row: `change` mutates the recorded inputs in place; the finding must have `outcome` and its
-    summary must contain `fragment` (which names the resource and the reason; a tuple: each of its parts,
-    for sentences with a recorded value between them, such as a random port)."""
-    return pytest.param(change, outcome, fragment, id=id)
+def prometheus_result(module: str, name: str) -> list[dict]:
+    """data.result of a recorded /api/v1/query(_range) answer: what prometheus-api-client returns."""
+    return load(module, name)["data"]["result"]
+
+
+# --- variants ---------------------------------------------------------------------------------
+
+
+def _steps(path) -> list[str]:
+    return list(path) if isinstance(path, tuple) else re.findall(r"\[[^\]]*\]|[^.\[\]]+", path)
+
+
+def _field(item, dotted: str):
+    for key in dotted.split("."):
+        item = item.get(key) if isinstance(item, dict) else None
+    return item
+
+
+def _child(node, step: str, create: bool):
+    if step.startswith("["):  # [key=value], key may be dotted: [labels.severity=critical]
+        key, _, value = step[1:-1].partition("=")
+        found = [item for item in node if str(_field(item, key)) == value]
+        if not found:
+            raise LookupError(f"no list item with {key}={value}")
+        return found[0]
+    if isinstance(node, list):
+        return node[int(step)]
+    return node.setdefault(step, {}) if create else node[step]
+
+
+def derive(base, changes: dict | None = None, edit=None):
+    """A deep copy of `base` with `changes` (path -> value, DROP removes) applied, then `edit(copy)` if given."""
+    obj = copy.deepcopy(base)
+    for path, value in (changes or {}).items():
+        *parents, last = _steps(path)
+        node = obj
+        for step in parents:
+            node = _child(node, step, create=True)
+        if last.startswith("["):  # replace (or drop) the selected list item itself
+            last = str(node.index(_child(node, last, create=False)))
+        if isinstance(node, list):
+            last = int(last)
+        if value is DROP:
+            del node[last]
+        else:
+            node[last] = value
+    if edit:
+        edit(obj)
+    return obj
 
 
 def same(_inputs) -> None:
     """The recorded answer, unchanged."""
-
-
-def assert_finding(finding, outcome: str, fragment: str | tuple[str, ...]) -> None:
-    for part in (fragment,) if isinstance(fragment, str) else fragment:
-        assert part in finding.summary, f"{part!r} not in {finding.summary!r}"
-    assert (finding.ok, finding.undecided) == _OUTCOME[outcome], f"expected {outcome}: {finding.summary}"
-    finding.as_evidence()  # the report can render it
 
 
 def condition(obj: dict, kind: str, **fields) -> dict:
@@ -83,3 +141,26 @@ def drop_condition(obj: dict, kind: str) -> dict:
 
 def named(objects: list[dict], name: str) -> dict:
     return next(o for o in objects if o["metadata"]["name"] == name)
+
+
+# --- the table row and its one assertion --------------------------------------------------------
+
+
+def row(id: str, *values):
+    """One table row: pytest.param with its id first, so a table reads id -> input -> verdict."""
+    return pytest.param(*values, id=id)
+
+
+def outcome(finding: Finding) -> str:
+    return UNDECIDED if finding.undecided else PASS if finding.ok else FAIL
+
+
+def verdict(finding: Finding, expected: str, fragments) -> None:
+    """The finding's outcome is `expected` and its sentence says each of `fragments` (a str or a tuple:
+    each part, for sentences with a recorded value between them); the report can render its evidence."""
+    assert isinstance(finding, Finding), finding
+    assert outcome(finding) == expected, f"expected {expected}, got {outcome(finding)}: {finding.summary}"
+    wanted = (fragments,) if isinstance(fragments, str) else fragments
+    missing = [text for text in wanted if text not in finding.summary]
+    assert not missing, f"{missing} not in the summary {finding.summary!r}"
+    finding.as_evidence()

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from golive.probes import backups as bk
-from tests.unit.recorded import FAIL, LATER, NOW, PASS, UNDECIDED, assert_finding, aws, k8s, named, row, same
+from tests.unit.recorded import FAIL, LATER, NOW, PASS, UNDECIDED, verdict, aws, k8s, named, row, same
 
 M = "backups"
 DB, PLAN, VAULT, BUCKET = "nba-mcp-synthesis-db", "nba-mcp-synthesis-daily", "nba-mcp-synthesis-vault", "nba-mcp-synthesis-backups"
@@ -36,7 +36,7 @@ def db(a):
 def test_automated_backups(change, outcome, fragment):
     a = {"response": aws(M, "describe_db_instances"), "instance": DB, "retention_days": 7}
     change(a)
-    assert_finding(bk.automated_backups(**a), outcome, fragment)
+    verdict(bk.automated_backups(**a), outcome, fragment)
 
 
 # --- snapshot_recent --------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def taking_another(with_time: bool):
 def test_snapshot_recent(change, outcome, fragment):
     a = {"snapshots": aws(M, "db_snapshots"), "instance": DB, "max_age_hours": 26, "now": NOW}
     change(a)
-    assert_finding(bk.snapshot_recent(**a), outcome, fragment)
+    verdict(bk.snapshot_recent(**a), outcome, fragment)
 
 
 # --- backup_plan_ready ------------------------------------------------------------------------
@@ -97,7 +97,7 @@ def plan_detail(a):
 def test_backup_plan_ready(change, outcome, fragment):
     a = {"plans": aws(M, "backup_plans"), "details": aws(M, "get_backup_plan"), "name": PLAN}
     change(a)
-    assert_finding(bk.backup_plan_ready(**a), outcome, fragment)
+    verdict(bk.backup_plan_ready(**a), outcome, fragment)
 
 
 # --- recovery_points_recent -------------------------------------------------------------------
@@ -120,7 +120,7 @@ def test_backup_plan_ready(change, outcome, fragment):
 def test_recovery_points_recent(change, outcome, fragment):
     a = {"response": aws(M, "list_recovery_points"), "vault": VAULT, "max_age_hours": 26, "now": NOW}
     change(a)
-    assert_finding(bk.recovery_points_recent(**a), outcome, fragment)
+    verdict(bk.recovery_points_recent(**a), outcome, fragment)
 
 
 # --- bucket_versioned -------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def test_recovery_points_recent(change, outcome, fragment):
 def test_bucket_versioned(change, outcome, fragment):
     a = {"response": aws(M, "get_bucket_versioning"), "bucket": BUCKET}
     change(a)
-    assert_finding(bk.bucket_versioned(**a), outcome, fragment)
+    verdict(bk.bucket_versioned(**a), outcome, fragment)
 
 
 # --- dump_recent ------------------------------------------------------------------------------
@@ -155,7 +155,7 @@ DUMPS = f"s3://{BUCKET}/postgres/"
 def test_dump_recent(change, outcome, fragment):
     a = {"objects": aws(M, "dump_objects"), "bucket": BUCKET, "prefix": "postgres/", "max_age_hours": 26, "now": NOW}
     change(a)
-    assert_finding(bk.dump_recent(**a), outcome, fragment)
+    verdict(bk.dump_recent(**a), outcome, fragment)
 
 
 # --- rollback_commands ------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def test_rollback_commands(change, outcome, fragment):
          "instance": aws(M, "describe_db_instances"), "snapshots": aws(M, "db_snapshots"), "namespace": NS,
          "region": "us-east-1"}
     change(a)
-    assert_finding(bk.rollback_commands(**a), outcome, fragment)
+    verdict(bk.rollback_commands(**a), outcome, fragment)
 
 
 def test_latest_snapshot_is_by_creation_time_not_list_order():

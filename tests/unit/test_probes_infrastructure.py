@@ -11,7 +11,7 @@ import pytest
 from fixtures.scripts import ScriptRun
 from golive.config import Quota
 from golive.probes import infrastructure as infra
-from tests.unit.recorded import FAIL, PASS, assert_finding, aws, condition, drop_condition, k8s, named, plain, row, same
+from tests.unit.recorded import FAIL, PASS, verdict, aws, condition, drop_condition, k8s, named, plain, row, same
 
 M = "infrastructure"
 SERVER = "https://127.0.0.1:18443"
@@ -49,7 +49,7 @@ READYZ_ETCD = "[+]ping ok\n[-]etcd failed: reason withheld\nreadyz check failed"
 def test_api_serving(change, outcome, fragment):
     a = {"version": k8s(M, "version"), "readyz": "ok", "server": SERVER}
     change(a)
-    assert_finding(infra.api_serving(**a), outcome, fragment)
+    verdict(infra.api_serving(**a), outcome, fragment)
 
 
 # --- nodes_ready (kubectl get nodes) ----------------------------------------------------------
@@ -73,7 +73,7 @@ def test_api_serving(change, outcome, fragment):
 def test_nodes_ready(change, outcome, fragment):
     a = {"nodes": k8s(M, "nodes"), "minimum": 3}
     change(a)
-    assert_finding(infra.nodes_ready(**a), outcome, fragment)
+    verdict(infra.nodes_ready(**a), outcome, fragment)
 
 
 # --- eks_cluster_active (aws eks describe-cluster) --------------------------------------------
@@ -96,7 +96,7 @@ def cluster(a):
 def test_eks_cluster_active(change, outcome, fragment):
     a = {"response": aws(M, "describe_cluster"), "name": CLUSTER, "expected_version": "1.28", "min_supported": "1.28"}
     change(a)
-    assert_finding(infra.eks_cluster_active(**a), outcome, fragment)
+    verdict(infra.eks_cluster_active(**a), outcome, fragment)
 
 
 # --- secrets_listed (aws secretsmanager list-secrets) -----------------------------------------
@@ -122,7 +122,7 @@ def listed(a, key):
 def test_secrets_listed(change, outcome, fragment):
     a = {"secrets": aws(M, "list_secrets"), "prefix": PREFIX, "keys": list(KEYS), "rotation_required": ["database-password"]}
     change(a)
-    assert_finding(infra.secrets_listed(**a), outcome, fragment)
+    verdict(infra.secrets_listed(**a), outcome, fragment)
 
 
 # --- capacity_fits ----------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_secrets_listed(change, outcome, fragment):
 def test_capacity_fits(change, outcome, fragment):
     a = {"nodes": k8s(M, "nodes"), "pods": k8s(M, "pods"), "deployment": k8s(M, "deployment"), "hpa": k8s(M, "hpa")}
     change(a)
-    assert_finding(infra.capacity_fits(**a), outcome, fragment)
+    verdict(infra.capacity_fits(**a), outcome, fragment)
 
 
 # --- autoscaling_configured -------------------------------------------------------------------
@@ -189,7 +189,7 @@ def test_autoscaling_configured(change, outcome, fragment):
     a = {"hpa": k8s(M, "hpa"), "apiservice": k8s(M, "apiservice"), "nodegroup": aws(M, "describe_nodegroup"),
          "hpa_name": HPA}
     change(a)
-    assert_finding(infra.autoscaling_configured(**a), outcome, fragment)
+    verdict(infra.autoscaling_configured(**a), outcome, fragment)
 
 
 # --- load_balancer_healthy --------------------------------------------------------------------
@@ -220,7 +220,7 @@ UNHEALTHY = {"State": "unhealthy", "Reason": "Target.ResponseCodeMismatch",
 def test_load_balancer_healthy(change, outcome, fragment):
     a = {"lbs": aws(M, "describe_load_balancers"), "health_by_tg": aws(M, "target_health"), "name": ALB}
     change(a)
-    assert_finding(infra.load_balancer_healthy(**a), outcome, fragment)
+    verdict(infra.load_balancer_healthy(**a), outcome, fragment)
 
 
 # --- security_groups_closed -------------------------------------------------------------------
@@ -256,7 +256,7 @@ def test_security_groups_closed(change, outcome, fragment):
     a = {"groups": aws(M, "security_groups"), "alb_group_ids": {sg for lb in lbs["LoadBalancers"] for sg in lb["SecurityGroups"]},
          "allowed_ports": [80, 443]}
     change(a)
-    assert_finding(infra.security_groups_closed(**a), outcome, fragment)
+    verdict(infra.security_groups_closed(**a), outcome, fragment)
 
 
 # --- nodegroup_healthy (aws eks describe-nodegroup) -------------------------------------------
@@ -280,7 +280,7 @@ LAUNCH_FAILURE = {"code": "AsgInstanceLaunchFailures", "message": "Instance laun
 def test_nodegroup_healthy(change, outcome, fragment):
     a = {"response": aws(M, "describe_nodegroup"), "name": NODEGROUP}
     change(a)
-    assert_finding(infra.nodegroup_healthy(**a), outcome, fragment)
+    verdict(infra.nodegroup_healthy(**a), outcome, fragment)
 
 
 # --- deployment_available (the External Secrets Operator) ------------------------------------
@@ -308,7 +308,7 @@ ESO = "external-secrets-system/external-secrets"
 def test_deployment_available(change, outcome, fragment):
     a = {"deployment": k8s(M, "eso_deployment"), "name": "external-secrets", "namespace": "external-secrets-system"}
     change(a)
-    assert_finding(infra.deployment_available(**a), outcome, fragment)
+    verdict(infra.deployment_available(**a), outcome, fragment)
 
 
 # --- crds_served ------------------------------------------------------------------------------
@@ -330,7 +330,7 @@ STORES = "secretstores.external-secrets.io"
 def test_crds_served(change, outcome, fragment):
     a = {"crds": k8s(M, "crds")}
     change(a)
-    assert_finding(infra.crds_served(**a), outcome, fragment)
+    verdict(infra.crds_served(**a), outcome, fragment)
 
 
 # --- no_workloads_labelled (clear any staging deployments) ------------------------------------
@@ -352,7 +352,7 @@ def staging_deployment(a):
 def test_no_workloads_labelled(change, outcome, fragment):
     a = {"found": k8s(M, "staging_workloads"), "namespace": NS, "selector": "environment=staging"}
     change(a)
-    assert_finding(infra.no_workloads_labelled(**a), outcome, fragment)
+    verdict(infra.no_workloads_labelled(**a), outcome, fragment)
 
 
 # --- namespace_labelled -----------------------------------------------------------------------
@@ -374,7 +374,7 @@ LABELS = {"environment": "production", "app.kubernetes.io/part-of": "nba-mcp-syn
 def test_namespace_labelled(change, outcome, fragment):
     a = {"namespace": k8s(M, "namespace"), "name": NS, "labels": dict(LABELS)}
     change(a)
-    assert_finding(infra.namespace_labelled(**a), outcome, fragment)
+    verdict(infra.namespace_labelled(**a), outcome, fragment)
 
 
 # --- rollouts_complete ------------------------------------------------------------------------
@@ -391,7 +391,7 @@ def test_namespace_labelled(change, outcome, fragment):
 def test_rollouts_complete(change, outcome, fragment):
     a = {"deployments": k8s(M, "deployments"), "namespace": NS}
     change(a)
-    assert_finding(infra.rollouts_complete(**a), outcome, fragment)
+    verdict(infra.rollouts_complete(**a), outcome, fragment)
 
 
 # --- quotas_headroom --------------------------------------------------------------------------
@@ -412,7 +412,7 @@ EKS = Quota(name="EKS clusters per Region", service_code="eks", quota_code="L-11
 def test_quotas_headroom(change, outcome, fragment):
     a = {"readings": [(VPCS, aws(M, "get_service_quota"), 2)]}
     change(a)
-    assert_finding(infra.quotas_headroom(**a), outcome, fragment)
+    verdict(infra.quotas_headroom(**a), outcome, fragment)
 
 
 # --- script_succeeded -------------------------------------------------------------------------
@@ -433,7 +433,7 @@ def timed_out(run):  # what fixtures.scripts makes of subprocess.TimeoutExpired
 def test_script_succeeded(recording, change, outcome, fragment):
     run = plain(M, recording)  # a ScriptRun as a dict
     change(run)
-    assert_finding(infra.script_succeeded(ScriptRun(**run)), outcome, fragment)
+    verdict(infra.script_succeeded(ScriptRun(**run)), outcome, fragment)
 
 
 # --- previous_revision (verify rollback procedures) -------------------------------------------
@@ -465,7 +465,7 @@ def owner_recreated(a):  # a Deployment deleted and re-created under the same na
 def test_previous_revision(change, outcome, fragment):
     a = {"deployment": k8s(M, "deployment"), "replicasets": k8s(M, "replicasets"), "name": APP}
     change(a)
-    assert_finding(infra.previous_revision(**a), outcome, fragment)
+    verdict(infra.previous_revision(**a), outcome, fragment)
 
 
 def test_revision_is_zero_without_annotation():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from golive.probes import network as net
-from tests.unit.recorded import FAIL, PASS, assert_finding, plain, row, same
+from tests.unit.recorded import FAIL, PASS, verdict, plain, row, same
 
 M = "network"
 UNREACHABLE = "endpoints unreachable from this runner: "
@@ -38,4 +38,4 @@ def slowest_database(a):  # measured times vary per recording: pin the slowest
 def test_endpoints_reachable(change, outcome, fragment):
     a = {"results": plain(M, "reach_ok")}
     change(a)
-    assert_finding(net.endpoints_reachable(**a), outcome, fragment)
+    verdict(net.endpoints_reachable(**a), outcome, fragment)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from golive.probes import runbook as rb
-from tests.unit.recorded import FAIL, PASS, assert_finding, plain, row, same
+from tests.unit.recorded import FAIL, PASS, verdict, plain, row, same
 
 M = "runbook"
 PERSON = ("phone", "email")  # what checks/emergency_contacts asks of a person's line
@@ -49,7 +49,7 @@ def line(text, needs=PERSON):
 def test_contact_filled(change, outcome, fragment):
     a = {"text": filled(LEAD), "needs": PERSON}
     change(a)
-    assert_finding(rb.contact_filled(**a), outcome, fragment)
+    verdict(rb.contact_filled(**a), outcome, fragment)
 
 
 # --- slack_channel_routed ---------------------------------------------------------------------
@@ -75,7 +75,7 @@ def test_slack_channel_routed(change, outcome, fragment):
     a = {"runbook_text": filled(SLACK), "configured": CHANNEL,
          "alertmanager_config": yaml.safe_load(status["config"]["original"]), "source": SOURCE}
     change(a)
-    assert_finding(rb.slack_channel_routed(**a), outcome, fragment)
+    verdict(rb.slack_channel_routed(**a), outcome, fragment)
 
 
 # --- contacts_filled --------------------------------------------------------------------------
@@ -96,4 +96,4 @@ def one_placeholder(a):
 def test_contacts_filled(change, outcome, fragment):
     a = {"contact_lines": list(plain(M, "contacts_filled").values())}
     change(a)
-    assert_finding(rb.contacts_filled(**a), outcome, fragment)
+    verdict(rb.contacts_filled(**a), outcome, fragment)

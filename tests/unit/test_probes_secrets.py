@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from golive.probes import secrets as sec
-from tests.unit.recorded import FAIL, NOW, PASS, assert_finding, aws, condition, k8s, row, same
+from tests.unit.recorded import FAIL, NOW, PASS, verdict, aws, condition, k8s, row, same
 
 M = "secrets"
 NS, APP = "nba-mcp-synthesis", "nba-mcp-synthesis"
@@ -69,7 +69,7 @@ def test_secrets_described(change, outcome, fragment):
     a = {"described": aws(M, "describe_secret"), "prefix": PREFIX, "keys": list(KEYS),
          "rotation_required": ["database-password"]}
     change(a)
-    assert_finding(sec.secrets_described(**a), outcome, fragment)
+    verdict(sec.secrets_described(**a), outcome, fragment)
 
 
 # --- role_grants (the ESO role may GetSecretValue on what the ExternalSecret reads) ---------------
@@ -142,7 +142,7 @@ def test_role_grants(change, outcome, fragment):
          "described": {key: described[key] for key in sec.remote_keys(k8s(M, "external_secret"))},
          "role": ROLE, "reader": EXTERNAL_SECRET}
     change(a)
-    assert_finding(sec.role_grants(**a), outcome, fragment)
+    verdict(sec.role_grants(**a), outcome, fragment)
 
 
 # --- external_secret_synced -------------------------------------------------------------------
@@ -166,7 +166,7 @@ def test_role_grants(change, outcome, fragment):
 def test_external_secret_synced(change, outcome, fragment):
     a = {"external_secret": k8s(M, "external_secret"), "name": EXTERNAL_SECRET, "now": NOW, "max_age_minutes": 90}
     change(a)
-    assert_finding(sec.external_secret_synced(**a), outcome, fragment)
+    verdict(sec.external_secret_synced(**a), outcome, fragment)
 
 
 # --- secret_store_ready -----------------------------------------------------------------------
@@ -182,7 +182,7 @@ def test_external_secret_synced(change, outcome, fragment):
 def test_secret_store_ready(change, outcome, fragment):
     a = {"store": k8s(M, "secret_store"), "name": STORE}
     change(a)
-    assert_finding(sec.secret_store_ready(**a), outcome, fragment)
+    verdict(sec.secret_store_ready(**a), outcome, fragment)
 
 
 # --- target_secret_complete -------------------------------------------------------------------
@@ -206,7 +206,7 @@ def only_data_from(a):  # an ExternalSecret that extracts a whole secret: golive
 def test_target_secret_complete(change, outcome, fragment):
     a = {"external_secret": k8s(M, "external_secret"), "secret": k8s(M, "secret"), "name": TARGET}
     change(a)
-    assert_finding(sec.target_secret_complete(**a), outcome, fragment)
+    verdict(sec.target_secret_complete(**a), outcome, fragment)
 
 
 # --- deployment_secret_refs -------------------------------------------------------------------
@@ -278,7 +278,7 @@ def test_deployment_secret_refs(change, outcome, fragment):
     a = {"deployment": k8s(M, "deployment"), "name": APP, "target": TARGET, "external_secret": k8s(M, "external_secret"),
          "secrets": k8s(M, "secrets")}
     change(a)
-    assert_finding(sec.deployment_secret_refs(**a), outcome, fragment)
+    verdict(sec.deployment_secret_refs(**a), outcome, fragment)
 
 
 # --- store_identity ---------------------------------------------------------------------------
@@ -320,7 +320,7 @@ def test_store_identity(change, outcome, fragment):
     a = {"store": k8s(M, "secret_store"), "service_account": k8s(M, "service_account"), "store_name": STORE,
          "expected_sa": SA, "expected_role": ROLE}
     change(a)
-    assert_finding(sec.store_identity(**a), outcome, fragment)
+    verdict(sec.store_identity(**a), outcome, fragment)
 
 
 # --- trust_admits_only ------------------------------------------------------------------------
@@ -362,4 +362,4 @@ def service_trust(a):  # a role for an AWS service, not for a service account
 def test_trust_admits_only(change, outcome, fragment):
     a = {"response": aws(M, "get_role"), "role": ROLE, "subject": SUBJECT}
     change(a)
-    assert_finding(sec.trust_admits_only(**a), outcome, fragment)
+    verdict(sec.trust_admits_only(**a), outcome, fragment)
