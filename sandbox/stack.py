@@ -28,6 +28,7 @@ PORTS = {"aws": 18500, "kubernetes": 18443, "prometheus": 18090, "alertmanager":
          "app": 18000, "app_metrics": 18001, "webhook": 18055, "postgres": 18432}
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 PG_BIN = Path(os.environ.get("GOLIVE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+KUBE_URL = f"http://{HOST}:{PORTS['kubernetes']}"  # the kubeconfig's server, and EKS's endpoint for the cluster
 
 
 class SandboxError(Exception):
@@ -96,7 +97,9 @@ def _grafana_prepare(state: Path) -> None:
 
 
 SERVICES = [
-    Service("aws", PORTS["aws"], lambda s: [_bin("moto_server"), "-H", HOST, "-p", str(PORTS["aws"])],
+    # moto, with EKS's cluster endpoint the sandbox's Kubernetes API (sandbox/aws_server.py).
+    Service("aws", PORTS["aws"], lambda s: [sys.executable, "-m", "sandbox.aws_server", "--eks-endpoint", KUBE_URL,
+                                            "-H", HOST, "-p", str(PORTS["aws"])],
             f"http://{HOST}:{PORTS['aws']}/moto-api/"),
     Service("kubernetes", PORTS["kubernetes"],
             lambda s: [sys.executable, "-m", "sandbox.kube_api", "--host", HOST, "--port", str(PORTS["kubernetes"]),
@@ -184,7 +187,7 @@ def _write_client_files(state: Path) -> None:
     creds.chmod(0o600)
     kubeconfig = {
         "apiVersion": "v1", "kind": "Config", "current-context": "golive-sandbox",
-        "clusters": [{"name": "golive-sandbox", "cluster": {"server": f"http://{HOST}:{PORTS['kubernetes']}"}}],
+        "clusters": [{"name": "golive-sandbox", "cluster": {"server": KUBE_URL}}],
         "users": [{"name": "golive-sandbox", "user": {"token": "sandbox"}}],
         "contexts": [{"name": "golive-sandbox", "context": {"cluster": "golive-sandbox", "user": "golive-sandbox"}}],
     }
