@@ -147,6 +147,10 @@ def unreached(name: str, url: str, reach: dict, env, section: str, seconds: floa
         if in_cluster_name(host, env) and not inside(env):
             hint = (f"{host} is a name inside the cluster: reach it through the Kubernetes API's service proxy "
                     f"({section}.service = \"NAMESPACE/NAME:PORT\") or run golive in-cluster (deploy/)")
+            if section == "grafana":  # its token rides in Authorization, which the API server keeps for itself
+                hint = (f"{host} is a name inside the cluster: point grafana.url at an address reachable from "
+                        "here (Grafana's token cannot pass the Kubernetes API's service proxy), or run golive "
+                        "in-cluster (deploy/)")
             return Answer(name, url, "", UNRESOLVABLE, f"{host} does not resolve from here", hint, blocks=True)
         return Answer(name, url, "", UNRESOLVABLE, f"{host} does not resolve ({reach.get('error')})",
                       f"check the name in {section} (the checks that need {name} will fail on it)")
@@ -173,8 +177,8 @@ def aws_failure(exc: BaseException, env) -> Answer:
     name = type(exc).__name__
     profile = env.aws.profile
     login = (f"log in: `aws sso login --profile {profile}` (or `aws configure --profile {profile}`)" if profile else
-             "give golive AWS credentials: a profile (aws.profile or AWS_PROFILE, then `aws sso login`), the "
-             "environment's keys, or a role (IRSA in-cluster, OIDC in CI)")
+             "give golive AWS credentials (a profile in aws.profile or AWS_PROFILE, then `aws sso login`; the "
+             "environment's keys; or a role: IRSA in-cluster, OIDC in CI)")
     where = env.aws.endpoint_url or f"sts.{env.aws.region}"
     first = (str(exc).splitlines() or [name])[0][:240]
     if name in AWS_NO_CREDENTIALS:

@@ -56,7 +56,9 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
     """
     results = list(results)
     if stopped:
-        return Verdict(NO_GO, COULD_NOT_GET_IN, "golive could not run: " + "; ".join(stopped),
+        names = list(dict.fromkeys(line.split(" (", 1)[0] for line in stopped))
+        return Verdict(NO_GO, COULD_NOT_GET_IN, f"nothing was checked: the preflight stopped the run "
+                       f"({', '.join(names)}: what to fix is below)",
                        incomplete=tuple(f"preflight: {line}" for line in stopped))
     blocking, findings, waived = [], [], []
     counts: dict[str, dict[str, int]] = {}
