@@ -234,3 +234,7 @@ def test_the_junit_of_a_stopped_run_is_an_error_per_endpoint():
     assert root.find("testsuite").get("errors") == "1"
     assert cases[0].find("system-out").text == "[[ATTACHMENT|reports/x.html]]"
     assert html.decision({"run": run.facts, "summary": {"verdict": {"decision": "NO-GO"}}}) == "COULD NOT RUN"
+
+
+def test_the_readme_states_the_exit_code_contract():
+    assert verdict.exit_codes_markdown() in (ROOT / "README.md").read_text()
