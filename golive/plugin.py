@@ -367,6 +367,8 @@ class GoliveRun:
             self.stream.write(self.run.summary)
             self.stream.close()
         self._write_artifacts()
+        if github.active():
+            github.print_annotations(self.run)
         raise pytest.UsageError("\n".join(lines))
 
     def pytest_collectreport(self, report):
@@ -496,8 +498,8 @@ class GoliveRun:
             copies = [self.folder / LATEST[kind]] if self.folder is not None else []
             copies += [self.user_paths[kind]] if kind in self.user_paths else []
             self.published += publish(kind, path, copies)
-        if github.active():  # GitHub Actions: the job summary and an annotation per blocking item
-            github.write(self.run, html=written.get("html"))
+        if github.active():  # GitHub Actions: the job summary (annotations: with the terminal's summary)
+            github.write_summary(self.run, html=written.get("html"))
 
     def pytest_terminal_summary(self, terminalreporter):
         if self.verdict is None:
@@ -506,6 +508,8 @@ class GoliveRun:
         terminal.summary(terminalreporter, self.verdict, self.exit, names.get(self.exit, "pytest"),
                          self.published, self.artifacts, environment=self.env.name,
                          preflight=self.run.facts.get("preflight"))
+        if github.active():  # `::error` lines, each on a line of its own, for the run's page
+            github.print_annotations(self.run, terminalreporter.write_line)
 
     def pytest_unconfigure(self, config):
         if self.stream is not None:

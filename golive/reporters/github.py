@@ -1,6 +1,8 @@
 """GitHub Actions: the run as a job summary and annotations, rendered from the same `Run` as the other reporters.
 
-Under GitHub Actions (`GITHUB_ACTIONS=true`) the plugin calls `write(run, html=...)` at the end of a run:
+Under GitHub Actions (`GITHUB_ACTIONS=true`) the plugin calls `write_summary(run, html=...)` with the other
+artifacts and `print_annotations(run, ...)` with the terminal's summary (or on stdout when the preflight
+stopped the run):
 
     $GITHUB_STEP_SUMMARY   Markdown appended: verdict, recommended action, why, blocking items with their
                            messages, findings, waivers, the preflight's unanswered endpoints, and where the
@@ -8,7 +10,7 @@ Under GitHub Actions (`GITHUB_ACTIONS=true`) the plugin calls `write(run, html=.
     stdout                 `::error` for each blocking item (and each endpoint the preflight could not get
                            into), `::warning` for each non-blocking finding: shown on the run's page
 
-`summary(run)` and `annotations(run)` are pure (the model in, text out); `write` does the I/O.
+`summary(run)` and `annotations(run)` are pure (the model in, text out); the other two do the I/O.
 """
 from __future__ import annotations
 
@@ -118,12 +120,19 @@ def annotations(run) -> list[str]:
     return out
 
 
-def write(run, html: Path | None = None) -> None:
-    """Append the summary to $GITHUB_STEP_SUMMARY and print the annotations."""
+def write_summary(run, html: Path | None = None) -> None:
+    """Append the summary to $GITHUB_STEP_SUMMARY (the annotations go where the terminal's lines go)."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if target:
         with open(target, "a", encoding="utf-8") as f:
             f.write(summary(run, html) + "\n")
+
+
+def print_annotations(run, write=None) -> None:
+    """Each annotation on a line of its own (`write`: the terminal's write_line; default stdout)."""
     for line in annotations(run):
-        sys.stdout.write(line + "\n")
+        if write is not None:
+            write(line)
+        else:
+            sys.stdout.write(line + "\n")
     sys.stdout.flush()
