@@ -85,22 +85,8 @@ class Preflight:
     def blocking(self) -> list[Answer]:
         return [a for a in self.answers if a.blocks]
 
-    @property
-    def problems(self) -> list[Answer]:
-        return [a for a in self.answers if not a.ok]
-
     def lines(self) -> list[str]:
         return [a.line() for a in self.blocking]
-
-    def summary(self) -> str:
-        if self.skipped:
-            return f"preflight skipped ({self.skipped})"
-        ok = sum(a.ok for a in self.answers)
-        who = ", ".join(f"{k} {v}" for k, v in (("account", self.identity.get("account")),
-                                                   ("cluster", self.identity.get("cluster"))) if v)
-        return (f"preflight: {ok} of {len(self.answers)} endpoints answered in {self.seconds:.2f} s"
-                + (f"; {who}" if who else "")
-                + (f"; identity {self.identity['binding']}" if self.identity.get("binding") else ""))
 
     def record(self) -> dict:
         return {"skipped": self.skipped or None, "seconds": round(self.seconds, 3), "blocking": len(self.blocking),
