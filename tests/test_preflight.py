@@ -153,13 +153,14 @@ def other_cluster(sandbox, tmp_path):
     (no_credentials, "AWS", ["no AWS credentials", "aws sso login --profile golive-sandbox"]),
     (wrong_account, "AWS", ["account 210987654321", "sandbox is account 123456789012", "choose sandbox's profile"]),
     (other_cluster, "Kubernetes API", ["points at http://127.0.0.1:28443", "answers at http://127.0.0.1:18443",
-                                       "aws eks update-kubeconfig --name nba-mcp-synthesis-prod"]),
+                                       "aws eks update-kubeconfig --name {cluster}"]),
 ], ids=["no-credentials", "wrong-account", "other-cluster"])
 def test_golive_that_cannot_get_in_could_not_run(sandbox, tmp_path, make, endpoint, words):
     done, seconds, folder = golive(tmp_path, make(sandbox, tmp_path))
     said = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     assert done.returncode == 4, said
     assert len(said) == 1 and said[0].startswith(f"ERROR: golive: {endpoint} ("), said  # one line: what to fix
+    words = [w.format(cluster=sandbox_env().eks.cluster) for w in words]
     assert all(w in said[0] for w in words) and "Traceback" not in said[0] and "rollback" not in said[0], said
     assert seconds < BUDGET_S, f"{seconds:.1f} s"
     # No check ran, and the report says why: COULD NOT RUN, not a NO-GO with a rollback.
