@@ -144,7 +144,7 @@ def wrong_account(sandbox, tmp_path):
 def other_cluster(sandbox, tmp_path):
     """The sandbox's own kubeconfig, its server another cluster's."""
     kubeconfig = json.loads((stack.state_dir() / "kubeconfig").read_text())
-    kubeconfig["clusters"][0]["cluster"]["server"] = "http://127.0.0.1:28443"
+    kubeconfig["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:28443"
     (tmp_path / "kubeconfig").write_text(json.dumps(kubeconfig))
     return config_copy(tmp_path, KUBECONFIG, f'kubeconfig = "{tmp_path / "kubeconfig"}"')
 
@@ -152,7 +152,7 @@ def other_cluster(sandbox, tmp_path):
 @pytest.mark.parametrize("make, endpoint, words", [
     (no_credentials, "AWS", ["no AWS credentials", "aws sso login --profile golive-sandbox"]),
     (wrong_account, "AWS", ["account 210987654321", "sandbox is account 123456789012", "choose sandbox's profile"]),
-    (other_cluster, "Kubernetes API", ["points at http://127.0.0.1:28443", "answers at http://127.0.0.1:18443",
+    (other_cluster, "Kubernetes API", ["points at https://127.0.0.1:28443", "answers at https://127.0.0.1:18443",
                                        "aws eks update-kubeconfig --name {cluster}"]),
 ], ids=["no-credentials", "wrong-account", "other-cluster"])
 def test_golive_that_cannot_get_in_could_not_run(sandbox, tmp_path, make, endpoint, words):
@@ -209,7 +209,10 @@ def test_no_preflight_is_explicit_and_said(sandbox, tmp_path):
 def test_a_refused_endpoint_is_the_targets_failure_with_a_hint(sandbox, tmp_path):
     """Alertmanager's port closed: the run goes on (checks that need it error: tests/test_reporting.py's
     test_endpoint_down), and the preflight says what to do."""
-    config = config_copy(tmp_path, f"http://127.0.0.1:{stack.PORTS['alertmanager']}", "http://127.0.0.1:9")
+    # By url, not through the service proxy.
+    config = config_copy(tmp_path, f'url = "http://127.0.0.1:{stack.PORTS["alertmanager"]}", '
+                                   f'service = "monitoring/kube-prometheus-stack-alertmanager:9093"',
+                         'url = "http://127.0.0.1:9"')
     done, _, folder = golive(tmp_path, config)
     assert done.returncode != 4, done.stdout[-2000:]
     lines = [json.loads(line) for line in (folder / "latest.jsonl").read_text().splitlines()]
