@@ -147,17 +147,23 @@ def capacity_fits(nodes: list[dict], pods: list[dict], deployment: dict | None, 
     maximum = ((hpa or {}).get("spec") or {}).get("maxReplicas", current)
     schedulable = {_name(n) for n in nodes
                    if (_condition(n, "Ready") or {}).get("status") == "True" and not (n.get("spec") or {}).get("unschedulable")}
+    # Requests summed per node in one pass over the pods: linear in nodes + pods, not their product.
+    used: dict[str, list[Decimal]] = {}
+    for pod in pods:
+        node_name = (pod.get("spec") or {}).get("nodeName")
+        if node_name not in schedulable or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            continue
+        on_node = used.setdefault(node_name, [Decimal(0), Decimal(0)])
+        for c in pod["spec"].get("containers", []):
+            cpu, mem = _requests(c)
+            on_node[0] += cpu
+            on_node[1] += mem
     free_cpu = free_mem = Decimal(0)
     for node in nodes:
         if _name(node) not in schedulable:
             continue
         alloc = (node.get("status") or {}).get("allocatable") or {}
-        used_cpu = used_mem = Decimal(0)
-        for pod in pods:
-            if (pod.get("spec") or {}).get("nodeName") == _name(node) and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
-                for c in pod["spec"].get("containers", []):
-                    cpu, mem = _requests(c)
-                    used_cpu, used_mem = used_cpu + cpu, used_mem + mem
+        used_cpu, used_mem = used.get(_name(node), (Decimal(0), Decimal(0)))
         free_cpu += parse_quantity(alloc.get("cpu", "0")) - used_cpu
         free_mem += parse_quantity(alloc.get("memory", "0")) - used_mem
     extra = max(0, maximum - current)
