@@ -3,12 +3,15 @@
 A `Source` is one endpoint (the Kubernetes API, one AWS service, Prometheus, ...). Its `fetch`
 caches by key; the first connection failure marks the source down, and every later fetch from
 it fails at once with a pointer to that first failure instead of waiting for another timeout.
-Every call lands in the API ledger shown in the report.
+Every call lands in the API ledger shown in the report. Each answer is kept with the moment it arrived
+(`fetch_dated`): a check that judges how recent something is measures to that moment, never to the
+clock of the later moment at which it reads the cached answer.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 import pytest
@@ -65,6 +68,14 @@ class Ledger:
 LEDGER_KEY = pytest.StashKey[Ledger]()
 
 
+@dataclass(frozen=True)
+class Dated:
+    """An answer and when it arrived (UTC): ages inside the answer are measured to `at`."""
+
+    value: Any
+    at: datetime
+
+
 class Source:
     def __init__(self, name: str, where: str, ledger: Ledger):
         self.name = name
@@ -74,13 +85,17 @@ class Source:
         self._cache: dict[Any, Any] = {}
 
     def fetch(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False) -> Any:
+        return self.fetch_dated(key, loader, fresh=fresh).value
+
+    def fetch_dated(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False) -> Dated:
+        """As `fetch`, with the moment the answer arrived (the first time, for a cached one)."""
         if self.down:
             raise SourceUnavailable(f"{self.name} at {self.where} is unreachable (first failure: {self.down})")
         if key in self._cache and not fresh:
-            value = self._cache[key]
-            if isinstance(value, Exception):
-                raise value
-            return value
+            cached = self._cache[key]
+            if isinstance(cached, Exception):
+                raise cached
+            return cached
         start = time.monotonic()
         try:
             value = loader()
@@ -92,9 +107,11 @@ class Source:
             self._note(key, start, False, str(exc))
             self._cache[key] = exc
             raise
+        # When it arrived, not when it was asked for: an age measured to it never makes stale data look fresh.
+        answer = Dated(value, datetime.now(timezone.utc))
         self._note(key, start, True)
-        self._cache[key] = value
-        return value
+        self._cache[key] = answer
+        return answer
 
     def _note(self, key, start, ok, error=""):
         self.ledger.calls.append(Call(self.name, _describe_key(key), ok, round(time.monotonic() - start, 3), error))

@@ -14,8 +14,9 @@ def test_check_pod_status(k8s, cfg):
 
     def probe(fresh):
         deployment = k8s.get("deployments", kube.deployment, kube.app_namespace, fresh=fresh)
-        pods = k8s.list("pods", kube.app_namespace, kube.app_label, fresh=fresh)
-        return appl.pods_started(pods, deployment, kube.container, kube.expected_image, wait.restart_window_minutes)
+        pods = k8s.list_dated("pods", kube.app_namespace, kube.app_label, fresh=fresh)
+        return appl.pods_started(pods.value, deployment, kube.container, kube.expected_image,
+                                 wait.restart_window_minutes, pods.at)
 
     expect(settle(probe, deadline_s=wait.pods_ready_wait_seconds, interval_s=cfg.timeouts.settle_interval_seconds))
 
