@@ -655,6 +655,8 @@ class KubeApi:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as kubectl and urllib3 expect
     server_version = "golive-kube-api"
+    # Headers and body go out in two writes: with Nagle on, the second waits for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
 
     def _serve(self):
         url = urlsplit(self.path)
