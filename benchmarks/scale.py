@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/scale.py               # restarts the sandbox: down, up (1x), runs, scale, runs
     .venv/bin/python benchmarks/scale.py --repeat 5
 
-For each size: the run's wall time (median of --repeat runs, back to back, after --warmup unmeasured
-ones), its peak RSS (the largest run), and how many distinct API calls it made; then how long seeding the scale took, and every item
+For each size: the run's wall and CPU time (medians of --repeat runs, back to back, after --warmup
+unmeasured ones), its peak RSS (the largest run), and how many distinct API calls it made; then how long seeding the scale took, and every item
 whose outcome differs between the two sizes (there should be none). Figures only: nothing here
 asserts on time. Run it in a network namespace of its own if other sandboxes share the machine.
 """
@@ -36,7 +36,7 @@ def full_run(reports: Path) -> dict:
     lines = [json.loads(line) for line in (reports / "latest.jsonl").read_text().splitlines()]
     results = [line for line in lines if line.get("type") == "result"]
     calls = {(c[0], c[1]) for r in results for c in r.get("calls") or []}
-    return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "exit": os.waitstatus_to_exitcode(status),
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024, "exit": os.waitstatus_to_exitcode(status),
             "outcomes": {r["runbook_id"] or r["nodeid"]: r["outcome"] for r in results}, "calls": len(calls)}
 
 
@@ -48,7 +48,8 @@ def runs(label: str, repeat: int, warmup: int) -> list[dict]:
     for i in range(repeat):
         with tempfile.TemporaryDirectory() as reports:
             done.append(full_run(Path(reports)))
-        print(f"  {label} run {i + 1}: {done[-1]['wall']:.1f} s, {done[-1]['rss_mb']:.0f} MB, exit {done[-1]['exit']}",
+        print(f"  {label} run {i + 1}: {done[-1]['wall']:.1f} s ({done[-1]['cpu']:.1f} s CPU), "
+              f"{done[-1]['rss_mb']:.1f} MB, exit {done[-1]['exit']}",
               flush=True)
     return done
 
@@ -73,15 +74,17 @@ def main() -> None:
     print("\n".join(f"  {line}" for line in said.splitlines() if line.startswith("scale:")), flush=True)
     big = runs("scale", args.repeat, args.warmup)
 
-    print(f"\n{'size':<6} {'wall s (median)':>16} {'peak RSS MB':>12} {'API calls':>10}  outcomes")
+    print(f"\n{'size':<6} {'wall s (median)':>16} {'CPU s (median)':>15} {'peak RSS MB':>12} {'API calls':>10}  outcomes")
     for label, done in (("1x", one), ("scale", big)):
         counts: dict[str, int] = {}
         for outcome in done[-1]["outcomes"].values():
             counts[outcome] = counts.get(outcome, 0) + 1
-        print(f"{label:<6} {statistics.median(r['wall'] for r in done):>16.1f} {max(r['rss_mb'] for r in done):>12.0f} "
+        print(f"{label:<6} {statistics.median(r['wall'] for r in done):>16.1f} "
+              f"{statistics.median(r['cpu'] for r in done):>15.1f} {max(r['rss_mb'] for r in done):>12.1f} "
               f"{done[-1]['calls']:>10}  {', '.join(f'{n} {o}' for o, n in sorted(counts.items()))}")
     ratio = statistics.median(r["wall"] for r in big) / statistics.median(r["wall"] for r in one)
-    print(f"scale / 1x wall: {ratio:.2f}x")
+    cpu = statistics.median(r["cpu"] for r in big) / statistics.median(r["cpu"] for r in one)
+    print(f"scale / 1x: wall {ratio:.2f}x, CPU {cpu:.2f}x (CPU time of the run itself: steadier on a shared machine)")
     seen = {label: {} for label in ("1x", "scale")}
     for label, done in (("1x", one), ("scale", big)):
         for run in done:

@@ -428,6 +428,7 @@ class KubeApi:
         self._lock = threading.RLock()
         self._objects = {}  # (Resource, namespace or "", name) -> object; replaced on write, never changed in place
         self._names = {}  # Resource -> namespace or "" -> names: a list reads only its kind and namespace
+        self._encoded = {}  # key -> the object's JSON, made when first listed and dropped when it changes
         self._revision = 1000
         self._server_address = server_address
         self.unready = None  # a failing readiness check injected by the sandbox, e.g. "etcd"
@@ -481,11 +482,13 @@ class KubeApi:
     def _store(self, key, obj):
         res, namespace, name = key
         self._objects[key] = obj
+        self._encoded.pop(key, None)
         self._names.setdefault(res, {}).setdefault(namespace, set()).add(name)
 
     def _drop(self, key):
         res, namespace, name = key
         del self._objects[key]
+        self._encoded.pop(key, None)
         self._names[res][namespace].discard(name)
 
     # Routing ---------------------------------------------------------------
@@ -546,11 +549,10 @@ class KubeApi:
         if method == "GET" and name is None:
             if param("watch") in ("true", "1"):
                 raise not_allowed("watch is not supported by the golive sandbox Kubernetes emulator")
-            items, meta = self.list(res, namespace, param)
             if table:
+                items, meta = self.list(res, namespace, param)
                 return 200, to_table(res, items, meta, param("includeObject"))
-            return 200, {"kind": f"{res.kind}List", "apiVersion": res.group_version,
-                         "metadata": meta, "items": items}
+            return 200, self.list_json(res, namespace, param)
         if method == "POST" and name is None:
             return 201, self.create(res, namespace, self._json(body), dry_run)
         if name is None:
@@ -594,25 +596,43 @@ class KubeApi:
     # Verbs -----------------------------------------------------------------
 
     def list(self, res, namespace, param):
+        with self._lock:
+            keys, meta = self._listed(res, namespace, param)
+            return [self._objects[key] for key in keys], meta  # no copies: stored objects are never changed
+
+    def list_json(self, res, namespace, param):
+        """The list as JSON bytes, joined from each object's JSON (encoded once per write, not per list)."""
+        with self._lock:
+            keys, meta = self._listed(res, namespace, param)
+            items = b",".join(map(self._encoded_json, keys))
+        head = json.dumps({"kind": f"{res.kind}List", "apiVersion": res.group_version, "metadata": meta})
+        return head[:-1].encode() + b', "items": [' + items + b"]}"
+
+    def _encoded_json(self, key):
+        if key not in self._encoded:
+            self._encoded[key] = json.dumps(self._objects[key]).encode()
+        return self._encoded[key]
+
+    def _listed(self, res, namespace, param):
+        """The keys of one page of a list, in (namespace, name) order, and its list metadata."""
         matches_labels = label_selector(param("labelSelector"))
         matches_fields = field_selector(param("fieldSelector"), res.kind)
         limit, after = self._page(param("limit"), param("continue"))
-        with self._lock:
-            scopes = self._names.get(res, {})
-            places = ((ns, name) for ns in ([namespace] if namespace else sorted(scopes))
-                      if not after or ns >= after[0] for name in sorted(scopes.get(ns, ()))
-                      if not after or (ns, name) > after)
-            items, meta, last = [], {"resourceVersion": str(self._revision)}, None
-            for place in places:
-                if limit and len(items) == limit:  # a full page with more to read: where the next one starts
-                    meta["continue"] = json.dumps(last).encode().hex()
-                    break
-                obj = self._objects[(res, *place)]  # no copy: stored objects are replaced on write, never changed
-                if matches_labels(obj["metadata"].get("labels")) and matches_fields(obj):
-                    items.append(obj)
-                last = place
-            # Later pages read the store as it is then, not as it was at the first page (no MVCC here).
-            return items, meta
+        scopes = self._names.get(res, {})
+        places = ((ns, name) for ns in ([namespace] if namespace else sorted(scopes))
+                  if not after or ns >= after[0] for name in sorted(scopes.get(ns, ()))
+                  if not after or (ns, name) > after)
+        keys, meta, last = [], {"resourceVersion": str(self._revision)}, None
+        for place in places:
+            if limit and len(keys) == limit:  # a full page with more to read: where the next one starts
+                meta["continue"] = json.dumps(last).encode().hex()
+                break
+            obj = self._objects[(res, *place)]
+            if matches_labels(obj["metadata"].get("labels")) and matches_fields(obj):
+                keys.append((res, *place))
+            last = place
+        # Later pages read the store as it is then, not as it was at the first page (no MVCC here).
+        return keys, meta
 
     @staticmethod
     def _page(limit, token):
@@ -725,7 +745,7 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug must still answer as an apiserver would, not drop the connection
             code, payload = 500, ApiError(500, "InternalError", f"emulator error: {exc!r}").status()
         text = isinstance(payload, str)
-        data = payload.encode() if text else json.dumps(payload).encode()
+        data = payload.encode() if text else payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain; charset=utf-8" if text else "application/json")
         self.send_header("Content-Length", str(len(data)))
