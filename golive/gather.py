@@ -9,6 +9,7 @@ clock of the later moment at which it reads the cached answer.
 """
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -111,10 +112,19 @@ class Source:
         answer = Dated(value, datetime.now(timezone.utc))
         self._note(key, start, True)
         self._cache[key] = answer
+        # Cached answers live until the session ends: take them (and all else alive now) out of the cyclic
+        # collector's rounds, which otherwise re-scan a big cluster's lists again and again (0.7 s CPU at
+        # 10,000 pods). O(1); `release_answers` hands them back when the session ends.
+        gc.freeze()
         return answer
 
     def _note(self, key, start, ok, error=""):
         self.ledger.calls.append(Call(self.name, _describe_key(key), ok, round(time.monotonic() - start, 3), error))
+
+
+def release_answers() -> None:
+    """The session is over: what `Source.fetch` froze may be collected again."""
+    gc.unfreeze()
 
 
 def _describe_key(key: Any) -> str:
