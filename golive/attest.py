@@ -15,6 +15,9 @@ import hashlib
 import hmac
 import json
 import os
+import shlex
+import shutil
+import sys
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -120,11 +123,31 @@ class Verdict:
     entry: Entry | None = None
 
 
+def invocation(env_name: str, config_file: str | os.PathLike | None = None) -> str:
+    """The `golive` command line that reaches `env_name` from the current folder, to paste as is.
+
+    The `golive` beside the running Python (`.venv/bin/golive` after `make bootstrap`, which is not on
+    PATH), and `--golive-config` only when the configuration is not ./golive.toml.
+    """
+    script = Path(sys.executable).parent / "golive"
+    if script.is_file() and shutil.which("golive") != str(script):
+        program = os.path.relpath(script) if script.is_relative_to(Path.cwd()) else str(script)
+    else:
+        program = "golive"
+    words = [program, "--golive-env", env_name]
+    if config_file and Path(config_file).resolve() != (Path.cwd() / "golive.toml").resolve():
+        words += ["--golive-config", str(config_file)]
+    return shlex.join(words)
+
+
 def judge(entries: list[Entry], item: str, role: str, key: bytes | None, max_age: timedelta,
-          at: datetime | None = None) -> Verdict:
-    """The newest attestation of `item` by `role`, if it is genuine and current."""
+          at: datetime | None = None, command: str = "golive") -> Verdict:
+    """The newest attestation of `item` by `role`, if it is genuine and current.
+
+    `command`: how to call golive for this environment (`invocation()`), for the hint in each message.
+    """
     at = at or now()
-    how = (f"record it: golive attest {item} --role '{role}' --by 'FULL NAME' --evidence URL")
+    how = f"record it: {command} attest {item} --role {shlex.quote(role)} --by 'FULL NAME' --evidence URL"
     mine = [e for e in entries if e.item == item]
     if not mine:
         return Verdict(False, f"not attested: the {role} has not signed off '{item}' -> {how}")

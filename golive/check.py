@@ -48,6 +48,11 @@ class Undecidable(Exception):
     """The check could not decide (endpoint down, garbage from an API): outcome 'error'."""
 
 
+class NotBeforeDeploy(Undecidable):
+    """Asked of the manifests what only a running cluster can say (pods, endpoints, status): a check marked
+    `manifests=True` keeps such parts in `after_deploy(...)`, so this is only raised by a check that does not."""
+
+
 class AttestationMissing(AssertionError):
     """A human sign-off the item needs is absent, malformed or expired."""
 
@@ -131,15 +136,50 @@ class Decided:
 DECIDED: contextvars.ContextVar[dict[str, Decided]] = contextvars.ContextVar("golive_decided")
 
 
+# True in manifest mode (`--golive-manifests`): the objects come from files, nothing is deployed yet.
+BEFORE_DEPLOY: contextvars.ContextVar[bool] = contextvars.ContextVar("golive_before_deploy", default=False)
+
+
+@dataclass(frozen=True)
+class AfterDeploy:
+    """The part of a check that needs the live cluster (pods Ready, targets up, status): decided after the deploy
+    only. `decide()` returns a Finding or several."""
+
+    what: str
+    decide: Callable[[], Any]
+
+
+def after_deploy(what: str, decide: Callable[[], Any]) -> AfterDeploy:
+    """Wrap the runtime part of a manifest-capable check: `expect(wiring_finding, after_deploy("pods Ready", lambda: ...))`.
+    Live, `decide()` runs and its findings count; in manifest mode it is recorded as not applicable before the deploy."""
+    return AfterDeploy(what, decide)
+
+
 def record(finding: Finding) -> Finding:
     EVIDENCE.get().append(finding.as_evidence())
     return finding
 
 
-def expect(*findings: Finding) -> None:
-    """Record each finding as evidence and fail with the sentences of those that did not pass."""
-    for finding in findings:
-        record(finding)
+def expect(*parts: Finding | AfterDeploy) -> None:
+    """Record each finding as evidence and fail with the sentences of those that did not pass.
+
+    An `after_deploy(...)` part is decided now on a live cluster; before the deploy (manifest mode) it is
+    recorded as not applicable and the check speaks for the rest.
+    """
+    findings = []
+    for part in parts:  # recorded in the check's order, each as soon as it is known
+        if isinstance(part, AfterDeploy):
+            if BEFORE_DEPLOY.get():
+                EVIDENCE.get().append({"not_applicable": "before deploy", "summary": f"not applicable before the "
+                                       f"deploy: {part.what} (needs the live cluster)"})
+                continue
+            decided = part.decide()
+            decided = list(decided) if isinstance(decided, (list, tuple)) else [decided]
+        else:
+            decided = [part]
+        findings += [record(f) for f in decided]
+    if parts and not findings:
+        raise NotBeforeDeploy("nothing this check looks at can be decided before the deploy")
     bad = [f for f in findings if not f.ok]
     if bad:
         hints = {f.hint for f in bad if f.hint}
@@ -185,18 +225,23 @@ class Spec:
     area: str
     role: str | None = None  # for attested items: who must sign
     mutating: bool = False
+    manifests: bool = False  # decides (part of) its item from the team's manifests, before the deploy
 
 
 def runbook(item_id: str, *, kind: str = AUTOMATED, impact: Impact = CRASH, area: str = "infrastructure",
-            role: str | None = None, mutating: bool = False):
-    """Bind a test to one runbook leaf. Phase markers come from the catalogue, not from here."""
+            role: str | None = None, mutating: bool = False, manifests: bool = False):
+    """Bind a test to one runbook leaf. Phase markers come from the catalogue, not from here.
+
+    `manifests=True`: the check decides from Kubernetes objects alone (its runtime parts in `after_deploy`), so
+    it also runs in manifest mode, before the deploy; the others are not applicable then and are left out.
+    """
     if kind not in (AUTOMATED, ATTESTED, DERIVED):
         raise ValueError(f"unknown kind {kind!r}")
     if area not in AREAS:
         raise ValueError(f"unknown area {area!r}")
     if kind == ATTESTED and not role:
         raise ValueError(f"{item_id}: an attested item names the role that must attest")
-    spec = Spec(item_id, kind, impact, area, role, mutating)
+    spec = Spec(item_id, kind, impact, area, role, mutating, manifests)
 
     def decorate(fn):
         def run(*args, **kwargs):
@@ -236,6 +281,8 @@ def runbook(item_id: str, *, kind: str = AUTOMATED, impact: Impact = CRASH, area
             marks.append(pytest.mark.manual)
         if mutating:
             marks.append(pytest.mark.mutating)
+        if manifests:
+            marks.append(pytest.mark.manifests)
         for mark in marks:
             remembered = mark(remembered)
         return remembered

@@ -1,12 +1,27 @@
-"""`golive`: everything that is not a pytest run (runbook coverage, attestations)."""
+"""`golive`: everything that is not a pytest run (runbook coverage, attestations, waivers, reports).
+
+Exit codes follow a run's contract (`golive exit-codes`): 4 on a bad configuration, file, option or
+argument, said in one line on stderr; `golive report` exits with the code of the run it reads.
+"""
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shlex
 import sys
 from datetime import timedelta
 from pathlib import Path
 
 from golive import attest, config as configuration, coverage as cov
+from golive.verdict import USAGE_ERROR
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line and the usage-error code of a golive run, not argparse's usage block and its 2.
+        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(USAGE_ERROR)
 
 
 def _duration(text: str) -> timedelta:
@@ -45,16 +60,40 @@ def cmd_attest(args) -> int:
 
     if args.item not in catalogue.load(book_path).by_id:
         print(f"golive: {args.item!r} is not a runbook item (see `golive runbook`)", file=sys.stderr)
-        return 2
+        return USAGE_ERROR
+    refused = _refusal(Path(args.checks), args.item, args.role)
+    if refused:
+        print(f"golive: {refused}", file=sys.stderr)
+        return USAGE_ERROR
     key = attest.load_key(env.path(env.attestations.key_file) if env.attestations.key_file else None)
     if key is None:
         print(f"golive: no attestation key: set {attest.KEY_ENV} or attestations.key_file", file=sys.stderr)
-        return 2
+        return USAGE_ERROR
     ledger = env.path(env.attestations.ledger)
     entry = attest.record(ledger, key, args.item, args.role, args.by, args.evidence or "", args.valid_for)
     print(f"attested {entry.item} as {entry.role} by {entry.by} at {entry.at}, valid until {entry.expires} "
           f"-> {ledger}")
     return 0
+
+
+def _refusal(checks: Path, item: str, role: str) -> str | None:
+    """Why `golive attest ITEM --role ROLE` would sign what no check reads, or None when a check asks for it.
+
+    The roles come from the checks (`@runbook(..., role=...)`): the same spec the run judges with.
+    """
+    if not checks.is_dir():
+        return f"no checks folder at {checks.resolve()}: run from the repository root or pass --checks DIR"
+    bound = cov.bound_tests(checks).get(item, [])
+    if not bound:
+        return f"{item} has no check, so nothing would read its attestation (see `golive runbook`)"
+    roles = sorted({b.spec.role for b in bound if b.spec.role})
+    if not roles:
+        return (f"{item} takes no attestation: its {bound[0].spec.kind} check decides it from the systems "
+                f"({bound[0].test})")
+    if role not in roles:
+        accepted = " or ".join(f"--role {shlex.quote(r)}" for r in roles)
+        return f"{item} is signed off by the {' or the '.join(roles)}, not {role!r}: use {accepted}"
+    return None
 
 
 def cmd_exit_codes(args) -> int:
@@ -94,16 +133,26 @@ def cmd_report(args) -> int:
 
 def cmd_waivers(args) -> int:
     from golive import runbook as catalogue, waivers
-    from golive.verdict import USAGE_ERROR
 
     env = configuration.load(args.golive_env, args.golive_config)
     path = Path(args.file) if args.file else (env.path(env.waivers) if env.waivers else None)
+    if args.template:
+        print(json.dumps(waivers.template(), indent=2))
+        return 0
     try:
         found = waivers.load(path, catalogue.load(env.path(env.runbook) if env.runbook else None).by_id)
     except waivers.WaiverError as exc:
         print(f"golive: {exc}", file=sys.stderr)
         return USAGE_ERROR
-    print(f"{path or '(no waiver file configured)'}: {len(found)} waiver(s)")
+    if path is None or not path.exists():
+        where = f"no waiver file at {path}" if path else "no waiver file configured (`waivers` in golive.toml)"
+        start = attest.invocation(env.name, env.source) + " waivers --template"
+        if path:
+            folder = "" if path.parent.is_dir() else f"mkdir -p {shlex.quote(os.path.relpath(path.parent))} && "
+            start = f"{folder}{start} > {shlex.quote(os.path.relpath(path))}"
+        print(f"{where}: nothing is waived. Start one from the template: {start} (docs/waivers.md)")
+        return 0
+    print(f"{path}: {len(found)} waiver(s)")
     for w in found.values():
         d = w.as_dict()
         state = "EXPIRED" if d["status"] == "expired" else f"expires in {d['expires_in_days']} days"
@@ -112,7 +161,7 @@ def cmd_waivers(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="golive", description=__doc__)
+    parser = _Parser(prog="golive", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--golive-env", default=None, help="environment in golive.toml (or GOLIVE_ENV)")
     parser.add_argument("--golive-config", default=None, help="configuration file (default golive.toml)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--by", required=True, help="full name of the person attesting")
     p.add_argument("--evidence", default="", help="link to evidence (minutes, ticket, recording)")
     p.add_argument("--valid-for", type=_duration, default=timedelta(hours=24), help="e.g. 12h, 2d (default 24h)")
+    p.add_argument("--checks", default="checks", help="folder of check modules, which name each item's role "
+                                                      "(default checks)")
     p.set_defaults(func=cmd_attest)
 
     p = sub.add_parser("exit-codes", help="the exit-code contract of a golive run (markdown table)")
@@ -143,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("waivers", help="validate and list the environment's waivers (exit 4 on a bad file)")
     p.add_argument("--file", default=None, help="waiver file (default: `waivers` in golive.toml)")
+    p.add_argument("--template", action="store_true", help="print a waiver file to fill in (docs/waivers.md); "
+                                                          "refused until every placeholder is replaced")
     p.set_defaults(func=cmd_waivers)
 
     args = parser.parse_args(argv)
@@ -150,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (configuration.ConfigError, attest.LedgerError) as exc:
         print(f"golive: {exc}", file=sys.stderr)
-        return 2
+        return USAGE_ERROR
     except KeyboardInterrupt:
         return 130
 

@@ -71,6 +71,10 @@ def announce(request, *, template: str, claims: str, based_on, next_step: str = 
         "Name": f"golive for {', '.join(leaf.team) if leaf and leaf.team else 'the deployment team'}",
     }
     body = _fill(book.templates[template], values)
+    # The environment leads the subject: a rehearsal's message must never pass for production's.
+    body, tagged = re.subn(r"^Subject: ", f"Subject: [{env.name}] ", body, count=1, flags=re.M)
+    if not tagged:
+        body = f"[{env.name}] {body}"
     header = f"Runbook line: {leaf.text if leaf else spec.item_id}\nEnvironment: {env.name}\nMeasured status: {status}\n"
     header += "".join(f"  failing: {line}\n" for line in failures) + "\n"
     out = plugin.reports_folder(config) / "messages" / env.name / (spec.item_id.replace("/", "__") + ".txt")

@@ -9,20 +9,37 @@ credentials-file *path* may be named), Kubernetes a kubeconfig, Grafana an env v
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_CONFIG = "golive.toml"
 
 
 class ConfigError(Exception):
     """A one-line, user-facing configuration problem."""
+
+
+def _http_url(value: str) -> str:
+    """An http(s) URL with a host, kept as written (a typo like `htp:/host` would only fail mid-run)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL with a host, e.g. https://host:port")
+    try:
+        parts.port  # a port that is not a number raises here
+    except ValueError:
+        raise ValueError(f"{value!r} has a port that is not a number") from None
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
 class Section(BaseModel):
@@ -41,7 +58,7 @@ class Timeouts(Section):
 class Aws(Section):
     region: str
     # Only for emulators (the sandbox's moto server); production uses AWS's own endpoints.
-    endpoint_url: str | None = None
+    endpoint_url: HttpUrl | None = None
     profile: str | None = None
     credentials_file: str | None = None
     account_id: str | None = None
@@ -83,6 +100,10 @@ class Kubernetes(Section):
     metrics_apiservice: str = "v1beta1.metrics.k8s.io"
     service_monitor: str
     prometheus_rule: str
+    # Where the ServiceMonitor and PrometheusRule live; None: found by name in any namespace (the target's
+    # ServiceMonitor lives in the app namespace, kube-prometheus-stack selects them from every namespace).
+    service_monitor_namespace: str | None = None
+    prometheus_rule_namespace: str | None = None
     # Workloads that must not be left in the production namespace (T-4h "clear staging").
     staging_label_selector: str = "environment=staging"
     # Labels the app namespace must carry (T-4h "prepare production environment").
@@ -152,22 +173,22 @@ class SqlTool(Section):
 
 
 class App(Section):
-    base_url: str
+    base_url: HttpUrl
     # Public URL through the ingress / load balancer; None when not reachable from the runner.
-    ingress_url: str | None = None
+    ingress_url: HttpUrl | None = None
     endpoints: list[Endpoint] = Field(min_length=1)
     mcp_path: str = "/mcp"
     mcp_tools: list[str] = Field(min_length=1)
     mcp_tool_call: ToolCall
     # URLs that must answer (any HTTP status < 500); [] says there are none, unset means nobody said.
-    external_integrations: list[str] | None = None
+    external_integrations: list[HttpUrl] | None = None
     mcp_workflow: list[ToolCall] = []  # an end-to-end user workflow: tool calls that must each return data
     # The read-only SQL tool, to compare its answers with the database's.
     mcp_sql_tool: SqlTool = SqlTool(name="query_database", argument="sql")
 
 
 class Prometheus(Section):
-    url: str
+    url: HttpUrl
     app_job: str
     rule_groups: list[str] = Field(min_length=1)
     key_metrics: list[str] = Field(min_length=1)
@@ -186,14 +207,61 @@ class Prometheus(Section):
 
 
 class Grafana(Section):
-    url: str
+    url: HttpUrl
     dashboards: list[str] = Field(min_length=1)  # dashboard uids
     token_env: str = "GRAFANA_TOKEN"
     token_file: str | None = None
+    # Well-known logins ("user:password") Grafana must refuse: its own default and the charts' defaults.
+    # Each is one failed login per run; Grafana locks a user out for 5 minutes after 5 failures, so at most 3.
+    weak_logins: list[str] = Field(["admin:admin", "admin:prom-operator"], max_length=3)
+
+    @model_validator(mode="after")
+    def _logins_have_users(self) -> "Grafana":
+        bad = [entry for entry in self.weak_logins if ":" not in entry or not entry.split(":", 1)[0]]
+        if bad:
+            raise ValueError(f"weak_logins entries must be user:password, not {bad}")
+        return self
+
+
+class Peer(Section):
+    """One end of a connection NetworkPolicies must allow: pods (a namespace, their labels) or addresses (cidr)."""
+    namespace: str | None = None  # pods in this namespace (None on a pod peer: kubernetes.monitoring_namespace)
+    pod_labels: dict[str, str] = {}
+    cidr: str | None = None  # addresses outside the cluster, or the pods' own IP range (for ipBlock rules)
+
+    @model_validator(mode="after")
+    def _valid_cidr(self) -> "Peer":
+        if self.cidr is not None:
+            ipaddress.ip_network(self.cidr, strict=False)  # ValueError names the bad value
+        return self
+
+
+class Wiring(Section):
+    """What the wiring checks need beyond object names: who must reach the app, where the app must reach,
+    which ports those are, and which image tags are mutable."""
+    # kube-prometheus-stack's Prometheus pods (namespace: kubernetes.monitoring_namespace unless given).
+    prometheus: Peer = Peer(pod_labels={"app.kubernetes.io/name": "prometheus"})
+    # The load balancer's side: an ALB with IP targets connects from the VPC's addresses.
+    load_balancer: Peer = Peer(cidr="10.0.0.0/16")
+    # Where the database answers (RDS subnets); None: database.host when it is an IP address, else undecided.
+    database_cidr: str | None = None
+    database_port: int | None = None  # the port the app's pods reach it on; None: database.port
+    dns: Peer = Peer(namespace="kube-system", pod_labels={"k8s-app": "kube-dns"})
+    metrics_port: str = "metrics"  # the container port Prometheus scrapes (name or number)
+    serving_port: str = "http"  # the container port the load balancer sends requests to
+    mutable_tags: list[str] = ["latest"]  # image tags that move (an image without a tag is :latest)
+
+
+class Manifests(Section):
+    """Manifest mode (`--golive-manifests PATH`, or these paths): the Kubernetes gatherer reads these files
+    instead of the API. A folder is read recursively (*.yaml, *.yml, *.json); a folder holding a
+    kustomization.yaml is rendered with `kubectl kustomize`."""
+    paths: list[str] = []
+    namespace: str | None = None  # for objects that name none, as `kubectl apply -n`; None: kubernetes.app_namespace
 
 
 class Alertmanager(Section):
-    url: str
+    url: HttpUrl
     paging_receiver: str
     chat_receiver: str
     slack_channel: str
@@ -272,6 +340,8 @@ class Environment(Section):
     quotas: list[Quota] = []
     scripts: Scripts = Scripts()
     attestations: Attestations
+    wiring: Wiring = Wiring()
+    manifests: Manifests = Manifests()
     runbook: str = ""  # path of the team's runbook; empty = the copy shipped with golive
     waivers: str = ""  # waiver file (golive/waivers.py); empty or absent file = nothing waived
     # Extra regexes whose matches never reach an artifact (golive/redact.py), e.g. the sandbox's canaries.
@@ -328,7 +398,7 @@ def _describe(error: ValidationError, file: Path, env: str) -> str:
     first = error.errors()[0]
     key = ".".join(str(p) for p in first["loc"]) or "(top level)"
     kinds = {"missing": "is required but missing", "extra_forbidden": "is not a known key"}
-    what = kinds.get(first["type"], first["msg"])
+    what = kinds.get(first["type"], first["msg"].removeprefix("Value error, "))
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     return f"{file}: environments.{env}.{key} {what}{more}"
 

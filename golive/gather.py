@@ -85,11 +85,15 @@ class Source:
         self.down: str | None = None
         self._cache: dict[Any, Any] = {}
 
-    def fetch(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False) -> Any:
-        return self.fetch_dated(key, loader, fresh=fresh).value
+    def fetch(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False, call: str | None = None) -> Any:
+        """`loader()`'s answer, cached by `key`; `call` says in the ledger what was asked, as a person writes it
+        (`rds DescribeDBInstances DBInstanceIdentifier=db`), when the key alone would not (reprs, unique IDs)."""
+        return self.fetch_dated(key, loader, fresh=fresh, call=call).value
 
-    def fetch_dated(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False) -> Dated:
+    def fetch_dated(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False,
+                    call: str | None = None) -> Dated:
         """As `fetch`, with the moment the answer arrived (the first time, for a cached one)."""
+        call = call or _describe_key(key)
         if self.down:
             raise SourceUnavailable(f"{self.name} at {self.where} is unreachable (first failure: {self.down})")
         if key in self._cache and not fresh:
@@ -101,16 +105,16 @@ class Source:
         try:
             value = loader()
         except UNREACHABLE as exc:
-            self.down = f"{_describe_key(key)}: {_short(exc)}"
-            self._note(key, start, False, self.down)
+            self.down = f"{call}: {_short(exc)}"
+            self._note(call, start, False, self.down)
             raise SourceUnavailable(f"{self.name} at {self.where} is unreachable: {_short(exc)}") from None
         except Undecidable as exc:
-            self._note(key, start, False, str(exc))
+            self._note(call, start, False, str(exc))
             self._cache[key] = exc
             raise
         # When it arrived, not when it was asked for: an age measured to it never makes stale data look fresh.
         answer = Dated(value, datetime.now(timezone.utc))
-        self._note(key, start, True)
+        self._note(call, start, True)
         self._cache[key] = answer
         # Cached answers live until the session ends: take them (and all else alive now) out of the cyclic
         # collector's rounds, which otherwise re-scan a big cluster's lists again and again (0.7 s CPU at
@@ -118,8 +122,8 @@ class Source:
         gc.freeze()
         return answer
 
-    def _note(self, key, start, ok, error=""):
-        self.ledger.calls.append(Call(self.name, _describe_key(key), ok, round(time.monotonic() - start, 3), error))
+    def _note(self, call: str, start, ok, error=""):
+        self.ledger.calls.append(Call(self.name, call, ok, round(time.monotonic() - start, 3), error))
 
 
 def release_answers() -> None:

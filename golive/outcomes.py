@@ -85,3 +85,34 @@ def action_for(severity: str | None) -> str:
 
 # Sort key for a test whose runbook item is unknown: after every runbook line.
 UNLISTED_ORDER = 10**6
+
+
+# --- A result's message, shortened for one line ------------------------------------------------
+
+ACTION_MARK = " -> "  # golive.check.expect: "sentence; sentence -> what to do"
+
+
+def brief(message: str, width: int) -> str:
+    """The message's first line in about `width` characters, keeping its whole first sentence and the action.
+
+    A message reads "sentence; sentence -> what to do": shortening drops the later sentences (saying how
+    many), never the end of the first one or the action after "->", which is what on-call acts on.
+    """
+    line = (message or "").splitlines()[0] if message else ""
+    if len(line) <= width:
+        return line
+    said, mark, action = line.partition(ACTION_MARK)
+    sentences = _sentences(said)
+    short = sentences[0] + (f" (+{len(sentences) - 1} more)" if len(sentences) > 1 else "")
+    return short + (mark + action if mark else "")
+
+
+def _sentences(text: str) -> list[str]:
+    """`expect` joins findings with "; "; one inside brackets ("(need 3; free 2)") belongs to its sentence."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(char, 0)
+        if depth <= 0 and text.startswith("; ", i):
+            parts.append(text[start:i])
+            start = i + 2
+    return parts + [text[start:]]

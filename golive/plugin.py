@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
+import signal
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -24,7 +26,7 @@ from golive import coverage as cov
 from golive import outcomes as o
 from golive import redact, results, runinfo, verdict, waivers
 from golive import runbook as catalogue
-from golive.check import AREAS, DECIDED, EVIDENCE, RUNNING_ITEM
+from golive.check import AREAS, BEFORE_DEPLOY, DECIDED, EVIDENCE, RUNNING_ITEM
 from golive.gather import LEDGER_KEY
 from golive.reporters import LATEST, html, jsonl, junit, publish, terminal, write_text
 
@@ -47,6 +49,10 @@ def pytest_addoption(parser):
                          "GOLIVE_REPORTS_DIR); 'none': only the paths given with --html/--junitxml")
     group.addoption("--golive-waivers", default=None, metavar="PATH",
                     help="waiver file for this run (default: `waivers` of the environment in golive.toml)")
+    group.addoption("--golive-manifests", action="append", default=[], metavar="PATH",
+                    help="manifest mode, before the deploy: read Kubernetes objects from these files or folders "
+                         "(YAML, helm template / kubectl kustomize output, a kustomization folder) instead of the "
+                         "cluster; only checks that can decide from manifests run; repeatable")
 
 
 def _requested(config) -> str | None:
@@ -90,6 +96,7 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{area}: runbook area {area}")
     config.addinivalue_line("markers", "runbook(id): the runbook leaf this test signs off")
     config.addinivalue_line("markers", "mutating: changes the target; runs only with --golive-mutating")
+    config.addinivalue_line("markers", "manifests: decides from Kubernetes objects alone; runs in manifest mode too")
     env_name = _requested(config)
     if not env_name:
         return
@@ -140,6 +147,16 @@ def spec(item):
     return mark.kwargs.get("spec") if mark else None
 
 
+def manifest_paths(config) -> list[Path]:
+    """Manifest mode's files: --golive-manifests (relative to where pytest runs), else the environment's
+    `manifests.paths` (relative to golive.toml); [] means the live cluster."""
+    given = config.getoption("--golive-manifests", default=[])
+    if given:
+        return [Path(config.invocation_params.dir) / os.path.expanduser(p) for p in given]
+    env = config.stash.get(ENV_KEY, None)
+    return [env.path(p) for p in env.manifests.paths] if env is not None else []
+
+
 def _state(config) -> "GoliveRun | None":
     state = config.stash.get(STATE, None)
     return state if state is not None and state.env is not None else None
@@ -176,6 +193,11 @@ def pytest_collection_modifyitems(session, config, items):
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = keep
+    if manifest_paths(config):  # before the deploy: what needs the live cluster is not applicable
+        runtime_only = [i for i in items if item_id(i) and not i.get_closest_marker("manifests")]
+        if runtime_only:
+            config.hook.pytest_deselected(items=runtime_only)
+            items[:] = [i for i in items if i not in runtime_only]
     if not config.getoption("--golive-mutating"):
         mutating = [i for i in items if i.get_closest_marker("mutating")]
         if mutating:
@@ -194,16 +216,19 @@ def pytest_collection_finish(session):
 
 def pytest_sessionstart(session):
     session.config.stash[_DECIDED_TOKEN] = DECIDED.set({})
+    session.config.stash[_MODE_TOKEN] = BEFORE_DEPLOY.set(bool(manifest_paths(session.config)))
 
 
 def pytest_sessionfinish(session):
-    token = session.config.stash.get(_DECIDED_TOKEN, None)
-    if token is not None:
-        DECIDED.reset(token)
-        del session.config.stash[_DECIDED_TOKEN]
+    for key, var in ((_DECIDED_TOKEN, DECIDED), (_MODE_TOKEN, BEFORE_DEPLOY)):
+        token = session.config.stash.get(key, None)
+        if token is not None:
+            var.reset(token)
+            del session.config.stash[key]
 
 
 _DECIDED_TOKEN = pytest.StashKey[object]()
+_MODE_TOKEN = pytest.StashKey[object]()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -249,7 +274,8 @@ class GoliveRun:
         """Name the run and its artifacts, and take --html/--junitxml from pytest-html and junitxml."""
         config, opt = self.config, self.config.option
         self.label = runinfo.selection_label(config)
-        self.name = f"{env_name}_{self.label}_{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+        # A run ID after the time: two runs started in the same second never share a file name.
+        self.name = f"{env_name}_{self.label}_{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
         folder = reports_option(config)
         if folder.lower() != "none":
             self.folder = Path.cwd() / folder
@@ -267,6 +293,7 @@ class GoliveRun:
             self.redactor = redact.for_environment(env)
         except re.error as exc:
             raise pytest.UsageError(f"golive: {env.source}: environments.{env.name}.redact_patterns: {exc}") from None
+        self._check_writable()
         given = self.config.getoption("--golive-waivers")
         if given and not Path(given).is_file():
             raise pytest.UsageError(f"golive: waiver file {given} not found (--golive-waivers)")
@@ -276,9 +303,26 @@ class GoliveRun:
         except waivers.WaiverError as exc:
             raise pytest.UsageError(f"golive: {exc}") from None
 
+    def _check_writable(self) -> None:
+        """Each folder this run writes to takes a file now: a read-only path is one line, not a crash at the end."""
+        if self.worker:
+            return
+        folders = {self.folder: "reports folder (--golive-reports or GOLIVE_REPORTS_DIR)"} if self.folder else {}
+        folders.update({path.parent: f"folder of --{'html' if kind == 'html' else 'junitxml'} {path}"
+                        for kind, path in self.user_paths.items()})
+        for folder, what in folders.items():
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                tempfile.TemporaryFile(dir=folder).close()
+            except OSError as exc:
+                raise pytest.UsageError(f"golive: cannot write to {folder}, the {what}: "
+                                        f"{exc.strerror or type(exc).__name__}") from None
+
     # --- the session starts: the run record and the stream ---------------------------------------
 
     def pytest_sessionstart(self, session):
+        if not self.worker:
+            self._on_sigterm()
         logging_plugin = self.config.pluginmanager.get_plugin("logging-plugin")
         for name in ("log_cli_handler", "log_file_handler", "caplog_handler", "report_handler"):
             handler = getattr(logging_plugin, name, None)
@@ -423,8 +467,23 @@ class GoliveRun:
             return
         names = {c.code: c.name for c in verdict.EXIT_CODES}
         terminal.summary(terminalreporter, self.verdict, self.exit, names.get(self.exit, "pytest"),
-                         self.published, self.artifacts)
+                         self.published, self.artifacts, environment=self.env.name)
 
     def pytest_unconfigure(self, config):
         if self.stream is not None:
             self.stream.close()
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+
+    _previous_sigterm = None
+
+    def _on_sigterm(self) -> None:
+        """SIGTERM (what CI timeouts and `kubectl delete` send) ends the run like Ctrl-C: interrupted, with
+        its verdict and every artifact written for what ran."""
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt("SIGTERM")
+
+        try:
+            self._previous_sigterm = signal.signal(signal.SIGTERM, interrupt)
+        except ValueError:  # not the main thread (golive run from inside another program): leave it
+            self._previous_sigterm = None

@@ -10,7 +10,8 @@ pytest-xdist sees it; log records pass `LogFilter` on their way to pytest's log 
   credentials file) and the environment's `redact_patterns` (golive.toml; the sandbox's canaries);
 - patterns of well-known secret shapes: AWS access key IDs, `sk-...` API keys, Slack tokens and
   webhook URLs, bearer tokens, `password=...`, credentials in URLs, private keys, JWTs;
-- structure: any scalar under a key named like *password*, *secret*, *token*, *api_key*.
+- structure: any scalar under a key named like *password*, *secret*, *token*, *api_key*, and the
+  value fields of an object under such a key (its error messages and metadata stay readable).
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ MIN_KNOWN_LENGTH = 8  # shorter "secrets" (the sandbox's AWS key "testing") woul
 _SECRET_WORD = (r"(?:password|passwd|secret|token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|"
                 r"private[_-]?key|credentials?|authorization|webhook[_-]?url|dsn)")
 SECRET_KEY = re.compile(_SECRET_WORD + r"$", re.IGNORECASE)
+# Fields that hold a secret's value inside an object under a secret-named key (lower case, no "_").
+VALUE_FIELDS = {"value", "secretstring", "secretbinary", "data", "stringdata", "plaintext", "binarydata"}
 _VALUE = r"[^\s\"'<>&,;)}\]\\]+"  # stops at quotes, escapes and markup: JSON, XML and HTML stay well-formed
 
 PATTERNS: list[tuple[re.Pattern, str]] = [
@@ -65,16 +68,25 @@ class Redactor:
             value = pattern.sub(replacement, value)
         return value
 
-    def data(self, value, key: str = ""):
-        """A JSON-like value with every secret-looking string, and every scalar under a secret-named key, redacted."""
-        if key and SECRET_KEY.search(key) and value not in (None, "", True, False):
-            return _blank(value)
+    def data(self, value, key: str = "", inside_secret: bool = False):
+        """A JSON-like value with every secret-looking string, and every value under a secret-named key, redacted.
+
+        Under a secret-named key a scalar or a list of scalars is blanked; an object is searched
+        instead, blanking the fields that carry values (`value`, `SecretString`, `data`, ...) and
+        keeping the rest: `{".../google-api-key": {"Error": {"Message": "not authorized"}}}` keeps
+        the cause readable, since the key names a secret and the object describes it.
+        """
+        secret_named = bool(key) and bool(SECRET_KEY.search(key))
+        holds_value = inside_secret and key.lower().replace("_", "") in VALUE_FIELDS
+        if holds_value or (secret_named and not isinstance(value, dict)):
+            return _blank(value) if value not in (None, "", True, False) else value
+        if isinstance(value, dict):
+            inside = inside_secret or secret_named
+            return {k: self.data(v, str(k), inside) for k, v in value.items()}
         if isinstance(value, str):
             return self.text(value)
-        if isinstance(value, dict):
-            return {k: self.data(v, str(k)) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
-            return [self.data(v) for v in value]
+            return [self.data(v, "", inside_secret) for v in value]
         return value
 
     def report(self, report) -> None:

@@ -27,7 +27,8 @@ FRAGMENT = "golive"  # the user_properties key of a phase's fragment
 MAX_DETAIL = 8000  # characters of pytest's failure text kept per result
 MAX_POINTS = 400  # points per chart series
 # Exception classes whose name says nothing the outcome does not already say.
-QUIET_ERRORS = {"CheckFailed", "AttestationMissing", "AssertionError", "Undecidable", "SourceUnavailable", "BadData"}
+QUIET_ERRORS = {"CheckFailed", "AttestationMissing", "AssertionError", "Undecidable", "SourceUnavailable", "BadData",
+                "NotBeforeDeploy"}
 
 
 def iso(ts: float) -> str:
@@ -128,7 +129,8 @@ class Run:
         summary = self.summary or {}
         run = {"type": "run", **self.facts, "phases": summary.get("phases") or phases_of(self.results),
                "signoff_roles": summary.get("signoff_roles") or [SIGNOFF_LEADER]}
-        return {"run": run, "results": [r.record() for r in self.results], "summary": self.summary}
+        return {"run": run, "results": [r.record() for r in self.results], "summary": self.summary,
+                "selected": self.selected}
 
 
 SIGNOFF_LEADER = "Deployment Lead"
@@ -274,7 +276,7 @@ def verdict_record(v, code: int | None) -> dict:
     def driver(r: Result) -> dict:
         return {"runbook_id": r.id, "text": r.text, "severity": r.severity, "impact": r.impact,
                 "outcome": r.outcome, "waiver": r.waiver_status, "action": r.action,
-                "message": (r.message.splitlines() or [""])[0][:400]}
+                "message": o.brief(r.message, 400)}
 
     names = {c.code: c.name for c in EXIT_CODES}
     return {"decision": v.decision, "action": v.action, "reason": v.reason, "exit_code": code,

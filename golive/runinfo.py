@@ -32,7 +32,9 @@ def selection_text(config) -> str:
     parts = [f"-m {opt.markexpr!r}"] if opt.markexpr else []
     parts += [f"-k {opt.keyword!r}"] if opt.keyword else []
     parts += [f"--golive-item {i}" for i in config.getoption("--golive-item")]
-    return " ".join(parts) or "everything collected"
+    manifests = config.getoption("--golive-manifests", default=[])
+    text = " ".join(parts) or "everything collected"
+    return text + (f", before the deploy against manifests {', '.join(manifests)}" if manifests else "")
 
 
 def sha256(path: Path | None) -> str | None:

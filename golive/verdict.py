@@ -122,7 +122,8 @@ EXIT_CODES = (
                                "verdict is NO-GO and the report covers what ran."),
     ExitCode(3, "INTERNAL ERROR", "pytest's own code: pytest or a plugin crashed. Treat as NO-GO; the JSONL "
                                   "stream holds the results so far (`golive report`)."),
-    ExitCode(4, "COULD NOT RUN", "Usage error: a bad configuration, waiver file or option (one line on stderr), "
+    ExitCode(4, "COULD NOT RUN", "Usage error: a bad configuration, waiver file or option (one line on stderr; the "
+                                 "`golive` command exits 4 on the same), "
                                  "or nothing selected (pytest's 5, 'no tests collected', becomes 4: CI recipes "
                                  "often accept 5 as success, and checking nothing is never a GO)."),
     ExitCode(10, "GO WITH FINDINGS", "Nothing blocks: only medium/low checks failed or could not decide, and/or "

@@ -1,5 +1,6 @@
 """Waivers: recorded, expiring decisions to go ahead although a check fails.
 
+The format, with an example, is documented in docs/waivers.md; `golive waivers --template` prints one.
 One JSON file per environment (`waivers` in golive.toml, or `--golive-waivers PATH`):
 
     {"version": 1, "waivers": [
@@ -17,13 +18,29 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from golive.attest import iso, now, parse_time
 
 REQUIRED = ("item", "reason", "approver", "ticket", "expires")
 OPTIONAL = ("created",)
+
+
+# What `golive waivers --template` prints: every value but the times is a placeholder that `load` refuses,
+# so a template waives nothing until someone has filled in each of them.
+PLACEHOLDERS = {
+    "item": "RUNBOOK ID of the failing check, exactly as `golive runbook` prints it",
+    "reason": "why going ahead despite this failure is acceptable, and until when",
+    "approver": "NAME (ROLE) of who accepts the risk",
+    "ticket": "TICKET that tracks the fix, e.g. SEC-1432",
+}
+
+
+def template(at: datetime | None = None, valid_for: timedelta = timedelta(days=7)) -> dict:
+    """A waiver file with one waiver to fill in, expiring `valid_for` from now."""
+    at = at or now()
+    return {"version": 1, "waivers": [{**PLACEHOLDERS, "expires": iso(at + valid_for), "created": iso(at)}]}
 
 
 class WaiverError(Exception):
@@ -71,6 +88,10 @@ def load(path: Path | None, known_ids) -> dict[str, Waiver]:
         if missing:
             raise WaiverError(f"{where} needs {', '.join(missing)}: every waiver records why, who approved it, "
                               f"its ticket and when it expires")
+        unfilled = [k for k, text in PLACEHOLDERS.items() if raw[k] == text]
+        if unfilled:
+            raise WaiverError(f"{where}: {', '.join(unfilled)} still the template's placeholder: fill in "
+                              f"{'it' if len(unfilled) == 1 else 'each'} (docs/waivers.md)")
         if raw["item"] not in known_ids:
             raise WaiverError(f"{where}: {raw['item']!r} is not a runbook item (exact IDs only; see `golive runbook`)")
         if raw["item"] in out:

@@ -28,6 +28,7 @@ KINDS = {
     "Endpoints": ("/api/v1", "endpoints", True),
     "Secret": ("/api/v1", "secrets", True),
     "ServiceAccount": ("/api/v1", "serviceaccounts", True),
+    "ConfigMap": ("/api/v1", "configmaps", True),
     "Deployment": ("/apis/apps/v1", "deployments", True),
     "ReplicaSet": ("/apis/apps/v1", "replicasets", True),
     "DaemonSet": ("/apis/apps/v1", "daemonsets", True),
@@ -35,6 +36,7 @@ KINDS = {
     "HorizontalPodAutoscaler": ("/apis/autoscaling/v2", "horizontalpodautoscalers", True),
     "Ingress": ("/apis/networking.k8s.io/v1", "ingresses", True),
     "NetworkPolicy": ("/apis/networking.k8s.io/v1", "networkpolicies", True),
+    "PodDisruptionBudget": ("/apis/policy/v1", "poddisruptionbudgets", True),
     "APIService": ("/apis/apiregistration.k8s.io/v1", "apiservices", False),
     "SecretStore": ("/apis/external-secrets.io/v1beta1", "secretstores", True),
     "ExternalSecret": ("/apis/external-secrets.io/v1beta1", "externalsecrets", True),
@@ -60,6 +62,12 @@ class Kube:
     def patch(self, kind, name, namespace=None, body=None, status=False) -> dict:
         r = self.http.patch(self.url(kind, name, namespace, "status" if status else ""), json=body,
                             headers={"Content-Type": "application/merge-patch+json"}, timeout=5)
+        return _ok(r)
+
+    def json_patch(self, kind, name, namespace=None, operations=()) -> dict:
+        """Apply an RFC 6902 JSON patch to the object (what kubectl patch --type=json sends)."""
+        r = self.http.patch(self.url(kind, name, namespace), json=list(operations),
+                            headers={"Content-Type": "application/json-patch+json"}, timeout=5)
         return _ok(r)
 
     def delete(self, kind, name, namespace=None) -> None:

@@ -65,6 +65,7 @@ RESOURCES = [
     R("", "v1", "Secret", "secrets", True),
     R("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",)),
     R("", "v1", "ConfigMap", "configmaps", True, ("cm",)),
+    R("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", True, ("pvc",), status=True),
     R("", "v1", "Event", "events", True, ("ev",)),
     R("apps", "v1", "Deployment", "deployments", True, ("deploy",), status=True, categories=ALL),
     R("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",), status=True, categories=ALL),

@@ -36,16 +36,23 @@ import datetime as dt
 import json
 import sys
 
+from pathlib import Path
+
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from golive import config
+
 # --- the production target --------------------------------------------------
+
+# Names golive reads from [environments.sandbox] come from there, so a sandbox report names what was seeded.
+SANDBOX = config.load("sandbox", Path(__file__).resolve().parent.parent / "golive.toml")
 
 ACCOUNT_ID = "123456789012"
 PROJECT = "nba-mcp-synthesis"
 ENVIRONMENT = "production"
-CLUSTER_NAME = "nba-mcp-synthesis-prod"
+CLUSTER_NAME = SANDBOX.eks.cluster  # named as the sandbox's, so its reports never read like production
 K8S_NAMESPACE = "nba-mcp-synthesis"
 
 COMMON_TAGS = {"Project": PROJECT, "Environment": ENVIRONMENT}
@@ -83,7 +90,7 @@ NODE_TAGS = {
 
 OIDC_ID = "EXAMPLED539D4633E53DE1B71EXAMPLE"
 OIDC_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
-EXTERNAL_SECRETS_ROLE = f"{CLUSTER_NAME}-external-secrets"
+EXTERNAL_SECRETS_ROLE = SANDBOX.secrets.eso_role_name
 EXTERNAL_SECRETS_POLICY = f"{PROJECT}-external-secrets"
 EXTERNAL_SECRETS_SA = f"system:serviceaccount:{K8S_NAMESPACE}:external-secrets-sa"
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,29 @@ from tests.harness import Run, run_suite
 def _reports_elsewhere(tmp_path_factory):
     """Self-test runs write their reports to a temporary folder, not the team's reports/ (and latest.html)."""
     os.environ.setdefault("GOLIVE_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
+
+
+_USER_REPORTS = Path(__file__).resolve().parent.parent / "reports"
+
+
+def _listing() -> set[str]:
+    return {str(p) for p in _USER_REPORTS.rglob("*")} if _USER_REPORTS.is_dir() else set()
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_BEFORE] = _listing()
+
+
+def pytest_sessionfinish(session):
+    """The self-tests leave the team's reports/ as they found it: a test that writes there fails the run."""
+    written = sorted(_listing() - session.config.stash.get(_BEFORE, set()))
+    if written and not hasattr(session.config, "workerinput"):
+        session.config.get_terminal_writer().line(
+            f"self-tests wrote into {_USER_REPORTS} (pass --golive-reports or GOLIVE_REPORTS_DIR): {written[:5]}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_BEFORE = pytest.StashKey[set]()
 
 
 @pytest.fixture(scope="session")

@@ -42,6 +42,21 @@ def test_missing_attestation_names_the_role_and_the_command(tmp_path):
     assert f"golive attest {ITEM} --role 'Technical Lead'" in verdict.message
 
 
+def test_the_hint_calls_golive_as_it_is_installed_with_the_environment(tmp_path, monkeypatch):
+    """After `make bootstrap` golive is .venv/bin/golive (not on PATH); the hint must run as pasted."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "golive").write_text("#!/bin/sh\n")
+    monkeypatch.setattr(sys, "executable", str(tmp_path / ".venv" / "bin" / "python"))
+    assert attest.invocation("production", tmp_path / "golive.toml") == ".venv/bin/golive --golive-env production"
+    assert attest.invocation("staging", "/etc/golive/team.toml") == (
+        ".venv/bin/golive --golive-env staging --golive-config /etc/golive/team.toml")
+    verdict = attest.judge([], ITEM, "Technical Lead", KEY, timedelta(hours=72), at=NOW,
+                           command=attest.invocation("production", tmp_path / "golive.toml"))
+    assert (f"-> record it: .venv/bin/golive --golive-env production attest {ITEM} --role 'Technical Lead' "
+            "--by 'FULL NAME' --evidence URL") in verdict.message
+
+
 def test_another_roles_attestation_does_not_count(tmp_path):
     verdict = judge(_ledger(tmp_path, role="QA Lead"))
     assert not verdict.ok and "attested by QA Lead, but this item needs the Technical Lead" in verdict.message
@@ -126,7 +141,7 @@ def test_with_an_empty_ledger_attested_items_fail_naming_the_role(empty_ledger, 
     assert run.results, "nothing ran"
     for item_id, result in run.results.items():
         assert result.outcome == "attestation missing", (item_id, result.outcome, result.message)
-        assert "has not signed off" in result.message and "golive attest" in result.message
+        assert "has not signed off" in result.message and "golive --golive-env sandbox attest" in result.message
     assert "the Deployment Lead has not signed off" in run["contacts/primary-contacts/deployment-lead"].message
     assert run.exit_code == 1
 
@@ -145,10 +160,40 @@ def test_golive_attest_records_a_sign_off_that_the_check_accepts(empty_ledger, r
     assert attestation["by"] == "Marcus Oyelaran" and attestation["evidence"] == "https://wiki.example.com/briefing"
 
 
-def test_attesting_an_unknown_item_is_refused():
-    done = subprocess.run([sys.executable, "-m", "golive.cli", "--golive-env", "sandbox", "attest", "t-2h/nope",
-                           "--role", "DevOps Lead", "--by", "X"], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 2 and "'t-2h/nope' is not a runbook item" in done.stderr
+def test_the_runs_hint_is_a_command_that_works_as_pasted(empty_ledger, run_checks):
+    before = run_checks(ITEM)[ITEM]
+    assert before.outcome == "attestation missing"
+    command = before.message.split("-> record it: ", 1)[1]
+    assert "--golive-env sandbox attest" in command, command
+    command = command.replace("'FULL NAME'", "'Marcus Oyelaran'").replace("URL", "https://wiki.example.com/briefing")
+    done = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, (command, done.stderr)
+    assert run_checks(ITEM)[ITEM].outcome == "passed"
+
+
+def golive_attest(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "golive.cli", "--golive-env", "sandbox", "attest", *args],
+                          cwd=ROOT, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["t-2h/nope", "--role", "DevOps Lead", "--by", "X"], "'t-2h/nope' is not a runbook item"),
+    # A role the item does not name: the check would never read this entry.
+    ([ITEM, "--role", "Tech Lead", "--by", "X"],
+     f"{ITEM} is signed off by the Technical Lead, not 'Tech Lead': use --role 'Technical Lead'"),
+    # An automated check decides from the systems: an attestation would change nothing.
+    (["t-2h/final-infrastructure-check/kubectl-get-nodes", "--role", "DevOps Lead", "--by", "X"],
+     "t-2h/final-infrastructure-check/kubectl-get-nodes takes no attestation: its automated check decides it"),
+    ([ITEM, "--role", "Technical Lead", "--by", "X", "--checks", "/nonexistent"], "no checks folder at /nonexistent"),
+    ([ITEM, "--role", "Technical Lead"], "the following arguments are required: --by"),
+])
+def test_attesting_what_no_check_reads_is_refused_in_one_line(args, words, tmp_path):
+    ledger = stack.state_dir() / "attestations.json"
+    before = ledger.read_bytes() if ledger.exists() else None
+    done = golive_attest(*args)
+    assert done.returncode == 4, done.stderr
+    assert done.stderr.count("\n") == 1 and words in done.stderr, done.stderr
+    assert (ledger.read_bytes() if ledger.exists() else None) == before  # nothing recorded
 
 
 def test_a_malformed_ledger_stops_the_run_before_any_test(sandbox, tmp_path):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import socket
 import threading
 from types import SimpleNamespace
@@ -69,3 +70,23 @@ def test_a_refused_connection_marks_the_source_down(ask):
         ask(aws)
     with pytest.raises(SourceUnavailable, match="first failure"):  # the next call fails fast
         ask(aws)
+
+
+def test_the_iam_policy_grants_exactly_the_operations_golive_makes():
+    """deploy/iam-policy.json is generated from fixtures/aws.py OPERATIONS: nothing missing, nothing extra."""
+    from fixtures.aws import iam_actions
+    from tests.harness import ROOT
+
+    policy = json.loads((ROOT / "deploy" / "iam-policy.json").read_text())
+    granted = next(s for s in policy["Statement"] if s.get("Sid") == "GoliveReadOnly")
+    assert sorted(granted["Action"]) == iam_actions()
+    denied = next(s for s in policy["Statement"] if s["Effect"] == "Deny")["Action"]
+    assert "secretsmanager:GetSecretValue" in denied
+
+
+@pytest.mark.parametrize("service, operation", [("sts", "get_session_token"), ("ecr", "get_authorization_token"),
+                                                ("secretsmanager", "get_secret_value"), ("s3", "get_object")])
+def test_credential_minting_and_secret_reads_are_refused(service, operation):
+    aws = _aws(_closed_port())
+    with pytest.raises(PermissionError, match="not an operation golive makes"):
+        aws.call(service, operation)

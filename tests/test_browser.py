@@ -1,14 +1,17 @@
 """The sign-off report in a real browser: headless Chromium opens a failing run's report.
 
-What a person sees after the page's scripts ran: the NO-GO banner with its action, the failing item
-opened with its evidence and what to do, a chart with its threshold line, and pytest-html's own
-table. The screenshot stays in reports/selftest/report-nogo.png for a human to look at.
+What a person sees: the NO-GO banner with its action, the failing item opened with its evidence and
+what to do, a chart with its threshold line, and the test log of every test. The screenshot stays in
+the self-tests' reports folder (GOLIVE_REPORTS_DIR), selftest/report-nogo.png, for a human to look at.
 """
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import struct
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +24,6 @@ from tests.harness import ROOT, run_suite
 NODES = "t-2h/final-infrastructure-check/kubectl-get-nodes"
 ALERTS = "t-2h/success-criteria/no-critical-alerts"
 P95 = "histogram_quantile(0.95, sum(rate(http_request_duration_seconds_bucket[15s])) by (le)) * 1000"
-SHOT = ROOT / "reports" / "selftest" / "report-nogo.png"
 
 
 class LatencyChart:
@@ -63,16 +65,19 @@ def test_failing_report_as_a_person_sees_it(sandbox, tmp_path):
     dom = chromium("--virtual-time-budget=3000", "--dump-dom", url, profile=tmp_path / "profile").stdout
     banner = dom[dom.index('id="verdict"'):dom.index('id="run"')]
     assert "NO-GO" in banner and "Immediate rollback" in banner and NODES in banner
-    failing = dom[dom.index(f'id="{NODES}"'):]
+    row = dom.index(f'id="r-{NODES}"')
+    failing = dom[row:]
     failing = failing[:failing.index("</details>")]
-    assert 'class="check bad" open' in dom[dom.index(f'id="{NODES}"') - 40:dom.index(f'id="{NODES}"')]
+    assert 'class="check bad"' in dom[row - 40:row] and " open" in failing.split(">", 1)[0]
     assert "NotReady (KubeletNotReady)" in failing and "What to do:" in failing and "observed" in failing
     chart = dom[dom.index('id="charts"'):]
     chart = chart[:chart.index("</svg>")]
     assert "App p95 latency" in chart and 'class="threshold"' in chart and "<polyline" in chart
-    # pytest-html's script ran: its table rows exist, with golive's columns
-    assert f'<td class="col-runbook">{NODES}</td>' in dom and '<td class="col-golive">failed</td>' in dom
+    # The test log lists every test, the failing one with its outcome
+    log = dom[dom.index('id="testlog"'):]
+    assert f'id="log-{NODES}"' in log and log.count('id="log-') == len(run.results)
 
+    SHOT = Path(os.environ.get("GOLIVE_REPORTS_DIR", tmp_path)) / "selftest" / "report-nogo.png"
     SHOT.parent.mkdir(parents=True, exist_ok=True)
     SHOT.unlink(missing_ok=True)
     shot = chromium("--window-size=1300,2600", "--virtual-time-budget=3000", f"--screenshot={SHOT}", url,
@@ -80,3 +85,30 @@ def test_failing_report_as_a_person_sees_it(sandbox, tmp_path):
     assert SHOT.is_file(), shot.stderr[-500:]
     header = SHOT.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", header[16:24]) == (1300, 2600)
+
+
+MEASURE = """<script>addEventListener("load", () => {
+  const table = document.querySelector("#ledger table").getBoundingClientRect();
+  const page = document.querySelector(".page").getBoundingClientRect();
+  document.body.dataset.measured = `${Math.round(table.right)} ${Math.round(page.right)} ${document.documentElement.scrollWidth}`;
+});</script></body>"""
+
+
+def test_the_api_ledger_fits_a_1400_px_window_with_long_queries(tmp_path):
+    """One long PromQL line must wrap in its cell, not push the counts off-screen."""
+    from golive.reporters import html
+    from tests.test_html_reporter import model
+
+    m = model("go")
+    metrics = "|".join(f"nba_mcp_metric_number_{n}_total" for n in range(40))
+    m["summary"]["ledger"] = [
+        {"source": "Prometheus", "call": f'query count by (__name__) ({{__name__=~"{metrics}"}})', "count": 1,
+         "failed": 0, "seconds": 0.012, "first_by": "t-30m/critical-path-testing/confirm-monitoring-metrics"},
+        {"source": "AWS rds", "call": "rds DescribeDBInstances DBInstanceIdentifier=nba-mcp-synthesis-db", "count": 1,
+         "failed": 0, "seconds": 0.02, "first_by": None}]
+    page = tmp_path / "page.html"
+    page.write_text(html.render(m).replace("</body>", MEASURE))
+    dom = chromium("--window-size=1400,900", "--virtual-time-budget=2000", "--dump-dom", page.as_uri(),
+                   profile=tmp_path / "profile").stdout
+    table_right, page_right, scroll_width = map(int, re.search(r'data-measured="([\d ]+)"', dom).group(1).split())
+    assert table_right <= page_right and scroll_width <= 1400, (table_right, page_right, scroll_width)

@@ -35,7 +35,7 @@ def test_green_is_announced_when_green(run_checks):
     run = run_checks("t-2h/")
     assert run[GREEN_LINE].outcome == "passed", run[GREEN_LINE].message
     text = message(GREEN_LINE)
-    assert "Subject: NBA MCP Synthesis - Pre-Deployment Status" in text
+    assert "Subject: [sandbox] NBA MCP Synthesis - Pre-Deployment Status" in text
     assert "Current Status: GREEN" in text and "Next Milestone: T-1 Hour: Deploy to Staging" in text
     assert "[GREEN/YELLOW/RED]" not in text
 

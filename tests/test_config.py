@@ -1,6 +1,7 @@
 """Bad input gets one clear line and a usage-error exit, never a traceback or a silent pass."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -18,17 +19,28 @@ def pytest_run(*args, config=None, env_name="sandbox"):
         argv += ["--golive-env", env_name]
     if config:
         argv += ["--golive-config", str(config)]
-    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    # A bare environment (no credentials, no GOLIVE_ENV), reports kept in the self-tests' folder.
+    env = {"PATH": "/usr/bin:/bin", "GOLIVE_REPORTS_DIR": os.environ["GOLIVE_REPORTS_DIR"]}
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=env)
 
 
 @pytest.mark.parametrize("change, words", [
     (lambda t: t + "\n[environments.sandbox.oops\n", "not valid TOML"),
-    (lambda t: t.replace('cluster = "nba-mcp-synthesis-prod"\n', ""), "environments.sandbox.eks.cluster is required"),
+    (lambda t: t.replace('cluster = "nba-mcp-synthesis-prod"\n', "").replace('eks = { cluster = "nba-mcp-synthesis-sandbox" }\n', ""),
+     "environments.sandbox.eks.cluster is required"),
     (lambda t: t.replace("min_ready_nodes = 3", 'min_ready_nodes = "three"'), "environments.sandbox.eks.min_ready_nodes"),
     (lambda t: t.replace("[defaults.s3]", "[defaults.s3]\nbuckett = 1"), "environments.sandbox.s3.buckett is not a known key"),
     (lambda t: t.replace('rotation_required = ["database-password"]', 'rotation_required = ["nope"]'),
      "rotation_required names unknown keys"),
     (lambda t: t.replace('"sandbox/runbook/GO_LIVE_RUNBOOK.md"', '"nowhere/RUNBOOK.md"'), "runbook: no file at"),
+    # Each weak login is a failed login: four would risk Grafana's lockout (5 in 5 minutes).
+    (lambda t: t.replace('weak_logins = ["admin:admin", "admin:prom-operator"]',
+                         'weak_logins = ["admin:admin", "admin:prom-operator", "admin:a", "admin:b"]'),
+     "environments.sandbox.grafana.weak_logins"),
+    (lambda t: t.replace('weak_logins = ["admin:admin", "admin:prom-operator"]', 'weak_logins = ["prom-operator"]'),
+     "weak_logins entries must be user:password"),
+    (lambda t: t.replace('load_balancer = { cidr = "10.0.0.0/16" }', 'load_balancer = { cidr = "10.0.0.0/33" }'),
+     "environments.sandbox.wiring.load_balancer"),
 ])
 def test_a_broken_config_is_one_line_naming_file_and_key(tmp_path, change, words):
     config = tmp_path / "golive.toml"
@@ -58,8 +70,63 @@ def test_the_cli_reports_a_bad_config_in_one_line(tmp_path):
     done = subprocess.run([sys.executable, "-m", "golive.cli", "--golive-config", str(config), "--golive-env",
                            "sandbox", "attest", "x", "--role", "r", "--by", "b"], cwd=ROOT, capture_output=True,
                           text=True)
-    assert done.returncode == 2
+    assert done.returncode == 4  # the usage-error code of a run: one contract for `golive` and pytest
     assert done.stderr.count("\n") == 1 and "not valid TOML" in done.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["waivers"], "no environment selected"),
+    (["--golive-env", "prod", "waivers"], "unknown environment 'prod'"),
+    (["no-such-command"], "invalid choice: 'no-such-command'"),
+    (["--golive-env", "sandbox", "attest", "x", "--role", "r", "--by", "b", "--valid-for", "3y"], "'3y': use a number"),
+    (["report"], "the following arguments are required: stream"),
+    (["report", "/nonexistent/run.jsonl"], "/nonexistent/run.jsonl"),
+])
+def test_every_golive_usage_error_exits_4_in_one_line(args, words):
+    """The README's exit-code table and `golive waivers --help` say 4; argparse alone would say 2."""
+    done = subprocess.run([sys.executable, "-m", "golive.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 4, done.stderr
+    assert done.stderr.count("\n") == 1 and words in done.stderr and "usage:" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("key, value", [
+    ("app.base_url", "htp:/nba-mcp-synthesis.example.com"),
+    ("app.ingress_url", "nba-mcp-synthesis.example.com"),
+    ("prometheus.url", "http//127.0.0.1:18090"),
+    ("grafana.url", "https://"),
+    ("alertmanager.url", "ftp://127.0.0.1:18093"),
+    ("aws.endpoint_url", "127.0.0.1:18500"),
+    ("app.external_integrations.1", "api.linear.app"),
+])
+def test_a_malformed_url_is_refused_naming_file_and_key(tmp_path, key, value):
+    table, field = key.split(".", 1)
+    text = GOOD.replace('"sandbox/runbook/', f'"{ROOT}/sandbox/runbook/')
+    if field.startswith("external_integrations"):
+        text = text.replace('"http://127.0.0.1:18055/pagerduty"', f'"{value}"')
+    else:
+        # The sandbox's own inline table sets the key: replace its value there.
+        line = next(l for l in text.splitlines() if l.startswith(f"{table} = {{") and f"{field} = " in l
+                    and "127.0.0.1" in l)
+        old = line.split(f"{field} = ", 1)[1].split('"')[1]
+        text = text.replace(line, line.replace(f'{field} = "{old}"', f'{field} = "{value}"'))
+    path = tmp_path / "golive.toml"
+    path.write_text(text)
+    with pytest.raises(config.ConfigError) as caught:
+        config.load("sandbox", path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: environments.sandbox.{key} ") and value in message, message
+    assert "\n" not in message
+
+
+def test_an_unwritable_reports_folder_is_one_line_exit_4(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")  # a folder cannot be made inside a file, even by root
+    done = pytest_run("--golive-reports", str(blocker / "reports"))
+    said = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 4, said
+    assert len(said) == 1 and "--golive-reports" in said[0] and str(blocker / "reports") in said[0], said
+    assert "INTERNALERROR" not in done.stdout + done.stderr
 
 
 def test_an_unreachable_endpoint_is_an_error_with_a_pointer_not_a_hang(tmp_path):

@@ -240,7 +240,7 @@ def test_metrics_apiservice_available(api):
 @pytest.mark.parametrize("group, version, namespace, plural, name", [
     ("external-secrets.io", "v1beta1", APP, "externalsecrets", f"{APP}-secrets"),
     ("external-secrets.io", "v1beta1", APP, "secretstores", "aws-secrets-manager"),
-    ("monitoring.coreos.com", "v1", "monitoring", "servicemonitors", f"{APP}-metrics"),
+    ("monitoring.coreos.com", "v1", APP, "servicemonitors", f"{APP}-metrics"),
     ("monitoring.coreos.com", "v1", "monitoring", "prometheusrules", f"{APP}-alerts"),
 ])
 def test_custom_objects_list_and_get(custom, group, version, namespace, plural, name):

@@ -28,3 +28,14 @@ def test_known_values_are_redacted_wherever_they_appear():
 ])
 def test_names_stay_readable(text):
     assert Redactor().text(text) == text
+
+
+def test_an_object_under_a_secret_named_key_keeps_its_cause_and_loses_its_values():
+    """AWS denied DescribeSecret on `.../google-api-key`: the reason stays readable, no value survives."""
+    r = Redactor()
+    denied = {"nba-mcp-synthesis/production/google-api-key": {"Error": {
+        "Code": "AccessDeniedException", "Message": "User is not authorized to perform secretsmanager:DescribeSecret"}}}
+    assert r.data(denied) == denied
+    assert r.data({"password": {"value": "hunter2hunter2"}}) == {"password": {"value": REDACTED}}
+    assert r.data({"token": {"meta": {"data": {"k": "v"}}}}) == {"token": {"meta": {"data": {"k": REDACTED}}}}
+    assert r.data({"api_key": 1234, "secret": ["abc12345"]}) == {"api_key": REDACTED, "secret": [REDACTED]}

@@ -302,3 +302,33 @@ def test_a_killed_run_leaves_its_results_and_a_verdict(sandbox, tmp_path):
     assert report.stdout.startswith("NO-GO") and "9 of 13 selected checks did not run" in report.stdout
     assert "the run was interrupted" in page.read_text() and 'class="verdict v-nogo"' in page.read_text()
 
+
+
+SLOW_PLUGIN = '''
+import time
+def pytest_runtest_call(item):
+    if item.name == "test_confirm_sufficient_node_capacity":
+        print("golive-test: waiting for SIGTERM", flush=True)
+        time.sleep(60)
+'''
+
+
+def test_sigterm_ends_the_run_like_ctrl_c_with_every_artifact(sandbox, tmp_path):
+    """What a CI timeout sends: the run stops as interrupted, and the page and JUnit are still written."""
+    (tmp_path / "golive_slow.py").write_text(SLOW_PLUGIN)
+    folder = tmp_path / "reports"
+    proc = subprocess.Popen([*PYTEST, PHASE, "--golive-env", "sandbox", "--golive-item", T2, "-p", "golive_slow",
+                             "-s", "--golive-reports", str(folder)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    for line in proc.stdout:  # bounded: the plugin says when it waits; the test run's own timeout backs it
+        if "waiting for SIGTERM" in line:
+            break
+    proc.terminate()
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2, rest
+    out = Artifacts(folder)
+    assert out.summary["type"] == "summary" and "interrupted" in out.summary["verdict"]["reason"]
+    assert out.summary["verdict"]["decision"] == "NO-GO"
+    assert 'class="verdict v-nogo"' in out.html and verified(folder / "latest.html")
+    assert len(out.junit.findall(".//testcase")) == len([r for r in out.lines if r["type"] == "result"]) >= 4
+    assert "Traceback" not in rest

@@ -97,3 +97,37 @@ def test_crash_looping_nogo_fits_one_screen_and_messages_follow_the_reports_fold
 @pytest.mark.parametrize("record_key", ["summarises", "captured"])
 def test_new_result_keys_are_documented(record_key):
     assert f"| `{record_key}` |" in (ROOT / "docs" / "results-schema.md").read_text()
+
+
+def test_the_api_ledger_shows_calls_as_a_person_writes_them(sandbox, tmp_path):
+    """No Python reprs of boto parameters, no cache keys' unique IDs: each call as one would type it."""
+    env = configuration.load("sandbox")
+    run = run_suite("checks", "--golive-env", "sandbox", "--golive-reports", str(tmp_path),
+                    "--golive-item", "t-30m/", "--golive-item", "t-1h/staging-validation/")
+    calls = {(row["source"], row["call"]) for row in run.model.as_dict()["summary"]["ledger"]}
+    assert ("AWS rds", f"rds DescribeDBInstances DBInstanceIdentifier={env.database.rds_instance}") in calls, calls
+    assert ("Kubernetes API", f"kubectl get pods -n {env.kubernetes.app_namespace} -l {env.kubernetes.app_label}") \
+        in calls, calls
+    endpoint = env.app.endpoints[0]
+    assert ("App", f"{endpoint.method} {endpoint.path}") in calls  # the uncached latency probe: no unique ID
+    assert ("App", f"POST {env.app.mcp_path} tools/list") in calls
+    for source, call in calls:
+        assert not re.search(r"\(\('|[0-9a-f]{32}|\(\)$", call), (source, call)
+
+
+def test_a_sandbox_report_never_reads_like_production(sandbox, tmp_path):
+    """The environment in the banner, the title and every message; the cluster named as the sandbox's."""
+    env = configuration.load("sandbox")
+    assert "sandbox" in env.eks.cluster and env.eks.cluster != configuration.load("production").eks.cluster
+    run = run_suite("checks", "--golive-env", "sandbox", "--golive-reports", str(tmp_path), "--golive-item", "t-2h/")
+    page = (tmp_path / "latest.html").read_text()
+    title = re.search(r"<title>(.*?)</title>", page).group(1)
+    banner = page[page.index('id="verdict"'):page.index('id="run"')]
+    assert "· sandbox ·" in title, title
+    assert re.search(r'class="environment">sandbox · cluster ' + re.escape(env.eks.cluster), banner), banner
+    assert run.model.facts["cluster"] == env.eks.cluster
+    messages = [ev for r in run.model.results for ev in r.evidence if isinstance(ev, dict) and "template" in ev]
+    assert messages, "t-2h has communication items"
+    for ev in messages:
+        assert ev["text"].startswith("Subject: [sandbox] "), ev["text"][:80]
+        assert (tmp_path / "messages" / "sandbox").is_dir() and "[sandbox]" in open(ev["message"]).read()

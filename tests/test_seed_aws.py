@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -23,9 +24,11 @@ from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 from botocore.parsers import ResponseParserError  # noqa: E402
 
+from golive import config  # noqa: E402
 from sandbox import seed_aws  # noqa: E402
 
 REGION = "us-east-1"
+CLUSTER = config.load("sandbox", Path(__file__).resolve().parents[1] / "golive.toml").eks.cluster  # the sandbox's own name, from golive.toml
 
 
 def _free_port() -> int:
@@ -203,7 +206,7 @@ def test_security_groups_rules_and_tags(aws, out):
     ):
         tags = _tags(by_id[group_id]["Tags"])
         assert tags["Name"] == name
-        assert tags["kubernetes.io/cluster/nba-mcp-synthesis-prod"] == "owned"
+        assert tags[f"kubernetes.io/cluster/{CLUSTER}"] == "owned"
 
 
 def test_only_the_alb_is_open_to_the_world(aws, out):
@@ -225,7 +228,7 @@ def test_eks_cluster_is_active_on_1_28_with_logging(aws, out):
     assert cluster["status"] == "ACTIVE"
     assert cluster["version"] == "1.28"
     assert cluster["roleArn"] == (
-        "arn:aws:iam::123456789012:role/nba-mcp-synthesis-prod-cluster-role"
+        f"arn:aws:iam::123456789012:role/{CLUSTER}-cluster-role"
     )
     vpc_config = cluster["resourcesVpcConfig"]
     assert vpc_config["subnetIds"] == out["private_subnet_ids"]
@@ -258,7 +261,7 @@ def test_asg_has_three_in_service_m5_large_nodes_at_fixed_ips(aws, out):
     assert set(asg["VPCZoneIdentifier"].split(",")) == set(out["private_subnet_ids"])
     tags = _tags(asg["Tags"])
     assert tags["eks:nodegroup-name"] == "standard-workers"
-    assert tags["eks:cluster-name"] == "nba-mcp-synthesis-prod"
+    assert tags["eks:cluster-name"] == CLUSTER
 
     reservations = aws("ec2").describe_instances(InstanceIds=out["instance_ids"])["Reservations"]
     instances = [i for r in reservations for i in r["Instances"]]
@@ -392,7 +395,7 @@ def test_alb_is_internet_facing_in_public_subnets_and_tagged(aws, out):
     (described,) = elbv2.describe_tags(ResourceArns=[lb["LoadBalancerArn"]])["TagDescriptions"]
     tags = _tags(described["Tags"])
     assert tags["ingress.k8s.aws/stack"] == "nba-mcp-synthesis/nba-mcp-synthesis-ingress"
-    assert tags["elbv2.k8s.aws/cluster"] == "nba-mcp-synthesis-prod"
+    assert tags["elbv2.k8s.aws/cluster"] == CLUSTER
 
 
 def test_target_group_has_three_healthy_ip_targets(aws, out):

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from golive import cli, redact, report_html, verdict, waivers
+from golive import cli, redact, verdict, waivers
+from golive.reporters.charts import chart_svg
 from golive.attest import iso, now
 from golive.results import Result, thin
 from golive.verdict import decide, exit_code
@@ -137,6 +139,39 @@ def test_bad_waiver_files_say_one_line(tmp_path, body, words):
     assert words in message and str(path) in message and "\n" not in message
 
 
+def test_the_documented_waiver_file_is_a_valid_one(tmp_path):
+    from golive import runbook as catalogue
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "waivers.md").read_text()
+    example = re.search(r"```json\n(.*?)```", doc, re.S).group(1)
+    found = waivers.load(write(tmp_path, example), catalogue.load().by_id)
+    assert list(found) == ["t-2h/resource-validation/validate-security-groups"]
+    for key in waivers.REQUIRED + waivers.OPTIONAL:  # every key the validator knows is documented
+        assert f"| `{key}` |" in doc
+
+
+def test_golive_waivers_prints_a_template_that_waives_nothing_until_filled_in(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    assert cli.main(["--golive-env", "production", "waivers", "--template"]) == 0
+    template = json.loads(capsys.readouterr().out)
+    entry = template["waivers"][0]
+    assert set(entry) == set(waivers.REQUIRED + waivers.OPTIONAL)
+    path = write(tmp_path, template)
+    with pytest.raises(waivers.WaiverError, match="item, reason, approver, ticket still the template's placeholder"):
+        waivers.load(path, IDS)
+    entry.update(item="t-2h/resource-validation/validate-security-groups")  # filled in part way: still refused
+    with pytest.raises(waivers.WaiverError, match=r"\(t-2h/resource-validation/validate-security-groups\): reason, "
+                                                  "approver, ticket still"):
+        waivers.load(write(tmp_path, template), IDS)
+    entry.update(reason="r", approver="a", ticket="T-1")
+    assert waivers.load(write(tmp_path, template), IDS)["t-2h/resource-validation/validate-security-groups"]
+    # Without a file, the listing says how to start one.
+    assert cli.main(["--golive-env", "production", "waivers", "--file", str(tmp_path / "absent.json")]) == 0
+    said = capsys.readouterr().out
+    assert f"no waiver file at {tmp_path / 'absent.json'}: nothing is waived" in said
+    assert "--golive-env production waivers --template >" in said
+
+
 # --- redaction --------------------------------------------------------------------------------
 
 LEAKS = [
@@ -203,11 +238,11 @@ def test_chart_svg_draws_series_and_threshold():
     chart = {"title": "p95 latency", "unit": "ms", "threshold": 500,
              "series": {"p95": [[1764410400 + 15 * i, 300 + (400 if i == 5 else 0)] for i in range(12)],
                         "p50": [[1764410400 + 15 * i, 120] for i in range(12)]}}
-    svg = report_html.chart_svg(chart)
+    svg = chart_svg(chart)
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert svg.count("<polyline") == 2 and 'class="threshold"' in svg and "threshold 500 ms" in svg
     assert svg.count("<circle") == 1  # the one point over the threshold
-    assert "no data" in report_html.chart_svg({"title": "error rate", "series": {"5xx": []}})
+    assert "no data" in chart_svg({"title": "error rate", "series": {"5xx": []}})
 
 
 def test_downsampling_keeps_spikes():
@@ -215,3 +250,25 @@ def test_downsampling_keeps_spikes():
     points[3217][1] = 99.0
     kept = thin(points, 400)
     assert len(kept) <= 400 and [3217, 99.0] in kept and kept == sorted(kept)
+
+
+def test_the_terminal_and_the_verdict_record_keep_the_first_sentence_and_the_action():
+    from golive.reporters import terminal
+    from golive.results import verdict_record
+
+    sentence = "EKS cluster nba-mcp-synthesis-prod: node group standard-workers is DEGRADED " + "x" * 400
+    action = "record it: .venv/bin/golive --golive-env production attest t-2h/x/y --role 'DevOps Lead'"
+    long = r("failed")
+    long.message = f"{sentence}; another finding -> {action}"
+    lines = terminal.lines_for(long)
+    assert lines[1].strip() == f"{sentence} (+1 more) -> {action}" and "…" not in lines[1]
+    recorded = verdict_record(decide([long]), 1)["blocking"][0]["message"]
+    assert recorded == f"{sentence} (+1 more) -> {action}"
+
+
+def test_a_bracketed_semicolon_belongs_to_its_sentence():
+    from golive.outcomes import brief
+
+    first = "2 schedulable nodes cannot fit the app (+7 pods need 3500m CPU; free 2860m): CPU short by 640m"
+    assert brief(f"{first}; {'x' * 300} -> Add nodes", 200) == f"{first} (+1 more) -> Add nodes"
+    assert brief("short; message -> act", 200) == "short; message -> act"

@@ -1,9 +1,10 @@
 """T-24 Hours: Final Pre-Checks / Application Validation: staging tests, integrations, monitoring and alerting."""
-from golive.check import ATTESTED, DERIVED, MONITORING, expect, runbook, summarise
+from golive.check import ATTESTED, DERIVED, MONITORING, after_deploy, expect, runbook, summarise
 from golive.probes import application as appl
 from golive.probes import monitoring as mon
 
 from checks.t_zero.phase2 import test_verify_secrets as phase2
+from checks.t_zero.phase4.test_verify_monitoring import rule_groups_defined, servicemonitor_wired
 
 SECRETS = (phase2.test_confirm_aws_secrets_manager, phase2.test_external_secrets_sync,
            phase2.test_validate_kubernetes_secrets, phase2.test_secret_access)
@@ -23,14 +24,18 @@ def test_verify_all_integrations_working(app, integrations, cfg):
            appl.integrations_answer(integrations.answers(), cfg.app.external_integrations))
 
 
-@runbook("t-24h/application-validation/test-monitoring-and-alerting", area="monitoring", impact=MONITORING)
-def test_monitoring_and_alerting(prom, alertmanager, cfg):
-    """Test monitoring and alerting: the app's targets up, its alert rules loaded, Alertmanager ready with receivers."""
-    expect(mon.targets_up(prom.api("targets")["activeTargets"], cfg.prometheus.app_job, prom.base_url),
-           mon.rules_loaded(prom.api("rules")["groups"], cfg.prometheus.rule_groups, prom.base_url),
-           mon.alertmanager_receivers(alertmanager.get("/-/ready"), alertmanager.get_json("/api/v2/receivers"),
-                                      [cfg.alertmanager.paging_receiver, cfg.alertmanager.chat_receiver],
-                                      alertmanager.base_url))
+@runbook("t-24h/application-validation/test-monitoring-and-alerting", area="monitoring", impact=MONITORING,
+         manifests=True)
+def test_monitoring_and_alerting(prom, alertmanager, k8s, cfg):
+    """Test monitoring and alerting: the ServiceMonitor scrapes the app's Service, the PrometheusRule defines its
+    groups; the app's targets up, its alert rules loaded, Alertmanager ready with receivers."""
+    expect(servicemonitor_wired(k8s, cfg), rule_groups_defined(k8s, cfg),
+           after_deploy("the app's targets up, its rules loaded, Alertmanager's receivers", lambda: (
+               mon.targets_up(prom.api("targets")["activeTargets"], cfg.prometheus.app_job, prom.base_url),
+               mon.rules_loaded(prom.api("rules")["groups"], cfg.prometheus.rule_groups, prom.base_url),
+               mon.alertmanager_receivers(alertmanager.get("/-/ready"), alertmanager.get_json("/api/v2/receivers"),
+                                          [cfg.alertmanager.paging_receiver, cfg.alertmanager.chat_receiver],
+                                          alertmanager.base_url))))
 
 
 @runbook("t-24h/application-validation/validate-secret-management", kind=DERIVED, area="secrets")

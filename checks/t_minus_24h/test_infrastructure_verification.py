@@ -1,9 +1,46 @@
-"""T-24 Hours: Final Pre-Checks / Infrastructure Verification (DevOps Lead, Technical Lead)."""
+"""T-24 Hours: Final Pre-Checks / Infrastructure Verification (DevOps Lead, Technical Lead).
 
-from golive.check import DATA, expect, runbook
+Checks marked `manifests=True` also run before the deploy against the team's manifests (`--golive-manifests`).
+"""
+import ipaddress
+
+from golive.check import DATA, after_deploy, expect, runbook
 from golive.probes import backups as bk
 from golive.probes import infrastructure as infra
 from golive.probes import network as net
+from golive.probes import wiring
+
+
+def peer(config, label: str, default_namespace: str | None = None) -> wiring.Peer:
+    """A wiring.Peer from golive.toml: pods when it names a namespace or labels, else addresses (its cidr)."""
+    pods = config.namespace or config.pod_labels
+    return wiring.Peer(label, (config.namespace or default_namespace) if pods else None, dict(config.pod_labels),
+                       config.cidr)
+
+
+def database_cidr(cfg) -> str | None:
+    """Where the database answers: wiring.database_cidr, else database.host when it is an IP address."""
+    if cfg.wiring.database_cidr:
+        return cfg.wiring.database_cidr
+    try:
+        return str(ipaddress.ip_network(cfg.database.host))
+    except ValueError:
+        return None
+
+
+def app_connectivity(k8s, cfg):
+    """Finding: every namespace's NetworkPolicies let Prometheus, the load balancer, the database and DNS traffic through."""
+    kube, w = cfg.kubernetes, cfg.wiring
+    where = database_cidr(cfg)
+    return wiring.app_connectivity(
+        k8s.get("deployments", kube.deployment, kube.app_namespace), f"Deployment {kube.deployment}",
+        k8s.list("networkpolicies"), k8s.list("namespaces"),
+        prometheus=peer(w.prometheus, f"Prometheus ({w.prometheus.namespace or kube.monitoring_namespace})",
+                        kube.monitoring_namespace),
+        load_balancer=peer(w.load_balancer, f"the load balancer ({w.load_balancer.cidr or 'pods'})"),
+        database=wiring.Peer(f"the database ({where or cfg.database.host})", cidr=where),
+        dns=peer(w.dns, f"cluster DNS ({w.dns.namespace})"), metrics_port=w.metrics_port,
+        serving_port=w.serving_port, database_port=w.database_port or cfg.database.port)
 
 
 @runbook("t-24h/infrastructure-verification/verify-eks-cluster-health")
@@ -17,21 +54,31 @@ def test_verify_eks_cluster_health(aws, k8s, cfg):
            infra.nodes_ready(k8s.list("nodes"), eks.min_ready_nodes))
 
 
-@runbook("t-24h/infrastructure-verification/check-node-capacity-and-scaling")
+@runbook("t-24h/infrastructure-verification/check-node-capacity-and-scaling", manifests=True)
 def test_check_node_capacity_and_scaling(aws, k8s, cfg):
-    """Check node capacity and scaling: the deployment fits at its HPA maximum, and auto-scaling can add more."""
+    """Check node capacity and scaling: the HPA targets the app, a disruption budget lets nodes drain; the deployment
+    fits at its HPA maximum, and auto-scaling can add more."""
     kube = cfg.kubernetes
     hpa = k8s.get("horizontalpodautoscalers", kube.hpa, kube.app_namespace)
-    nodegroup = aws.call("eks", "describe_nodegroup", clusterName=cfg.eks.cluster, nodegroupName=cfg.eks.nodegroup)
-    expect(infra.capacity_fits(k8s.list("nodes"), k8s.list("pods"),
-                               k8s.get("deployments", kube.deployment, kube.app_namespace), hpa),
-           infra.autoscaling_configured(hpa, k8s.get("apiservices", kube.metrics_apiservice), nodegroup, kube.hpa))
+    deployment, what = k8s.get("deployments", kube.deployment, kube.app_namespace), f"Deployment {kube.deployment}"
+
+    def live():
+        nodegroup = aws.call("eks", "describe_nodegroup", clusterName=cfg.eks.cluster, nodegroupName=cfg.eks.nodegroup)
+        return (infra.capacity_fits(k8s.list("nodes"), k8s.list("pods"), deployment, hpa),
+                infra.autoscaling_configured(hpa, k8s.get("apiservices", kube.metrics_apiservice), nodegroup, kube.hpa))
+
+    expect(wiring.hpa_targets(hpa, deployment, kube.hpa, what),
+           wiring.disruption_budget(k8s.list("poddisruptionbudgets", kube.app_namespace), deployment, hpa, what),
+           after_deploy("node capacity at the HPA maximum, the HPA active and the node group able to grow", live))
 
 
-@runbook("t-24h/infrastructure-verification/validate-network-connectivity")
-def test_validate_network_connectivity(network, k8s):
-    """Validate network connectivity: every configured endpoint resolves and accepts TCP from this runner."""
-    expect(net.endpoints_reachable([network.reach(name, url) for name, url in network.endpoints(k8s.where).items()]))
+@runbook("t-24h/infrastructure-verification/validate-network-connectivity", manifests=True)
+def test_validate_network_connectivity(network, k8s, cfg):
+    """Validate network connectivity: NetworkPolicies let Prometheus, the load balancer, the database and DNS
+    through; every configured endpoint resolves and accepts TCP from this runner."""
+    expect(app_connectivity(k8s, cfg),
+           after_deploy("DNS and TCP reachability of every endpoint from this runner", lambda: net.endpoints_reachable(
+               [network.reach(name, url) for name, url in network.endpoints(k8s.where).items()])))
 
 
 @runbook("t-24h/infrastructure-verification/confirm-backup-systems-operational", impact=DATA)

@@ -1,6 +1,7 @@
 """T-2 Hours: Infrastructure Verification / Resource Validation."""
-from golive.check import SECURITY, expect, runbook
+from golive.check import SECURITY, after_deploy, expect, runbook
 from golive.probes import infrastructure as infra
+from golive.probes import wiring
 
 
 @runbook("t-2h/resource-validation/confirm-sufficient-node-capacity")
@@ -12,13 +13,20 @@ def test_confirm_sufficient_node_capacity(k8s, cfg):
                                k8s.get("horizontalpodautoscalers", kube.hpa, kube.app_namespace)))
 
 
-@runbook("t-2h/resource-validation/verify-auto-scaling-configured")
+@runbook("t-2h/resource-validation/verify-auto-scaling-configured", manifests=True)
 def test_verify_auto_scaling_configured(k8s, aws, cfg):
-    """HPA active with live metrics, and the node group can grow."""
+    """HPA targets the app, whose containers request what it scales on; HPA active with live metrics, and the
+    node group can grow."""
     kube = cfg.kubernetes
-    nodegroup = aws.call("eks", "describe_nodegroup", clusterName=cfg.eks.cluster, nodegroupName=cfg.eks.nodegroup)
-    expect(infra.autoscaling_configured(k8s.get("horizontalpodautoscalers", kube.hpa, kube.app_namespace),
-                                        k8s.get("apiservices", kube.metrics_apiservice), nodegroup, kube.hpa))
+    hpa = k8s.get("horizontalpodautoscalers", kube.hpa, kube.app_namespace)
+
+    def live():
+        nodegroup = aws.call("eks", "describe_nodegroup", clusterName=cfg.eks.cluster, nodegroupName=cfg.eks.nodegroup)
+        return infra.autoscaling_configured(hpa, k8s.get("apiservices", kube.metrics_apiservice), nodegroup, kube.hpa)
+
+    expect(wiring.hpa_targets(hpa, k8s.get("deployments", kube.deployment, kube.app_namespace), kube.hpa,
+                              f"Deployment {kube.deployment}"),
+           after_deploy("the HPA active with live metrics, the node group able to grow", live))
 
 
 @runbook("t-2h/resource-validation/check-load-balancer-health")

@@ -27,6 +27,12 @@ def test_sufficient_capacity_for_deployment(request):
 
 
 @runbook("t-2h/success-criteria/no-critical-alerts", area="monitoring")  # a firing critical alert blocks
-def test_no_critical_alerts(prom):
-    """No critical alert is firing in Prometheus."""
-    expect(mon.no_critical_alerts(prom.api("alerts")["alerts"], f"Prometheus {prom.base_url}"))
+def test_no_critical_alerts(prom, alertmanager):
+    """No critical alert firing: none in Prometheus, which does evaluate critical rules, and none active in
+    Alertmanager from any sender."""
+    where = f"Prometheus {prom.base_url}"
+    expect(mon.alerting_rules_loaded(prom.api("rules")["groups"], where),
+           mon.no_critical_alerts(prom.api("alerts")["alerts"], where),
+           mon.no_critical_alerts_routed(alertmanager.get_json("/api/v2/alerts", active="true", silenced="false",
+                                                               inhibited="false"),
+                                         f"Alertmanager {alertmanager.base_url}"))

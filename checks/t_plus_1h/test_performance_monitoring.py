@@ -5,6 +5,7 @@ series it judged into the report as a chart.
 """
 from golive.check import PERFORMANCE, expect, runbook, settle
 from golive.probes import performance as perf
+from golive.probes import wiring
 
 
 def window_series(prom, cfg, promql: str, w: perf.Window) -> list[dict]:
@@ -37,11 +38,13 @@ def test_check_resource_utilization(prom, k8s, cfg):
 
 @runbook("t+1h/performance-monitoring/verify-auto-scaling", impact=PERFORMANCE)
 def test_verify_auto_scaling(prom, k8s, cfg):
-    """Verify auto-scaling: the HPA scales within its range and is not pinned at its maximum."""
+    """Verify auto-scaling: the HPA is able to scale and active on live metrics, scales within its range and is
+    not pinned at its maximum."""
     w, kube = perf.monitoring_window(cfg), cfg.kubernetes
     replicas = perf.hpa_replicas(kube.app_namespace, kube.hpa)
-    expect(perf.autoscaling(k8s.get("horizontalpodautoscalers", kube.hpa, kube.app_namespace),
-                            prom.query_range(replicas, w.minutes, w.step_param), kube.hpa, w, replicas))
+    hpa = k8s.get("horizontalpodautoscalers", kube.hpa, kube.app_namespace)
+    expect(wiring.hpa_active(hpa, k8s.get("apiservices", kube.metrics_apiservice), kube.hpa, kube.metrics_apiservice),
+           perf.autoscaling(hpa, prom.query_range(replicas, w.minutes, w.step_param), kube.hpa, w, replicas))
 
 
 @runbook("t+1h/performance-monitoring/monitor-error-rates", impact=PERFORMANCE, area="application")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from golive.check import Finding, failed, passed
+from golive.probes import kube
 
 # The components the app's GET /health reports (its contract, target-system.md).
 DATABASE_COMPONENT, S3_COMPONENT = "database", "s3"
@@ -20,8 +21,7 @@ def _name(obj: dict | None) -> str:
     return ((obj or {}).get("metadata") or {}).get("name", "?")
 
 
-def _condition(obj: dict, kind: str) -> dict:
-    return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == kind), {})
+_condition = kube.condition  # {} when absent
 
 
 def _time(text: str | None) -> datetime | None:
@@ -154,8 +154,7 @@ def pods_started(pods: list[dict], deployment: dict | None, container: str, expe
                   resource=name, observed=observed, expected=expected)
 
 
-def _selects(selector: dict, labels: dict) -> bool:
-    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+_selects = kube.map_selects  # a Service's plain selector map: empty selects nothing
 
 
 def service_routes(service: dict | None, pods: list[dict], endpoints: dict | None, name: str) -> Finding:

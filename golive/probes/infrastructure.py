@@ -8,10 +8,10 @@ from pathlib import PurePath
 from kubernetes.utils import parse_quantity
 
 from golive.check import Finding, failed, passed
+from golive.probes import kube, wiring
 
 
-def _condition(obj: dict, kind: str) -> dict | None:
-    return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == kind), None)
+_condition = kube.condition  # {} when absent
 
 
 def _name(obj: dict) -> str:
@@ -207,10 +207,7 @@ def autoscaling_configured(hpa: dict | None, apiservice: dict | None, nodegroup:
             problems.append(f"HPA {hpa_name} has no metric targets")
         if (spec.get("maxReplicas") or 0) <= (spec.get("minReplicas") or 1):
             problems.append(f"HPA {hpa_name} cannot scale (max {spec.get('maxReplicas')} <= min {spec.get('minReplicas')})")
-        active = _condition(hpa, "ScalingActive")
-        if not active or active.get("status") != "True":
-            problems.append(f"HPA {hpa_name} ScalingActive is {(active or {}).get('status', 'absent')}"
-                            f" ({(active or {}).get('reason', 'no reason')})")
+        problems += wiring.hpa_condition_problems(hpa, hpa_name)  # AbleToScale, ScalingActive
     available = _condition(apiservice or {}, "Available")
     observed["metrics_api"] = (available or {}).get("status")
     if not available or available.get("status") != "True":

@@ -5,7 +5,8 @@ import re
 from datetime import datetime
 
 
-from golive.check import Finding, failed, passed
+from golive.check import Finding, failed, passed, undecided
+from golive.probes import kube
 
 
 def no_critical_alerts(alerts: list[dict], source: str) -> Finding:
@@ -22,6 +23,41 @@ def no_critical_alerts(alerts: list[dict], source: str) -> Finding:
                       hint="Open Alertmanager, read each alert's runbook_url and resolve or silence it with a reason.")
     return passed(f"no critical alert firing in {source} ({observed['firing_total']} firing of lower severity)",
                   resource=source, observed=observed, expected="no critical alert firing")
+
+
+def alerting_rules_loaded(rule_groups: list[dict], source: str) -> Finding:
+    """Prometheus evaluates at least one alerting rule: a quiet alert list means something only then."""
+    rules = [r for g in rule_groups or [] for r in g.get("rules") or [] if r.get("type") == "alerting"]
+    critical = [r for r in rules if (r.get("labels") or {}).get("severity") == "critical"]
+    observed = {"groups": len(rule_groups or []), "alerting_rules": len(rules), "critical_rules": len(critical)}
+    if not critical:
+        what = "no alerting rule" if not rules else f"{len(rules)} alerting rules, none of severity critical"
+        return failed(f"{source} evaluates {what}: no firing alert proves nothing", resource=source,
+                      observed=observed, expected="at least one alerting rule of severity critical loaded",
+                      hint="Load the app's PrometheusRule (check the rule selector of the Prometheus resource) "
+                           "and see /rules in Prometheus.")
+    return passed(f"{source} evaluates {len(rules)} alerting rules, {len(critical)} of severity critical",
+                  resource=source, observed=observed, expected="at least one alerting rule of severity critical loaded")
+
+
+def no_critical_alerts_routed(alerts: list[dict], source: str) -> Finding:
+    """No active, unsilenced critical alert in Alertmanager (Alertmanager /api/v2/alerts), whichever
+    sender raised it (another Prometheus, Grafana-managed alerts); golive's own test alerts excepted."""
+    if not isinstance(alerts, list):
+        return undecided(f"{source} answered /api/v2/alerts with {type(alerts).__name__}, not a list of alerts",
+                         resource=source, observed=alerts, expected="a list of alerts")
+    active = [a for a in alerts if (a.get("status") or {}).get("state", "active") == "active"
+              and "golive_run" not in (a.get("labels") or {})]
+    critical = [a for a in active if (a.get("labels") or {}).get("severity") == "critical"]
+    observed = {"critical": [{"alertname": (a.get("labels") or {}).get("alertname"), "since": a.get("startsAt"),
+                              "sender": a.get("generatorURL")} for a in critical], "active_total": len(active)}
+    if critical:
+        names = sorted({(a.get("labels") or {}).get("alertname", "?") for a in critical})
+        return failed(f"{len(critical)} critical alert(s) active in {source}: {', '.join(names)}", resource=source,
+                      observed=observed, expected="no active critical alert",
+                      hint="Read each alert's generatorURL to find its sender; resolve it, or silence it with a reason.")
+    return passed(f"no critical alert active in {source} ({len(active)} active of lower severity)",
+                  resource=source, observed=observed, expected="no active critical alert")
 
 
 # --- Prometheus --------------------------------------------------------------------------------
@@ -188,20 +224,15 @@ def rules_match_object(groups: list[dict], rule_object: dict | None, expected: l
                   observed=observed, expected="the same alert names")
 
 
-def _selector_matches(selector: dict, labels: dict) -> bool:
-    ok = all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items())
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        ok &= {"In": labels.get(key) in values, "NotIn": labels.get(key) not in values,
-               "Exists": key in labels, "DoesNotExist": key not in labels}.get(op, False)
-    return ok and bool(selector.get("matchLabels") or selector.get("matchExpressions"))
+def servicemonitor_selects(monitor: dict | None, service: dict | None, namespace: str, name: str,
+                           searched: str = "") -> Finding:
+    """The ServiceMonitor selects the app's Service (labels, namespace) and scrapes a port the Service has.
 
-
-def servicemonitor_selects(monitor: dict | None, service: dict | None, namespace: str, name: str) -> Finding:
-    """The ServiceMonitor selects the app's Service (labels, namespace) and scrapes a port the Service has."""
+    `searched` says where it was looked for ("in any namespace"), for the message when it is absent.
+    """
     if monitor is None:
-        return failed(f"ServiceMonitor {name} does not exist", resource=name, observed=None,
-                      expected="a ServiceMonitor", hint="Re-run the phase 4 (monitoring) deploy script.")
+        return failed(f"ServiceMonitor {name} does not exist" + (f" ({searched})" if searched else ""), resource=name,
+                      observed=None, expected="a ServiceMonitor", hint="Re-run the phase 4 (monitoring) deploy script.")
     spec = monitor.get("spec") or {}
     labels = ((service or {}).get("metadata") or {}).get("labels") or {}
     ports = {p.get("name") for p in ((service or {}).get("spec") or {}).get("ports") or []}
@@ -214,7 +245,7 @@ def servicemonitor_selects(monitor: dict | None, service: dict | None, namespace
     problems = []
     if service is None:
         problems.append("the Service it should select does not exist")
-    elif not _selector_matches(spec.get("selector") or {}, labels):
+    elif not kube.selector_matches(spec.get("selector") or {}, labels):  # {} selects every Service in scope
         problems.append(f"its selector {spec.get('selector')} does not select Service {_service_name(service)} "
                         f"(labels {labels})")
     if not in_namespace:
@@ -395,19 +426,36 @@ def dashboards_ok(dashboards: dict, health: dict, where: str) -> Finding:
 
 def default_login_rejected(response, where: str) -> Finding:
     """Grafana refuses its default admin:admin login (GET /api/user with those credentials answers 401)."""
-    login = GRAFANA_DEFAULT_LOGIN[0]
-    observed = {"http": response.status, "user": (response.json or {}).get("login") if isinstance(response.json, dict)
-                else None}
-    if response.status == 401:
-        return passed(f"Grafana {where} rejects the default {login}:{login} login (HTTP 401)", resource=where,
-                      observed=observed, expected=401)
-    if response.status // 100 == 2:
-        return failed(f"Grafana {where} accepts the default {login}:{login} login, so anyone can administer it",
+    return weak_logins_rejected([(":".join(GRAFANA_DEFAULT_LOGIN), response)], where)
+
+
+def weak_logins_rejected(attempts: list[tuple[str, object]], where: str) -> Finding:
+    """Grafana refuses every well-known login tried (`user:password`, the answer to GET /api/user with it):
+    its own default admin:admin and the ones common Helm charts ship (kube-prometheus-stack: prom-operator)."""
+    observed = {"answers": {login: r.status for login, r in attempts}}
+    tried = ", ".join(login for login, _ in attempts)
+    accepted = [login for login, r in attempts if r.status // 100 == 2]
+    unclear = [(login, r.status) for login, r in attempts if r.status != 401 and r.status // 100 != 2]
+    default = ":".join(GRAFANA_DEFAULT_LOGIN)
+    if not attempts:
+        return failed(f"Grafana {where}: expected well-known logins to try (grafana.weak_logins), found 0 configured",
+                      resource=where, observed=observed, expected=401)
+    if accepted:
+        what = "the default" if accepted == [default] else "the well-known"
+        return failed(f"Grafana {where} accepts {what} {', '.join(accepted)} login, so anyone can administer it",
                       resource=where, observed=observed, expected=401,
                       hint="Change the admin password now (grafana-cli admin reset-admin-password, or the Helm "
-                           "adminPassword from a Secret) and review recent changes in Grafana.")
-    return failed(f"Grafana {where} answered HTTP {response.status} to the default login: could not confirm it is "
-                  f"refused", resource=where, observed=observed, expected=401)
+                           "adminPassword from a Secret: grafana.admin.existingSecret) and review recent changes in "
+                           "Grafana.")
+    if unclear:
+        def which(login):
+            return "the default login" if login == default else f"the {login} login"
+        return failed(f"Grafana {where} answered " + ", ".join(f"HTTP {status} to {which(login)}" for login, status
+                                                             in unclear) + ": could not confirm it is refused",
+                      resource=where, observed=observed, expected=401)
+    what = f"the default {default} login" if len(attempts) == 1 and attempts[0][0] == default else \
+        f"the well-known logins {tried}"
+    return passed(f"Grafana {where} rejects {what} (HTTP 401)", resource=where, observed=observed, expected=401)
 
 
 # --- Log aggregation -----------------------------------------------------------------------------

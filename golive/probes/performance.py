@@ -16,7 +16,7 @@ from kubernetes.utils import parse_quantity
 
 from golive.attest import parse_time
 from golive.check import Finding, failed, passed
-from golive.probes import monitoring
+from golive.probes import kube, monitoring
 
 # The application's instrumentation (its metrics contract, target-system.md).
 LATENCY_BUCKETS = "http_request_duration_seconds_bucket"
@@ -297,8 +297,7 @@ def memory_utilization(series: list[dict], deployment: dict | None, container: s
                   expected=f"<= {limit_percent:g}% of the limit", query=query, details=chart)
 
 
-def _condition(obj: dict, kind: str) -> dict:
-    return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == kind), {})
+_condition = kube.condition  # {} when absent
 
 
 def autoscaling(hpa: dict | None, series: list[dict], name: str, w: Window, query: str) -> Finding:
@@ -512,8 +511,7 @@ def alert_thresholds(groups: list[dict], rule_groups: list[str], wanted: dict[st
 
 
 def _duration(text: str) -> float:
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-    return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", str(text)))
+    return kube.duration_seconds(text) or 0
 
 
 def escalation(config: dict, paging: str, chat: str, p1_minutes: float, source: str) -> Finding:

@@ -9,13 +9,13 @@ import re
 from datetime import datetime
 
 from golive.check import Finding, failed, passed
+from golive.probes import kube
 from golive.probes.infrastructure import secrets_listed
 
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
-def _condition(obj: dict, kind: str) -> dict:
-    return next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == kind), {})
+_condition = kube.condition  # {} when absent
 
 
 def _list(value) -> list:

@@ -78,5 +78,7 @@ def document(run, *, prefix: str | None = None) -> ET.ElementTree:
 
 def write(run, path: Path, *, prefix: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    document(run, prefix=prefix).write(path, encoding="utf-8", xml_declaration=True)
+    tmp = path.with_name(path.name + ".tmp")  # a reader never sees half a file
+    document(run, prefix=prefix).write(tmp, encoding="utf-8", xml_declaration=True)
+    tmp.replace(path)
     return path

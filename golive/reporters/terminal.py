@@ -33,27 +33,27 @@ def lines_for(r) -> list[str]:
         failing = [re.split(r"[ :]", line, maxsplit=1)[0] for ev in r.evidence if isinstance(ev, dict)
                    for line in ev.get("failed", ev.get("failures", []))]
         out.append(f"    {len(failing)} of {len(r.summarises)} items it speaks for did not pass: "
-                   + _short(", ".join(failing) or r.message, 400))
+                   + (_short(", ".join(failing), 400) if failing else o.brief(r.message, 400)))
         return out
     if not bad:
-        out.append(f"    {_short(r.message, 400) or r.outcome}")
+        out.append(f"    {o.brief(r.message, 400) or r.outcome}")
         return out
     for f in bad[:3]:
-        out.append(f"    {_short(f.get('summary', ''), 400)}")
+        out.append(f"    {o.brief(f.get('summary', ''), 400)}")
         if f.get("observed") not in (None, "", [], {}):
             out.append(f"      observed: {_short(f['observed'])}")
         if f.get("expected") not in (None, ""):
             out.append(f"      expected: {_short(f['expected'])}")
         if f.get("hint"):
-            out.append(f"      what to do: {_short(f['hint'], 400)}")
+            out.append(f"      what to do: {' '.join(f['hint'].split())}")  # the action, whole
     if len(bad) > 3:
         out.append(f"    … and {len(bad) - 3} more findings (see the report)")
     return out
 
 
-def summary(tr, verdict, exit_code: int, exit_name: str, published, artifacts: dict) -> None:
+def summary(tr, verdict, exit_code: int, exit_name: str, published, artifacts: dict, environment: str = "?") -> None:
     color = {"GO": "green", "GO WITH FINDINGS": "yellow"}.get(verdict.decision, "red")
-    tr.write_sep("=", f"golive verdict: {verdict.decision}", **{color: True, "bold": True})
+    tr.write_sep("=", f"golive verdict: {verdict.decision} ({environment})", **{color: True, "bold": True})
     tr.write_line(f"Recommended action: {verdict.action}")
     tr.write_line(f"Why: {verdict.reason}")
     for label, group, mark in (("Blocking", verdict.blocking, "✗"), ("Findings", verdict.findings, "!"),

@@ -8,12 +8,16 @@ import requests
 from sandbox.faults import Fault, register
 
 UNANSWERED = {"alertname": "GoliveUnansweredAlert", "severity": "warning", "service": "nba-mcp-synthesis"}
+# A Grafana-managed alert: it reaches Alertmanager without passing through the sandbox's Prometheus.
+ELSEWHERE = {"alertname": "GrafanaDatabaseLatencyCritical", "severity": "critical", "service": "nba-mcp-synthesis",
+             "grafana_folder": "NBA MCP Synthesis"}
 
 
-def _post_alert(sb, ends_in: timedelta) -> None:
+def _post_alert(sb, ends_in: timedelta, labels: dict = UNANSWERED) -> None:
     now = datetime.now(timezone.utc)
-    alert = {"labels": UNANSWERED, "annotations": {"summary": "injected by the sandbox: nobody has answered it"},
-             "startsAt": (now - timedelta(hours=1)).isoformat(), "endsAt": (now + ends_in).isoformat()}
+    alert = {"labels": labels, "annotations": {"summary": "injected by the sandbox: nobody has answered it"},
+             "startsAt": (now - timedelta(hours=1)).isoformat(), "endsAt": (now + ends_in).isoformat(),
+             "generatorURL": "http://grafana.sandbox/alerting/grafana/list" if labels is ELSEWHERE else ""}
     requests.post(f"http://{sb.host}:{sb.ports['alertmanager']}/api/v2/alerts", json=[alert], timeout=5).raise_for_status()
 
 
@@ -28,4 +32,8 @@ register(
           inject=lambda sb: _post_alert(sb, timedelta(minutes=10)),
           # Posting it again with endsAt in the past resolves it at once.
           heal=lambda sb: _post_alert(sb, timedelta(seconds=-1))),
+    Fault("critical-alert-from-grafana", "a Grafana-managed critical alert is active in Alertmanager (not in Prometheus)",
+          breaks=("t-2h/success-criteria/no-critical-alerts",), expect="GrafanaDatabaseLatencyCritical",
+          inject=lambda sb: _post_alert(sb, timedelta(minutes=10), ELSEWHERE),
+          heal=lambda sb: _post_alert(sb, timedelta(seconds=-1), ELSEWHERE)),
 )

@@ -3,12 +3,12 @@ network reachability, the production namespace, quotas, the phase-1 deploy and r
 from __future__ import annotations
 
 
-from sandbox import stack
+from sandbox import seed_aws, stack
 from sandbox.faults import Fault, register
 
 APP_NS = "nba-mcp-synthesis"
 NODE = "ip-10-0-2-22.ec2.internal"
-CLUSTER = "nba-mcp-synthesis-prod"
+CLUSTER = seed_aws.CLUSTER_NAME
 NODEGROUP = "standard-workers"
 LB_NAME = "k8s-nbamcpsy-nbamcpsy-0123456789"
 SECRET = "nba-mcp-synthesis/production/database-password"
@@ -106,8 +106,6 @@ def _bigger_requests(sb):
 
 
 def reseed_aws(sb):
-    from sandbox import seed_aws
-
     seed_aws.seed(f"http://{sb.host}:{sb.ports['aws']}")
 
 
@@ -156,7 +154,8 @@ register(
           inject=_bigger_requests,
           heal=lambda sb: sb.kube.restore("Deployment", "nba-mcp-synthesis", APP_NS)),
     Fault("hpa-scaling-inactive", "HPA cannot read its metrics (ScalingActive=False)",
-          breaks=(T2R + "verify-auto-scaling-configured", T2_CAPACITY_OK), expect="ScalingActive",
+          breaks=(T2R + "verify-auto-scaling-configured", T2_CAPACITY_OK, "t+1h/performance-monitoring/verify-auto-scaling"),
+          expect="ScalingActive",
           inject=_hpa_inactive,
           heal=lambda sb: sb.kube.restore("HorizontalPodAutoscaler", "nba-mcp-synthesis-hpa", APP_NS)),
     Fault("metrics-api-unavailable", "metrics-server's APIService is not Available",

@@ -33,6 +33,7 @@ register(
 
 
 MON_NS = "monitoring"
+APP_NS = "nba-mcp-synthesis"  # where the ServiceMonitor lives, as the target's does
 JOB = "nba-mcp-synthesis"
 SERVICE_MONITOR = "nba-mcp-synthesis-metrics"
 PROMETHEUS_RULE = "nba-mcp-synthesis-alerts"
@@ -148,11 +149,12 @@ register(
           inject=_collection_stopped, heal=_collection_restored),
     Fault("servicemonitor-wrong-labels", f"ServiceMonitor {SERVICE_MONITOR} selects app=nba-mcp-synthesis-metrics",
           breaks=(P4 + "check-prometheus-targets",), expect="does not select Service",
-          inject=lambda sb: sb.kube.patch("ServiceMonitor", SERVICE_MONITOR, MON_NS, body={
+          inject=lambda sb: sb.kube.patch("ServiceMonitor", SERVICE_MONITOR, APP_NS, body={
               "spec": {"selector": {"matchLabels": {"app": "nba-mcp-synthesis-metrics"}}}}),
-          heal=lambda sb: sb.kube.restore("ServiceMonitor", SERVICE_MONITOR, MON_NS)),
+          heal=lambda sb: sb.kube.restore("ServiceMonitor", SERVICE_MONITOR, APP_NS)),
     Fault("rule-group-missing", "Prometheus loads an empty rule file: the app's alert group is gone",
-          breaks=(P4 + "test-alerting-rules", STAGE + "validate-alerting", T24), expect="is not loaded",
+          breaks=(P4 + "test-alerting-rules", STAGE + "validate-alerting", T24,
+                  "t-2h/success-criteria/no-critical-alerts"), expect="is not loaded",
           inject=lambda sb: sb.edit_config("prometheus", RULE_FILE, lambda text: "groups: []\n"),
           heal=_rules_restored),
     Fault("prometheus-rule-drift", f"PrometheusRule {PROMETHEUS_RULE} renames an alert Prometheus never reloaded",
@@ -170,6 +172,9 @@ register(
     Fault("grafana-default-admin", "Grafana's admin password is the default 'admin'",
           breaks=(P4 + "verify-grafana-dashboards",), expect="accepts the default admin:admin login",
           inject=_admin_password("admin"), heal=_admin_password(GRAFANA_ADMIN[1])),
+    Fault("grafana-chart-default-admin", "Grafana's admin password is kube-prometheus-stack's chart default 'prom-operator'",
+          breaks=(P4 + "verify-grafana-dashboards",), expect="accepts the well-known admin:prom-operator login",
+          inject=_admin_password("prom-operator"), heal=_admin_password(GRAFANA_ADMIN[1])),
     Fault("chat-receiver-missing", f"Alertmanager lost receiver {CHAT_RECEIVER}: every alert now pages",
           breaks=(STAGE + "validate-alerting", T24, T15 + "test-alerting-notifications"),
           expect=f"receiver {CHAT_RECEIVER} is missing",

@@ -14,7 +14,7 @@ import yaml
 
 from fixtures.http import Response
 from golive.probes import monitoring as mon
-from tests.unit.recorded import DROP, FAIL, PASS, derive, load, prometheus_result, recorded_at, row, verdict
+from tests.unit.recorded import DROP, FAIL, PASS, UNDECIDED, derive, load, prometheus_result, recorded_at, row, verdict
 
 NOW = recorded_at("monitoring")  # these answers were recorded together, at this instant
 
@@ -238,7 +238,8 @@ def expressions(operator, *values):
          "Prometheus scrapes nothing")),
     row("selector-mismatch", monitor({"spec.selector.matchLabels.app": "nba-mcp"}), SERVICE, FAIL,
         f"its selector {{'matchLabels': {{'app': 'nba-mcp'}}}} does not select Service {SERVICE_NAME}"),
-    row("selector-empty", monitor({"spec.selector": {}}), SERVICE, FAIL, f"does not select Service {SERVICE_NAME}"),
+    # an empty LabelSelector selects everything: prometheus-operator scrapes every Service in the namespaceSelector's scope
+    row("selector-empty", monitor({"spec.selector": {}}), SERVICE, PASS, f"selects Service {SERVICE_NAME}"),
     row("expression-in", monitor(expressions("In", "nba-mcp-synthesis", "nba-mcp-synthesis-canary")), SERVICE, PASS,
         f"selects Service {SERVICE_NAME}"),
     row("expression-not-in", monitor(expressions("NotIn", "nba-mcp-synthesis")), SERVICE, FAIL, "does not select"),
@@ -261,6 +262,11 @@ def expressions(operator, *values):
 ])
 def test_servicemonitor_selects(sm, svc, expected, fragments):
     verdict(mon.servicemonitor_selects(sm, svc, APP_NS, MONITOR_NAME), expected, fragments)
+
+
+def test_servicemonitor_absent_says_where_it_was_looked_for():
+    verdict(mon.servicemonitor_selects(None, SERVICE, APP_NS, MONITOR_NAME, "in any namespace"), FAIL,
+            f"ServiceMonitor {MONITOR_NAME} does not exist (in any namespace)")
 
 
 # --- alertmanager_receivers ------------------------------------------------------------------
@@ -482,3 +488,42 @@ SOURCE = f"Alertmanager {AM}"
 ])
 def test_alerts_acknowledged(alerts, expected, fragments):
     verdict(mon.alerts_acknowledged(alerts, SOURCE), expected, fragments)
+
+
+# --- alerting_rules_loaded (Prometheus /api/v1/rules) and no_critical_alerts_routed (Alertmanager) -----
+
+RULE = {"type": "alerting", "name": "NBAMCPServiceUnavailable", "labels": {"severity": "critical"}}
+WARNING_RULE = {"type": "alerting", "name": "NBAMCPHighLatency", "labels": {"severity": "warning"}}
+
+
+@pytest.mark.parametrize("groups, expected, fragments", [
+    row("critical-rule", [{"rules": [RULE, WARNING_RULE, {"type": "recording"}]}], PASS,
+        f"Prometheus {PROM} evaluates 2 alerting rules, 1 of severity critical"),
+    row("no-groups", [], FAIL, f"Prometheus {PROM} evaluates no alerting rule: no firing alert proves nothing"),
+    row("only-recording", [{"rules": [{"type": "recording"}]}], FAIL, "evaluates no alerting rule"),
+    row("no-critical", [{"rules": [WARNING_RULE]}], FAIL, "1 alerting rules, none of severity critical"),
+])
+def test_alerting_rules_loaded(groups, expected, fragments):
+    verdict(mon.alerting_rules_loaded(groups, f"Prometheus {PROM}"), expected, fragments)
+
+
+AM = "Alertmanager http://127.0.0.1:18093"
+
+
+def am_alert(name, severity, state="active", **labels):
+    return {"labels": {"alertname": name, "severity": severity, **labels}, "status": {"state": state},
+            "startsAt": "2026-12-01T09:00:00Z", "generatorURL": "http://grafana/alerting"}
+
+
+@pytest.mark.parametrize("alerts, expected, fragments", [
+    row("from-grafana", [am_alert("GrafanaDatabaseLatencyCritical", "critical")], FAIL,
+        f"1 critical alert(s) active in {AM}: GrafanaDatabaseLatencyCritical"),
+    row("warning-only", [am_alert("NBAMCPHighLatency", "warning")], PASS,
+        f"no critical alert active in {AM} (1 active of lower severity)"),
+    row("suppressed", [am_alert("X", "critical", state="suppressed")], PASS, "no critical alert active"),
+    row("golive-test-alert", [am_alert("GoliveTestAlert", "critical", golive_run="r1")], PASS, "0 active"),
+    row("none", [], PASS, "no critical alert active"),
+    row("not-a-list", {"error": "x"}, UNDECIDED, "answered /api/v2/alerts with dict, not a list of alerts"),
+])
+def test_no_critical_alerts_routed(alerts, expected, fragments):
+    verdict(mon.no_critical_alerts_routed(alerts, AM), expected, fragments)

@@ -3,7 +3,7 @@
 Metadata only: Secrets Manager through DescribeSecret, Kubernetes Secrets with their values redacted.
 """
 
-from golive.check import SECURITY, expect, runbook, settle
+from golive.check import SECURITY, after_deploy, expect, runbook, settle
 from golive.probes import secrets as sec
 
 
@@ -32,15 +32,16 @@ def test_external_secrets_sync(k8s, cfg):
            sec.secret_store_ready(k8s.get("secretstores", s.secret_store, ns), s.secret_store))
 
 
-@runbook("t-0/phase2/verify-secrets/validate-kubernetes-secrets", area="secrets")
+@runbook("t-0/phase2/verify-secrets/validate-kubernetes-secrets", area="secrets", manifests=True)
 def test_validate_kubernetes_secrets(k8s, cfg):
-    """Validate Kubernetes secrets: the synced Secret holds every key, and every key the pods reference exists."""
+    """Validate Kubernetes secrets: every key the pods reference exists or its ExternalSecret writes it; the synced
+    Secret holds every key."""
     s, kube = cfg.secrets, cfg.kubernetes
     external_secret = k8s.get("externalsecrets", s.external_secret, kube.app_namespace)
-    expect(sec.target_secret_complete(external_secret, k8s.get("secrets", s.target_secret, kube.app_namespace),
-                                      s.target_secret),
-           sec.deployment_secret_refs(k8s.get("deployments", kube.deployment, kube.app_namespace), kube.deployment,
-                                      s.target_secret, external_secret, k8s.list("secrets", kube.app_namespace)))
+    expect(sec.deployment_secret_refs(k8s.get("deployments", kube.deployment, kube.app_namespace), kube.deployment,
+                                      s.target_secret, external_secret, k8s.list("secrets", kube.app_namespace)),
+           after_deploy("the synced Secret holding every key", lambda: sec.target_secret_complete(
+               external_secret, k8s.get("secrets", s.target_secret, kube.app_namespace), s.target_secret)))
 
 
 @runbook("t-0/phase2/verify-secrets/test-secret-access", area="secrets", impact=SECURITY)

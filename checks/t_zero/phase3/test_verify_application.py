@@ -3,13 +3,26 @@
 Team: Application Engineer, DevOps Lead. Right after the phase 3 deploy, pods may still be starting:
 check-pod-status waits for them up to the pods-ready deadline (thresholds.pods_ready_wait_seconds).
 """
-from golive.check import expect, runbook, settle
+from golive.check import after_deploy, expect, runbook, settle
 from golive.probes import application as appl
+from golive.probes import wiring
+
+from checks.t_minus_24h.test_infrastructure_verification import app_connectivity
 
 
-@runbook("t-0/phase3/verify-application/check-pod-status", area="application")
+def references_resolve(k8s, cfg):
+    """Finding: every ConfigMap, Secret key, claim, service account and volume the app's pod template names exists."""
+    kube, ns = cfg.kubernetes, cfg.kubernetes.app_namespace
+    return wiring.references_resolve(
+        k8s.get("deployments", kube.deployment, ns), f"Deployment {kube.deployment}", k8s.list("configmaps", ns),
+        k8s.list("secrets", ns), k8s.list("persistentvolumeclaims", ns), k8s.list("serviceaccounts", ns),
+        k8s.list("externalsecrets", ns))
+
+
+@runbook("t-0/phase3/verify-application/check-pod-status", area="application", manifests=True)
 def test_check_pod_status(k8s, cfg):
-    """Check pod status: every pod Running and Ready on the expected image, none Pending or restarting."""
+    """Check pod status: every reference of the pod template resolves and its images are pinned; every pod Running
+    and Ready on the expected image, none Pending or restarting."""
     kube, wait = cfg.kubernetes, cfg.thresholds
 
     def probe(fresh):
@@ -18,7 +31,12 @@ def test_check_pod_status(k8s, cfg):
         return appl.pods_started(pods.value, deployment, kube.container, kube.expected_image,
                                  wait.restart_window_minutes, pods.at)
 
-    expect(settle(probe, deadline_s=wait.pods_ready_wait_seconds, interval_s=cfg.timeouts.settle_interval_seconds))
+    expect(references_resolve(k8s, cfg),
+           wiring.images_pinned(k8s.get("deployments", kube.deployment, kube.app_namespace),
+                                f"Deployment {kube.deployment}", kube.container, kube.expected_image,
+                                cfg.wiring.mutable_tags),
+           after_deploy("pods Running and Ready", lambda: settle(
+               probe, deadline_s=wait.pods_ready_wait_seconds, interval_s=cfg.timeouts.settle_interval_seconds)))
 
 
 @runbook("t-0/phase3/verify-application/test-health-endpoints", area="application")
@@ -28,19 +46,30 @@ def test_health_endpoints(app):
            appl.ready_endpoint(app.get("/ready"), f"{app.base_url}/ready"))
 
 
-@runbook("t-0/phase3/verify-application/verify-service-connectivity", area="application")
+@runbook("t-0/phase3/verify-application/verify-service-connectivity", area="application", manifests=True)
 def test_verify_service_connectivity(k8s, cfg):
-    """Verify service connectivity: the Service selects the pods, reaches their port, and lists every ready pod."""
-    kube = cfg.kubernetes
-    expect(appl.service_routes(k8s.get("services", kube.service, kube.app_namespace),
-                               k8s.list("pods", kube.app_namespace),
-                               k8s.get("endpoints", kube.service, kube.app_namespace), kube.service))
+    """Verify service connectivity: the Services select the pods and reach their ports, NetworkPolicies let the
+    app's traffic through; the Service lists every ready pod."""
+    kube, ns = cfg.kubernetes, cfg.kubernetes.app_namespace
+    deployment, what = k8s.get("deployments", kube.deployment, ns), f"Deployment {kube.deployment}"
+    services = [kube.service] + ([kube.headless_service] if kube.headless_service else [])
+    expect(*(wiring.service_selects_workload(k8s.get("services", name, ns), deployment, name, what)
+             for name in services),
+           app_connectivity(k8s, cfg),
+           after_deploy("the Service's endpoints list every ready pod", lambda: appl.service_routes(
+               k8s.get("services", kube.service, ns), k8s.list("pods", ns), k8s.get("endpoints", kube.service, ns),
+               kube.service)))
 
 
-@runbook("t-0/phase3/verify-application/confirm-ingress-working", area="application")
+@runbook("t-0/phase3/verify-application/confirm-ingress-working", area="application", manifests=True)
 def test_confirm_ingress_working(k8s, ingress_http, cfg):
-    """Confirm ingress working: the Ingress has its load balancer and routes the host; /health answers through it."""
-    kube = cfg.kubernetes
-    expect(appl.ingress_routes(k8s.get("ingresses", kube.ingress, kube.app_namespace),
-                               k8s.get("services", kube.service, kube.app_namespace), kube.ingress_host, kube.ingress),
-           appl.answers(ingress_http.get("/health") if ingress_http else None, f"{cfg.app.ingress_url}/health"))
+    """Confirm ingress working: every Ingress path routes to an existing Service port, the ALB health check is
+    served; the Ingress has its load balancer and routes the host; /health answers through it."""
+    kube, ns = cfg.kubernetes, cfg.kubernetes.app_namespace
+    ingress = k8s.get("ingresses", kube.ingress, ns)
+    paths = wiring.served_paths(k8s.get("deployments", kube.deployment, ns),
+                                [e.path for e in cfg.app.endpoints if e.expect_status < 400])
+    expect(wiring.ingress_routes_resolve(ingress, k8s.list("services", ns), paths, kube.ingress),
+           after_deploy("the load balancer provisioned and /health answering through it", lambda: (
+               appl.ingress_routes(ingress, k8s.get("services", kube.service, ns), kube.ingress_host, kube.ingress),
+               appl.answers(ingress_http.get("/health") if ingress_http else None, f"{cfg.app.ingress_url}/health"))))

@@ -1,6 +1,29 @@
 """T-0: Go-Live Deployment / Phase 4: Monitoring Setup / Verify Monitoring (DevOps Lead, Monitoring Engineer)."""
-from golive.check import MONITORING, SECURITY, expect, runbook
+from golive.check import MONITORING, SECURITY, after_deploy, expect, runbook
+from golive.probes import kube as k
 from golive.probes import monitoring as mon
+from golive.probes import wiring
+
+
+def named_object(k8s, kind: str, name: str, namespace: str | None):
+    """(the object, where it was looked for): by name in `namespace`, or in any namespace when None."""
+    found = k.named(k8s.list(kind, namespace), name)
+    return (found[0] if found else None), (f"in namespace {namespace}" if namespace else "in any namespace")
+
+
+def servicemonitor_wired(k8s, cfg):
+    """Finding: the ServiceMonitor (found by name) selects the app's Service in its scope, on a port it names."""
+    kube = cfg.kubernetes
+    monitor, searched = named_object(k8s, "servicemonitors", kube.service_monitor, kube.service_monitor_namespace)
+    return mon.servicemonitor_selects(monitor, k8s.get("services", kube.service, kube.app_namespace),
+                                      kube.app_namespace, kube.service_monitor, searched)
+
+
+def rule_groups_defined(k8s, cfg):
+    """Finding: the PrometheusRule (found by name) defines every configured rule group."""
+    kube = cfg.kubernetes
+    rule, searched = named_object(k8s, "prometheusrules", kube.prometheus_rule, kube.prometheus_rule_namespace)
+    return wiring.rule_groups_defined(rule, cfg.prometheus.rule_groups, kube.prometheus_rule, searched)
 
 
 def grafana_dashboards(grafana, cfg):
@@ -22,31 +45,42 @@ def key_metrics_fresh(prom, cfg):
                              queried_at=samples.at, listed_at=targets.at)
 
 
-@runbook("t-0/phase4/verify-monitoring/check-prometheus-targets", area="monitoring", impact=MONITORING)
+@runbook("t-0/phase4/verify-monitoring/check-prometheus-targets", area="monitoring", impact=MONITORING,
+         manifests=True)
 def test_check_prometheus_targets(prom, k8s, cfg):
-    """Check Prometheus targets: Prometheus ready, the app's targets up, the ServiceMonitor wired to the Service."""
-    kube = cfg.kubernetes
-    expect(mon.prometheus_serving(prom.get("/-/healthy"), prom.get("/-/ready"), prom.base_url),
-           mon.targets_up(prom.api("targets")["activeTargets"], cfg.prometheus.app_job, prom.base_url),
-           mon.servicemonitor_selects(k8s.get("servicemonitors", kube.service_monitor, kube.monitoring_namespace),
-                                      k8s.get("services", kube.service, kube.app_namespace), kube.app_namespace,
-                                      kube.service_monitor))
+    """Check Prometheus targets: the ServiceMonitor wired to the Service; Prometheus ready, the app's targets up."""
+    expect(servicemonitor_wired(k8s, cfg),
+           after_deploy("Prometheus ready and the app's targets up", lambda: (
+               mon.prometheus_serving(prom.get("/-/healthy"), prom.get("/-/ready"), prom.base_url),
+               mon.targets_up(prom.api("targets")["activeTargets"], cfg.prometheus.app_job, prom.base_url))))
 
 
 @runbook("t-0/phase4/verify-monitoring/verify-grafana-dashboards", area="monitoring", impact=SECURITY)
 def test_verify_grafana_dashboards(grafana, cfg):
-    """Verify Grafana dashboards: dashboards present, their datasources healthy; the default admin login refused."""
-    login = grafana.request("GET", "/api/user", auth=mon.GRAFANA_DEFAULT_LOGIN)  # one attempt, no lockout risk
-    expect(*grafana_dashboards(grafana, cfg), mon.default_login_rejected(login, grafana.base_url))
+    """Verify Grafana dashboards: dashboards present, their datasources healthy; every well-known login refused."""
+    # One failed login per entry, fewer than Grafana's lockout (5 in 5 minutes); stop at the first accepted.
+    attempts = []
+    for login in cfg.grafana.weak_logins:
+        user, _, password = login.partition(":")
+        attempts.append((login, grafana.request("GET", "/api/user", auth=(user, password))))
+        if attempts[-1][1].status // 100 == 2:
+            break
+    expect(*grafana_dashboards(grafana, cfg), mon.weak_logins_rejected(attempts, grafana.base_url))
 
 
-@runbook("t-0/phase4/verify-monitoring/test-alerting-rules", area="monitoring", impact=MONITORING)
+@runbook("t-0/phase4/verify-monitoring/test-alerting-rules", area="monitoring", impact=MONITORING, manifests=True)
 def test_alerting_rules(prom, k8s, cfg):
-    """Test alerting rules: the rule groups are loaded and healthy, with the alerts the PrometheusRule defines."""
-    kube, groups = cfg.kubernetes, prom.api("rules")["groups"]
-    expect(mon.rules_loaded(groups, cfg.prometheus.rule_groups, prom.base_url),
-           mon.rules_match_object(groups, k8s.get("prometheusrules", kube.prometheus_rule, kube.monitoring_namespace),
-                                  cfg.prometheus.rule_groups, kube.prometheus_rule))
+    """Test alerting rules: the PrometheusRule defines the rule groups; they are loaded and healthy, with the alerts
+    the PrometheusRule defines."""
+    kube = cfg.kubernetes
+    rule, _ = named_object(k8s, "prometheusrules", kube.prometheus_rule, kube.prometheus_rule_namespace)
+
+    def loaded():
+        groups = prom.api("rules")["groups"]
+        return (mon.rules_loaded(groups, cfg.prometheus.rule_groups, prom.base_url),
+                mon.rules_match_object(groups, rule, cfg.prometheus.rule_groups, kube.prometheus_rule))
+
+    expect(rule_groups_defined(k8s, cfg), after_deploy("the rule groups loaded by Prometheus", loaded))
 
 
 @runbook("t-0/phase4/verify-monitoring/confirm-metrics-collection", area="monitoring", impact=MONITORING)

@@ -1,6 +1,6 @@
 """Re-record the API answers the probe unit tests start from (run by hand; not a test).
 
-    cd <repo> && PYTHONPATH=. .venv/bin/python tests/data/probes/record.py
+    cd <repo> && PYTHONPATH=. .venv/bin/python tests/data/probes/record.py [wiring]
 
 Every answer goes through golive's own gatherers (fixtures/kubernetes.py, fixtures/aws.py,
 fixtures/network.py), so the files hold exactly what a check hands a probe:
@@ -118,6 +118,24 @@ def record_kubernetes(now: dt.datetime) -> None:
 
     write("backups", "deployment", app)
     write("backups", "replicasets", replicasets)
+    record_wiring(k8s)
+
+
+def record_wiring(k8s: Kubernetes) -> None:
+    """What the wiring checks gather: the app's objects and every namespace's NetworkPolicies."""
+    write("wiring", "deployment", k8s.get("deployments", "nba-mcp-synthesis", NS))
+    write("wiring", "services", k8s.list("services", NS))
+    write("wiring", "ingress", k8s.get("ingresses", "nba-mcp-synthesis-ingress", NS))
+    write("wiring", "hpa", k8s.get("horizontalpodautoscalers", "nba-mcp-synthesis-hpa", NS))
+    write("wiring", "apiservice", k8s.get("apiservices", "v1beta1.metrics.k8s.io"))
+    write("wiring", "poddisruptionbudgets", k8s.list("poddisruptionbudgets", NS))
+    write("wiring", "networkpolicies", k8s.list("networkpolicies"))
+    write("wiring", "namespaces", k8s.list("namespaces"))
+    write("wiring", "configmaps", k8s.list("configmaps", NS))
+    write("wiring", "secrets", k8s.list("secrets", NS))
+    write("wiring", "serviceaccounts", k8s.list("serviceaccounts", NS))
+    write("wiring", "externalsecrets", k8s.list("externalsecrets", NS))
+    write("wiring", "prometheusrule", k8s.get("prometheusrules", "nba-mcp-synthesis-alerts", "monitoring"))
 
 
 # --- AWS -------------------------------------------------------------------------------------
@@ -355,6 +373,11 @@ def record_runbook() -> None:
 
 
 def main() -> int:
+    if sys.argv[1:] == ["wiring"]:  # only the wiring answers, stamped in their own folder
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        record_wiring(kubernetes(now))
+        (HERE / "wiring" / "RECORDED_AT").write_text(now.isoformat() + "\n")
+        return 0
     recorded_at = record_aws()
     record_kubernetes(recorded_at)
     record_scripts()
