@@ -47,6 +47,21 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_SERVICE_REF = re.compile(r"(?P<namespace>[a-z0-9]([-a-z0-9]*[a-z0-9])?)/(?:(?:http|https):)?"
+                          r"(?P<name>[a-z0-9]([-a-z0-9]*[a-z0-9])?):(?P<port>[0-9]+|[a-z0-9-]+)")
+
+
+def _service_ref(value: str) -> str:
+    if not _SERVICE_REF.fullmatch(value):
+        raise ValueError(f"{value!r} is not NAMESPACE/SERVICE:PORT (e.g. \"monitoring/prometheus:9090\")")
+    return value
+
+
+# An in-cluster Service reached through the Kubernetes API server's service proxy when golive runs
+# outside the cluster: "NAMESPACE/[SCHEME:]SERVICE:PORT" (PORT a number or a port name).
+ServiceRef = Annotated[str, AfterValidator(_service_ref)]
+
+
 class Timeouts(Section):
     connect_seconds: float = Field(3.0, gt=0)
     read_seconds: float = Field(10.0, gt=0)
@@ -81,7 +96,12 @@ class LogAgent(Section):
 class Kubernetes(Section):
     kubeconfig: str | None = None
     context: str | None = None
-    in_cluster: bool = False
+    # None: in-cluster configuration when running in a pod (KUBERNETES_SERVICE_HOST and a mounted
+    # service-account token), else the kubeconfig. True/False force either.
+    in_cluster: bool | None = None
+    # "eks": authenticate with an EKS token golive builds with botocore under aws.profile (presigned
+    # STS GetCallerIdentity for eks.cluster, as `aws eks get-token`), instead of the kubeconfig user's.
+    auth: Literal["kubeconfig", "eks"] = "kubeconfig"
     app_namespace: str
     monitoring_namespace: str
     eso_namespace: str
@@ -174,6 +194,7 @@ class SqlTool(Section):
 
 class App(Section):
     base_url: HttpUrl
+    service: ServiceRef | None = None  # base_url's Service, for runs outside the cluster (service proxy)
     # Public URL through the ingress / load balancer; None when not reachable from the runner.
     ingress_url: HttpUrl | None = None
     endpoints: list[Endpoint] = Field(min_length=1)
@@ -189,6 +210,7 @@ class App(Section):
 
 class Prometheus(Section):
     url: HttpUrl
+    service: ServiceRef | None = None  # outside the cluster: through the API server's service proxy
     app_job: str
     rule_groups: list[str] = Field(min_length=1)
     key_metrics: list[str] = Field(min_length=1)
@@ -208,6 +230,9 @@ class Prometheus(Section):
 
 class Grafana(Section):
     url: HttpUrl
+    # Not through the service proxy: Grafana's token rides in the Authorization header, which the API
+    # server takes for its own authentication and never forwards. Reach Grafana directly or in-cluster.
+    service: None = Field(None, description="not supported")
     dashboards: list[str] = Field(min_length=1)  # dashboard uids
     token_env: str = "GRAFANA_TOKEN"
     token_file: str | None = None
@@ -221,6 +246,15 @@ class Grafana(Section):
         if bad:
             raise ValueError(f"weak_logins entries must be user:password, not {bad}")
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_service_proxy(cls, data):
+        if isinstance(data, dict) and data.get("service"):
+            raise ValueError("service: Grafana cannot be reached through the Kubernetes API's service proxy (its "
+                             "token rides in Authorization, which the API server keeps): use url, or run golive "
+                             "in-cluster (deploy/)")
+        return data
 
 
 class Peer(Section):
@@ -262,6 +296,7 @@ class Manifests(Section):
 
 class Alertmanager(Section):
     url: HttpUrl
+    service: ServiceRef | None = None
     paging_receiver: str
     chat_receiver: str
     slack_channel: str

@@ -2,9 +2,12 @@
 
 No kube-apiserver can run here, so this serves what golive's checks, the official
 Python client and kubectl use: discovery, list/get/create/replace/patch/delete, the
-status subresource, label/field selectors and server-side Table output. Plain HTTP,
-Authorization ignored; watch, logs, exec, OpenAPI and server-side apply are refused
-with Status errors. Usage:
+status subresource, label/field selectors, server-side Table output and the service
+proxy (`/api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy/...`, to the backends
+given with --proxy). Plain HTTP with Authorization ignored, or, as `golive-sandbox up` runs it,
+HTTPS (--tls-cert/--tls-key) with bearer tokens required (--tokens, and EKS tokens verified
+against STS with --eks-cluster/--sts-endpoint); anything else gets 401 Unauthorized. Watch,
+logs, exec, OpenAPI and server-side apply are refused with Status errors. Usage:
 
     python -m sandbox.kube_api --host 127.0.0.1 --port 18443 --seed sandbox/seed/kubernetes.yaml
 
@@ -17,9 +20,12 @@ subresource; change status through `.../<name>/status`.
 """
 
 import argparse
+import base64
 import copy
+import http.client
 import json
 import re
+import ssl
 import sys
 import threading
 import uuid
@@ -27,7 +33,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+from xml.etree import ElementTree
 
 import yaml
 
@@ -88,6 +95,13 @@ RESOURCES = [
     R("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors", True, ("smon",), custom=True),
     R("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules", True, ("promrule",),
       custom=True),
+    # golive's own in-cluster runner (deploy/): its Jobs, CronJob and RBAC apply here too.
+    R("batch", "v1", "Job", "jobs", True, status=True, categories=ALL),
+    R("batch", "v1", "CronJob", "cronjobs", True, ("cj",), status=True, categories=ALL),
+    R("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
+    R("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False),
+    R("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
+    R("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),
 ]
 BY_PATH = {(r.group_version, r.plural): r for r in RESOURCES}
 BY_KIND = {(r.group_version, r.kind): r for r in RESOURCES}
@@ -727,6 +741,121 @@ class KubeApi:
                 raise bad_request(f"{key} {obj[key]!r} does not match the URL, expected {expected!r}")
 
 
+# ------------------------------------------------ authentication and service proxy
+
+def unauthorized():
+    return ApiError(401, "Unauthorized", "Unauthorized")
+
+
+class Authenticator:
+    """Bearer tokens, as a real apiserver with anonymous auth off: static tokens (a token file) and,
+    when a cluster name is given, EKS tokens (`k8s-aws-v1.` + a presigned STS GetCallerIdentity URL),
+    verified as aws-iam-authenticator does: the URL is GetCallerIdentity on the known STS endpoint, it
+    signs the x-k8s-aws-id header, and STS accepts it with that header set to this cluster's name.
+    No Authenticator (plain HTTP runs) accepts everything."""
+
+    def __init__(self, tokens, eks_cluster=None, sts_endpoint=None):
+        self.tokens = dict(tokens)
+        self.eks_cluster = eks_cluster
+        self.sts = urlsplit(sts_endpoint) if sts_endpoint else None
+
+    def user(self, headers):
+        scheme, _, token = (headers.get("Authorization") or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise unauthorized()
+        if token in self.tokens:
+            return self.tokens[token]
+        if token.startswith("k8s-aws-v1.") and self.eks_cluster and self.sts:
+            return self._eks_user(token[len("k8s-aws-v1."):])
+        raise unauthorized()
+
+    def _eks_user(self, encoded):
+        try:
+            url = urlsplit(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode())
+        except (ValueError, UnicodeDecodeError):
+            raise unauthorized() from None
+        query = {k.lower(): v[0] for k, v in parse_qs(url.query).items()}
+        if (url.scheme, url.netloc) != (self.sts.scheme, self.sts.netloc) or \
+                query.get("action") != "GetCallerIdentity" or \
+                "x-k8s-aws-id" not in query.get("x-amz-signedheaders", "").split(";"):
+            raise unauthorized()
+        connection = (http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection)(
+            url.netloc, timeout=5)
+        try:
+            # moto's server picks the service from an Authorization header, not from a presigned query:
+            # present the same credential scope as one (real STS takes the presigned URL as it is).
+            scope = (f"AWS4-HMAC-SHA256 Credential={query.get('x-amz-credential', '')}, "
+                     f"SignedHeaders={query.get('x-amz-signedheaders', '')}, Signature={query.get('x-amz-signature', '')}")
+            connection.request("GET", f"{url.path or '/'}?{url.query}",
+                               headers={"x-k8s-aws-id": self.eks_cluster, "Authorization": scope})
+            answer = connection.getresponse()
+            body = answer.read()
+        except OSError:
+            raise unauthorized() from None
+        finally:
+            connection.close()
+        if answer.status != 200:
+            raise unauthorized()
+        arn = next((e.text for e in ElementTree.fromstring(body).iter() if e.tag.endswith("Arn")), None)
+        if not arn:
+            raise unauthorized()
+        return arn
+
+
+SERVICE_PROXY = re.compile(r"/api/v1/namespaces/(?P<namespace>[^/]+)/services/(?P<service>[^/]+)/proxy(?P<rest>/.*)?")
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-authorization",
+              "proxy-authenticate", "trailer", "content-length", "host", "authorization"}
+
+
+def parse_backends(specs):
+    """--proxy NS/NAME:PORT=HOST:PORT -> {(namespace, service, port): (host, port)}."""
+    backends = {}
+    for spec in specs:
+        m = re.fullmatch(r"([^/=]+)/([^:=]+):(\d+)=([^:]+):(\d+)", spec)
+        if not m:
+            raise SystemExit(f"--proxy {spec!r}: expected NAMESPACE/SERVICE:PORT=HOST:PORT")
+        backends[(m[1], m[2], int(m[3]))] = (m[4], int(m[5]))
+    return backends
+
+
+def proxy_backend(api, backends, namespace, service_ref):
+    """Where the service proxy sends `[scheme:]name[:port]`: the Service and its port must exist in the
+    store (a fault that deletes or renumbers it breaks the proxy, as upstream); the backend address
+    stands in for the Service's endpoints."""
+    parts = service_ref.split(":")
+    if parts[0] in ("http", "https") and len(parts) > 1:
+        parts = parts[1:]
+    name, port = parts[0], (parts[1] if len(parts) > 1 else "")
+    service = api.get(BY_KIND[("v1", "Service")], namespace, name)
+    ports = dig(service, "spec.ports", []) or []
+    chosen = [p for p in ports if str(p.get("port")) == port or (port and p.get("name") == port)] if port \
+        else ports[:1] if len(ports) == 1 else []
+    backend = backends.get((namespace, name, chosen[0]["port"])) if chosen else None
+    if backend is None:
+        raise ApiError(503, "ServiceUnavailable", f'no endpoints available for service "{service_ref}"')
+    return backend
+
+
+def forward(method, backend, path, query, headers, body, timeout=30):
+    """One proxied request: (status, headers, body), or a 503 Status when the backend cannot be reached."""
+    host, port = backend
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    sent = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
+    try:
+        connection.request(method, path + (f"?{query}" if query else ""), body=body or None, headers=sent)
+        answer = connection.getresponse()
+        data = answer.read()
+    except OSError as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise ApiError(503, "ServiceUnavailable",
+                       f"error trying to reach service: dial tcp {host}:{port}: connect: {reason.lower()}") from None
+    finally:
+        connection.close()
+    kept = [(k, v) for k, v in answer.getheaders() if k.lower() not in HOP_BY_HOP]
+    return answer.status, kept, data
+
+
 # --------------------------------------------------------------------- HTTP
 
 class Handler(BaseHTTPRequestHandler):
@@ -739,6 +868,14 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
+            if self.server.auth is not None:
+                self.server.auth.user(self.headers)
+            proxied = SERVICE_PROXY.fullmatch(url.path)
+            if proxied:
+                backend = proxy_backend(self.server.api, self.server.backends, proxied["namespace"],
+                                        unquote(proxied["service"]))
+                return self._relay(*forward(self.command, backend, proxied["rest"] or "/", url.query,
+                                            self.headers, body))
             code, payload = self.server.api.handle(self.command, url.path, parse_qs(url.query),
                                                    self.headers, body)
         except ApiError as exc:
@@ -749,6 +886,14 @@ class Handler(BaseHTTPRequestHandler):
         data = payload.encode() if text else payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain; charset=utf-8" if text else "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _relay(self, code, headers, data):
+        self.send_response(code)
+        for key, value in headers:
+            self.send_header(key, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -768,12 +913,31 @@ def main(argv=None):
     parser.add_argument("--seed", default=str(Path(__file__).parent / "seed" / "kubernetes.yaml"),
                         help="multi-document YAML of manifests to load at start")
     parser.add_argument("--verbose", action="store_true", help="log one line per request to stderr")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM; with --tls-key)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    parser.add_argument("--tokens", help='JSON file {"<bearer token>": "<user>"}: require one of them (or an EKS token)')
+    parser.add_argument("--eks-cluster", help="accept EKS tokens (aws eks get-token) for this cluster name")
+    parser.add_argument("--sts-endpoint", help="the STS endpoint EKS tokens must be presigned for (with --eks-cluster)")
+    parser.add_argument("--proxy", action="append", default=[], metavar="NS/SERVICE:PORT=HOST:PORT",
+                        help="service proxy backend for a Service port (repeatable)")
     args = parser.parse_args(argv)
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     server.verbose = args.verbose
+    server.backends = parse_backends(args.proxy)
+    server.auth = None
+    if args.tokens or args.eks_cluster:
+        tokens = json.loads(Path(args.tokens).read_text()) if args.tokens else {}
+        server.auth = Authenticator(tokens, args.eks_cluster, args.sts_endpoint)
+    scheme = "http"
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        # The handshake happens in each request's thread, not in the accept loop.
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        scheme = "https"
     server.api = KubeApi(args.seed, f"{args.host}:{server.server_port}")
-    print(f"kube-api emulator serving http://{args.host}:{server.server_port}", file=sys.stderr, flush=True)
+    print(f"kube-api emulator serving {scheme}://{args.host}:{server.server_port}", file=sys.stderr, flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@ credentials file the sandbox environment points at) lives in `.sandbox/`.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -20,6 +21,8 @@ from typing import Callable
 
 import requests
 
+from sandbox.pki import Pki
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PROVISIONING = HERE / "provisioning"
@@ -28,6 +31,16 @@ PORTS = {"aws": 18500, "kubernetes": 18443, "prometheus": 18090, "alertmanager":
          "app": 18000, "app_metrics": 18001, "webhook": 18055, "postgres": 18432}
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 PG_BIN = Path(os.environ.get("GOLIVE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+KUBE_URL = f"https://{HOST}:{PORTS['kubernetes']}"
+EKS_CLUSTER = "nba-mcp-synthesis-prod"  # the seeded EKS cluster (sandbox/seed_aws.py)
+# The seeded Services (sandbox/seed/kubernetes.yaml) whose service proxy reaches a stand-in.
+SERVICE_BACKENDS = {
+    "monitoring/kube-prometheus-stack-prometheus:9090": "prometheus",
+    "monitoring/kube-prometheus-stack-alertmanager:9093": "alertmanager",
+    "monitoring/kube-prometheus-stack-grafana:80": "grafana",
+    "nba-mcp-synthesis/nba-mcp-synthesis-service:80": "app",
+    "nba-mcp-synthesis/nba-mcp-synthesis-service:9090": "app_metrics",
+}
 
 
 class SandboxError(Exception):
@@ -60,6 +73,18 @@ def _http_ok(url: str) -> bool:
         return False
 
 
+def _kube_ready() -> bool:
+    """The emulator answers /readyz over HTTPS, with the CA and a token of this state folder."""
+    pki = Pki(state_dir())
+    if not pki.tokens_file.exists():
+        return False
+    try:
+        return requests.get(f"{KUBE_URL}/readyz", timeout=1, verify=str(pki.ca),
+                            headers={"Authorization": f"Bearer {pki.token('admin')}"}).status_code < 500
+    except requests.RequestException:
+        return False
+
+
 @dataclass
 class Service:
     name: str
@@ -68,8 +93,11 @@ class Service:
     ready_url: str | None = None  # else: the port accepting connections
     env: dict = field(default_factory=dict)
     prepare: Callable[[Path], None] | None = None
+    ready_check: Callable[[], bool] | None = None  # instead of ready_url
 
     def ready(self) -> bool:
+        if self.ready_check:
+            return self.ready_check()
         return _http_ok(self.ready_url) if self.ready_url else _port_open(self.port)
 
 
@@ -98,10 +126,8 @@ def _grafana_prepare(state: Path) -> None:
 SERVICES = [
     Service("aws", PORTS["aws"], lambda s: [_bin("moto_server"), "-H", HOST, "-p", str(PORTS["aws"])],
             f"http://{HOST}:{PORTS['aws']}/moto-api/"),
-    Service("kubernetes", PORTS["kubernetes"],
-            lambda s: [sys.executable, "-m", "sandbox.kube_api", "--host", HOST, "--port", str(PORTS["kubernetes"]),
-                       "--seed", str(HERE / "seed" / "kubernetes.yaml")],
-            f"http://{HOST}:{PORTS['kubernetes']}/readyz"),
+    Service("kubernetes", PORTS["kubernetes"], lambda s: _kube_command(s), ready_check=_kube_ready,
+            prepare=lambda s: Pki(s).ensure(HOST)),
     Service("webhook", PORTS["webhook"],
             lambda s: [sys.executable, "-m", "sandbox.webhook_sink", "--host", HOST, "--port", str(PORTS["webhook"]),
                        "--log", str(s / "webhook.jsonl")],
@@ -129,6 +155,19 @@ SERVICES = [
                        "--s3-endpoint", f"http://{HOST}:{PORTS['aws']}", "--s3-bucket", "nba-mcp-books-20251011"],
             f"http://{HOST}:{PORTS['app']}/ready", env=AWS_ENV),
 ]
+
+
+def _kube_command(state: Path) -> list[str]:
+    """HTTPS with the state folder's CA, bearer tokens (and EKS tokens for the seeded cluster, checked
+    against moto's STS), and the service proxy to the stand-ins behind the seeded Services."""
+    pki = Pki(state)
+    command = [sys.executable, "-m", "sandbox.kube_api", "--host", HOST, "--port", str(PORTS["kubernetes"]),
+               "--seed", str(HERE / "seed" / "kubernetes.yaml"), "--tls-cert", str(pki.cert), "--tls-key", str(pki.key),
+               "--tokens", str(pki.tokens_file), "--eks-cluster", EKS_CLUSTER,
+               "--sts-endpoint", f"http://{HOST}:{PORTS['aws']}"]
+    for service, port in SERVICE_BACKENDS.items():
+        command += ["--proxy", f"{service}={HOST}:{PORTS[port]}"]
+    return command
 
 
 # --- PostgreSQL: a real server, run by its own unprivileged user as initdb requires -------------
@@ -182,13 +221,16 @@ def _write_client_files(state: Path) -> None:
     creds = state / "aws" / "credentials"
     creds.write_text("[golive-sandbox]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
     creds.chmod(0o600)
+    pki = Pki(state).ensure(HOST)
     kubeconfig = {
         "apiVersion": "v1", "kind": "Config", "current-context": "golive-sandbox",
-        "clusters": [{"name": "golive-sandbox", "cluster": {"server": f"http://{HOST}:{PORTS['kubernetes']}"}}],
-        "users": [{"name": "golive-sandbox", "user": {"token": "sandbox"}}],
+        "clusters": [{"name": "golive-sandbox", "cluster": {
+            "server": KUBE_URL, "certificate-authority-data": base64.b64encode(pki.ca.read_bytes()).decode()}}],
+        "users": [{"name": "golive-sandbox", "user": {"token": pki.token("golive")}}],
         "contexts": [{"name": "golive-sandbox", "context": {"cluster": "golive-sandbox", "user": "golive-sandbox"}}],
     }
     (state / "kubeconfig").write_text(json.dumps(kubeconfig, indent=2))
+    (state / "kubeconfig").chmod(0o600)
 
 
 # --- Lifecycle ----------------------------------------------------------------------------------

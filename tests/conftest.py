@@ -9,6 +9,8 @@ import pytest
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "baseline: runs before any fault is injected")
+    config.addinivalue_line("markers", "container: builds golive's image and runs a phase in it (podman; "
+                                       "skipped where podman is absent)")
 
 
 def pytest_collection_modifyitems(items):

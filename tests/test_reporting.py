@@ -183,7 +183,8 @@ def test_endpoint_down_is_an_error_and_nogo(sandbox, tmp_path, monkeypatch):
     monkeypatch.setenv("GOLIVE_SANDBOX_DIR", str(stack.state_dir()))
     config = tmp_path / "golive.toml"
     config.write_text((ROOT / "golive.toml").read_text().replace(
-        f"http://127.0.0.1:{stack.PORTS['prometheus']}", "http://127.0.0.1:9"))
+        f"http://127.0.0.1:{stack.PORTS['prometheus']}", "http://127.0.0.1:9")
+        .replace('service = "monitoring/kube-prometheus-stack-prometheus:9090", ', ""))  # by url, not the proxy
     (tmp_path / "sandbox").symlink_to(ROOT / "sandbox")  # relative paths in the sandbox environment
     run, out = golive(tmp_path, "--golive-config", str(config), "--golive-item", NO_CRITICAL_ALERTS)
     assert run.exit_code == 1
