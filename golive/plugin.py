@@ -24,11 +24,12 @@ import pytest
 from golive import config as configuration
 from golive import coverage as cov
 from golive import outcomes as o
+from golive import preflight as pre
 from golive import redact, results, runinfo, verdict, waivers
 from golive import runbook as catalogue
 from golive.check import AREAS, BEFORE_DEPLOY, DECIDED, EVIDENCE, RUNNING_ITEM
 from golive.gather import LEDGER_KEY
-from golive.reporters import LATEST, html, jsonl, junit, publish, terminal, write_text
+from golive.reporters import LATEST, github, html, jsonl, junit, publish, terminal, write_text
 
 ENV_KEY = pytest.StashKey[configuration.Environment]()
 RUNBOOK_KEY = pytest.StashKey[catalogue.Runbook]()
@@ -53,6 +54,9 @@ def pytest_addoption(parser):
                     help="manifest mode, before the deploy: read Kubernetes objects from these files or folders "
                          "(YAML, helm template / kubectl kustomize output, a kustomization folder) instead of the "
                          "cluster; only checks that can decide from manifests run; repeatable")
+    group.addoption("--golive-no-preflight", action="store_true",
+                    help="skip the preflight (golive's own access and the target's identity, golive/preflight.py); "
+                         "the report says it was skipped")
 
 
 def _requested(config) -> str | None:
@@ -269,6 +273,7 @@ class GoliveRun:
         self.exit: int | None = None
         self.published: list[tuple[Path, str]] = []
         self.ledger_mark = 0
+        self.preflight: pre.Preflight | None = None
 
     def name_artifacts(self, env_name: str) -> None:
         """Name the run and its artifacts, and take --html/--junitxml from pytest-html and junitxml."""
@@ -333,9 +338,38 @@ class GoliveRun:
         self.run.facts = runinfo.facts(self.config, self.env, book(self.config), name=self.name, label=self.label,
                                        started=self.started, waiver_path=self.waiver_path, waivers=self.waivers,
                                        artifacts=self.artifacts, redactor=self.redactor)
+        # Before any check: can golive get in, and is this the configured account and cluster?
+        if self.config.getoption("--golive-no-preflight"):
+            self.preflight = pre.skipped("--golive-no-preflight")
+        elif manifest_paths(self.config):  # before the deploy: the checks read files, no endpoint is asked
+            self.preflight = pre.skipped("manifest mode")
+        else:
+            self.preflight = pre.run(self.env)
+        self.run.facts["preflight"] = self.redactor.data(self.preflight.record())
         if "jsonl" in self.artifacts:
             self.stream = jsonl.Stream(self.artifacts["jsonl"])
             self.stream.write({"type": "run", **self.run.facts})
+        if self.preflight.blocking:
+            self._could_not_run()
+
+    def _could_not_run(self) -> None:
+        """golive cannot get in (or is pointed elsewhere): COULD NOT RUN before any check, one line per endpoint.
+
+        The artifacts are written here (pytest skips sessionfinish for a session that did not start), then
+        pytest prints the lines as its usage error and exits 4.
+        """
+        lines = [self.redactor.text(line) for line in self.preflight.lines()]
+        self.run.selected = 0
+        self.verdict = verdict.decide([], stopped=tuple(line.removeprefix("golive: ") for line in lines))
+        self.exit = verdict.exit_code(self.verdict, verdict.USAGE_ERROR)
+        self.run.summary = self._summary()
+        if self.stream is not None:
+            self.stream.write(self.run.summary)
+            self.stream.close()
+        self._write_artifacts()
+        if github.active():
+            github.print_annotations(self.run)
+        raise pytest.UsageError("\n".join(lines))
 
     def pytest_collectreport(self, report):
         if report.failed and not self.worker:
@@ -454,20 +488,28 @@ class GoliveRun:
             written["html"] = write_text(target, html.render(self.run.as_dict()))
         target = self.artifacts.get("junit") or self.user_paths.get("junit")
         if target is not None:
-            written["junit"] = junit.write(self.run, target, prefix=getattr(self.config.option, "junitprefix", None))
+            # GitLab shows the page as each failing test case's attachment ([[ATTACHMENT|path]]).
+            attach = junit.gitlab_attachment(written.get("html")) if junit.gitlab() else None
+            written["junit"] = junit.write(self.run, target, prefix=getattr(self.config.option, "junitprefix", None),
+                                           attachment=attach)
         if "jsonl" in self.artifacts:
             written["jsonl"] = self.artifacts["jsonl"]
         for kind, path in written.items():
             copies = [self.folder / LATEST[kind]] if self.folder is not None else []
             copies += [self.user_paths[kind]] if kind in self.user_paths else []
             self.published += publish(kind, path, copies)
+        if github.active():  # GitHub Actions: the job summary (annotations: with the terminal's summary)
+            github.write_summary(self.run, html=written.get("html"))
 
     def pytest_terminal_summary(self, terminalreporter):
         if self.verdict is None:
             return
         names = {c.code: c.name for c in verdict.EXIT_CODES}
         terminal.summary(terminalreporter, self.verdict, self.exit, names.get(self.exit, "pytest"),
-                         self.published, self.artifacts, environment=self.env.name)
+                         self.published, self.artifacts, environment=self.env.name,
+                         preflight=self.run.facts.get("preflight"))
+        if github.active():  # `::error` lines, each on a line of its own, for the run's page
+            github.print_annotations(self.run, terminalreporter.write_line)
 
     def pytest_unconfigure(self, config):
         if self.stream is not None:

@@ -41,14 +41,25 @@ class Verdict:
         return self.checked == 0
 
 
-def decide(results, *, selected: int | None = None, status: int = 0, broken: tuple[str, ...] = ()) -> Verdict:
+COULD_NOT_GET_IN = "Do not proceed: golive itself could not get in; fix its access and run again (nothing was checked)"
+
+
+def decide(results, *, selected: int | None = None, status: int = 0, broken: tuple[str, ...] = (),
+           stopped: tuple[str, ...] = ()) -> Verdict:
     """The verdict for one run.
 
     `selected`: how many checks the run selected (None: unknown); fewer results means some never ran.
     `status`: pytest's exit status, to notice interrupted runs.
     `broken`: check modules that could not be collected (each a line naming the module and why).
+    `stopped`: why the preflight stopped the run before any check (golive/preflight.py): one line per
+    endpoint golive could not get into, or a wrong account or cluster. Not the target's failure.
     """
     results = list(results)
+    if stopped:
+        names = list(dict.fromkeys(line.split(" (", 1)[0] for line in stopped))
+        return Verdict(NO_GO, COULD_NOT_GET_IN, f"nothing was checked: the preflight stopped the run "
+                       f"({', '.join(names)}: what to fix is below)",
+                       incomplete=tuple(f"preflight: {line}" for line in stopped))
     blocking, findings, waived = [], [], []
     counts: dict[str, dict[str, int]] = {}
     for r in results:
@@ -125,7 +136,12 @@ EXIT_CODES = (
     ExitCode(4, "COULD NOT RUN", "Usage error: a bad configuration, waiver file or option (one line on stderr; the "
                                  "`golive` command exits 4 on the same), "
                                  "or nothing selected (pytest's 5, 'no tests collected', becomes 4: CI recipes "
-                                 "often accept 5 as success, and checking nothing is never a GO)."),
+                                 "often accept 5 as success, and checking nothing is never a GO); or the "
+                                 "preflight found that golive itself cannot get in (no or expired credentials, "
+                                 "401/403, an in-cluster name not resolvable from here) or is pointed at the "
+                                 "wrong AWS account or cluster: one line per endpoint on stderr saying what to "
+                                 "fix, no check run, the report written. Not the target's failure: fix golive's "
+                                 "access and run again."),
     ExitCode(10, "GO WITH FINDINGS", "Nothing blocks: only medium/low checks failed or could not decide, and/or "
                                      "failures are covered by current waivers. Recommended action from the matrix: fix in place "
                                      "(medium) or continue, fix post-deployment (low). "

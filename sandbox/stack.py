@@ -31,8 +31,8 @@ PORTS = {"aws": 18500, "kubernetes": 18443, "prometheus": 18090, "alertmanager":
          "app": 18000, "app_metrics": 18001, "webhook": 18055, "postgres": 18432}
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 PG_BIN = Path(os.environ.get("GOLIVE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+# The kubeconfig's server, and EKS's endpoint for the seeded cluster (sandbox/aws_server.py).
 KUBE_URL = f"https://{HOST}:{PORTS['kubernetes']}"
-EKS_CLUSTER = "nba-mcp-synthesis-prod"  # the seeded EKS cluster (sandbox/seed_aws.py)
 # The seeded Services (sandbox/seed/kubernetes.yaml) whose service proxy reaches a stand-in.
 SERVICE_BACKENDS = {
     "monitoring/kube-prometheus-stack-prometheus:9090": "prometheus",
@@ -124,7 +124,9 @@ def _grafana_prepare(state: Path) -> None:
 
 
 SERVICES = [
-    Service("aws", PORTS["aws"], lambda s: [_bin("moto_server"), "-H", HOST, "-p", str(PORTS["aws"])],
+    # moto, with EKS's cluster endpoint the sandbox's Kubernetes API (sandbox/aws_server.py).
+    Service("aws", PORTS["aws"], lambda s: [sys.executable, "-m", "sandbox.aws_server", "--eks-endpoint", KUBE_URL,
+                                            "--eks-ca", str(Pki(s).ensure(HOST).ca), "-H", HOST, "-p", str(PORTS["aws"])],
             f"http://{HOST}:{PORTS['aws']}/moto-api/"),
     Service("kubernetes", PORTS["kubernetes"], lambda s: _kube_command(s), ready_check=_kube_ready,
             prepare=lambda s: Pki(s).ensure(HOST)),
@@ -157,13 +159,20 @@ SERVICES = [
 ]
 
 
+def _sandbox_cluster() -> str:
+    """The seeded EKS cluster's name, from golive.toml's sandbox environment (as sandbox/seed_aws.py seeds it)."""
+    from sandbox.seed_aws import CLUSTER_NAME
+
+    return CLUSTER_NAME
+
+
 def _kube_command(state: Path) -> list[str]:
     """HTTPS with the state folder's CA, bearer tokens (and EKS tokens for the seeded cluster, checked
     against moto's STS), and the service proxy to the stand-ins behind the seeded Services."""
     pki = Pki(state)
     command = [sys.executable, "-m", "sandbox.kube_api", "--host", HOST, "--port", str(PORTS["kubernetes"]),
                "--seed", str(HERE / "seed" / "kubernetes.yaml"), "--tls-cert", str(pki.cert), "--tls-key", str(pki.key),
-               "--tokens", str(pki.tokens_file), "--eks-cluster", EKS_CLUSTER,
+               "--tokens", str(pki.tokens_file), "--eks-cluster", _sandbox_cluster(),
                "--sts-endpoint", f"http://{HOST}:{PORTS['aws']}"]
     for service, port in SERVICE_BACKENDS.items():
         command += ["--proxy", f"{service}={HOST}:{PORTS[port]}"]

@@ -135,11 +135,21 @@ def test_an_unreachable_endpoint_is_an_error_with_a_pointer_not_a_hang(tmp_path)
     config.write_text(GOOD.replace("127.0.0.1:18500", "127.0.0.1:9").replace("127.0.0.1:18090", "127.0.0.1:9")
                       .replace('kubeconfig = "${GOLIVE_SANDBOX_DIR:-.sandbox}/kubeconfig"', f'kubeconfig = "{tmp_path}/none"')
                       .replace('"sandbox/runbook/', f'"{ROOT}/sandbox/runbook/'))
-    done = pytest_run("-rA", config=config)
+    # The gatherers' own path (past the preflight): each check errors at once, pointing at the first failure.
+    done = pytest_run("-rA", "--golive-no-preflight", config=config)
     output = done.stdout
     assert done.returncode == 1
     assert "is unreachable" in output and "Traceback" not in output
     assert "cannot load kubeconfig" in output
+    # With the preflight: no AWS profile, no kubeconfig and no Grafana token (none sits beside this copy of the
+    # config) are golive's own missing access (COULD NOT RUN, a line each); Prometheus's closed port is the
+    # target's to answer for (no line).
+    done = pytest_run(config=config)
+    said = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 4, done.stdout[-2000:] + done.stderr
+    named = [line.split(" (", 1)[0].removeprefix("ERROR: ").removeprefix("golive: ") for line in said]
+    # Grafana's missing token shows when a sandbox answers on its port (else its port is closed, like Prometheus's).
+    assert named[:2] == ["AWS", "Kubernetes API"] and set(named) <= {"AWS", "Kubernetes API", "Grafana"}, said
 
 
 def test_every_required_key_is_read_by_the_product():

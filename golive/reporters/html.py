@@ -44,6 +44,7 @@ OUTCOME_LABEL = {
 }
 VERDICT_CLASS = {"GO": "v-go", "GO WITH FINDINGS": "v-findings", "NO-GO": "v-nogo"}
 INCOMPLETE = "NO-GO (INCOMPLETE)"
+COULD_NOT_RUN = "COULD NOT RUN"
 # Runbook phases before the production deployment (T-0): a rollback there means "do not deploy".
 BEFORE_T0 = ("pre/", "contacts/", "t-24h/", "t-4h/", "t-2h/", "t-1h/", "t-30m/")
 # Evidence keys the `finding` macro shows in its own way; the rest go into its key/value table.
@@ -77,13 +78,17 @@ def render(model: dict) -> str:
 
 def title(model: dict) -> str:
     run = model.get("run") or {}
-    verdict = ((model.get("summary") or {}).get("verdict") or {}).get("decision", "INCOMPLETE")
+    verdict = decision(model) if (model.get("summary") or {}).get("verdict") else "INCOMPLETE"
     phases = ", ".join(run.get("phases") or []) or run.get("selection_label", "")
     return f"Go-live validation · {run.get('environment', '?')} · {phases} · {verdict}"
 
 
 def decision(model: dict) -> str:
+    """The banner's word: the verdict's decision; COULD NOT RUN when the preflight stopped the run (golive
+    could not get in: no check ran, nothing about the target was decided); INCOMPLETE without a summary."""
     verdict = (model.get("summary") or {}).get("verdict")
+    if verdict and ((model.get("run") or {}).get("preflight") or {}).get("blocking"):
+        return COULD_NOT_RUN
     return verdict["decision"] if verdict else INCOMPLETE
 
 

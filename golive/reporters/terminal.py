@@ -51,11 +51,35 @@ def lines_for(r) -> list[str]:
     return out
 
 
-def summary(tr, verdict, exit_code: int, exit_name: str, published, artifacts: dict, environment: str = "?") -> None:
+def preflight_lines(record: dict | None) -> list[str]:
+    """The preflight in a few lines: what answered, the identity, and each endpoint that did not answer."""
+    if not record:
+        return []
+    if record.get("skipped"):
+        return [f"Preflight: skipped ({record['skipped']}): golive's access and the target's identity were not checked"]
+    answers = record.get("answers") or []
+    ident = record.get("identity") or {}
+    ok = sum(a.get("status") == "ok" for a in answers)
+    who = "; ".join(f"{label} {ident[key]}" for key, label in (("account", "account"), ("cluster", "cluster"),
+                                                                ("api_server", "API server")) if ident.get(key))
+    out = [f"Preflight: {ok} of {len(answers)} endpoints answered in {record.get('seconds', 0):.2f} s"
+           + (f"; {who}" if who else "") + (f"; {ident['binding']}" if ident.get("binding") else "")]
+    for a in answers:
+        if a.get("status") != "ok":
+            out.append(f"  {a.get('endpoint')} ({a.get('target')}): {a.get('status')}: {_short(a.get('detail', ''), 300)}")
+            if a.get("fix"):
+                out.append(f"    what to do: {_short(a['fix'], 400)}")
+    return out
+
+
+def summary(tr, verdict, exit_code: int, exit_name: str, published, artifacts: dict, environment: str = "?",
+            preflight: dict | None = None) -> None:
     color = {"GO": "green", "GO WITH FINDINGS": "yellow"}.get(verdict.decision, "red")
     tr.write_sep("=", f"golive verdict: {verdict.decision} ({environment})", **{color: True, "bold": True})
     tr.write_line(f"Recommended action: {verdict.action}")
     tr.write_line(f"Why: {verdict.reason}")
+    for line in preflight_lines(preflight):
+        tr.write_line(line)
     for label, group, mark in (("Blocking", verdict.blocking, "✗"), ("Findings", verdict.findings, "!"),
                                ("Waived", verdict.waived, "~")):
         if not group:

@@ -1,0 +1,524 @@
+"""Preflight: before any check, can golive itself get in, and is it looking at the right target?
+
+Each configured endpoint is asked its cheapest authenticated question, all at once, through the
+gatherers' own clients (the same session, kubeconfig, token and conninfo the checks will use):
+
+    AWS             STS GetCallerIdentity; then EKS DescribeCluster of `eks.cluster`
+    Kubernetes API  GET /version, then GET the app namespace (authorization, not just reach)
+    HTTP endpoints  each one's health path (Grafana: /api/org, with its token)
+    PostgreSQL      a connection and `SELECT 1` (the session is READ ONLY, as the checks')
+
+Identity binding: the STS account must be `aws.account_id`, and the Kubernetes API server the one
+EKS names for `eks.cluster` (the kubeconfig's server is its endpoint; in-cluster, its CA is the
+cluster's). A run against another account or another cluster stops.
+
+A failure is classified (`Answer.status`): credentials (none, expired SSO), unauthorized (401/403,
+rejected keys), unresolvable (DNS), refused, timeout, identity (wrong account or cluster), error.
+golive's own missing access blocks the run (COULD NOT RUN, exit 4, one line per endpoint saying what
+to fix): credentials, unauthorized (where golive presents credentials), an in-cluster name not
+resolvable from outside the cluster, and identity. Anything else (a refused port, a timeout, a 500,
+a public name that does not resolve, a missing cluster) is the target's to answer for: the run goes
+on, the checks that need the endpoint say so, and the report carries the preflight's hint.
+
+Read-only: it asks, it never writes. `run(env)` returns a `Preflight`, whose `record()` goes into the
+run record (`preflight` in docs/results-schema.md).
+"""
+from __future__ import annotations
+
+import base64
+import ipaddress
+import os
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+from urllib.parse import urlsplit
+
+OK, CREDENTIALS, UNAUTHORIZED, UNRESOLVABLE, REFUSED, TIMEOUT, IDENTITY, ERROR = (
+    "ok", "credentials", "unauthorized", "unresolvable", "refused", "timeout", "identity", "error")
+STATUS_TEXT = {OK: "answered", CREDENTIALS: "no usable credentials", UNAUTHORIZED: "golive was refused",
+               UNRESOLVABLE: "name not resolvable from here", REFUSED: "connection refused",
+               TIMEOUT: "no answer in time", IDENTITY: "wrong target", ERROR: "unexpected answer"}
+
+# botocore's words for "no credentials" and "the SSO session is gone" (class names, so no import is needed
+# to recognise them), and the AWS error codes that mean "these credentials are not accepted".
+AWS_NO_CREDENTIALS = {"NoCredentialsError", "PartialCredentialsError", "ProfileNotFound", "SSOTokenLoadError",
+                      "UnauthorizedSSOTokenError", "TokenRetrievalError", "SSOError", "CredentialRetrievalError",
+                      "InvalidConfigError", "NoAuthTokenError"}
+AWS_REJECTED = {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException",
+                "UnrecognizedClientException", "AccessDenied", "AccessDeniedException", "AuthFailure",
+                "InvalidAccessKeyId", "RequestExpired", "UnauthorizedOperation"}
+IN_CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local", ".cluster.local")
+
+
+@dataclass
+class Answer:
+    """What one endpoint said to its preflight question."""
+
+    endpoint: str  # "AWS", "EKS", "Kubernetes API", "App", "Prometheus", ...
+    target: str  # URL, region or host:port
+    question: str  # "sts GetCallerIdentity", "GET /version", ...
+    status: str = OK
+    detail: str = ""  # what happened, one sentence (ok: what answered)
+    fix: str = ""  # what to do, for anything but ok
+    blocks: bool = False  # golive cannot get in, or is looking at the wrong target: the run stops
+    ms: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    def line(self) -> str:
+        """One line: the endpoint, what happened and what to fix."""
+        return f"golive: {self.endpoint} ({self.target}): {self.detail}" + (f"; {self.fix}" if self.fix else "")
+
+
+@dataclass
+class Preflight:
+    answers: list[Answer] = field(default_factory=list)
+    identity: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    skipped: str = ""  # why it did not run (--golive-no-preflight)
+
+    @property
+    def blocking(self) -> list[Answer]:
+        return [a for a in self.answers if a.blocks]
+
+    def lines(self) -> list[str]:
+        return [a.line() for a in self.blocking]
+
+    def record(self) -> dict:
+        return {"skipped": self.skipped or None, "seconds": round(self.seconds, 3), "blocking": len(self.blocking),
+                "identity": self.identity, "answers": [asdict(a) for a in self.answers]}
+
+
+def skipped(why: str) -> Preflight:
+    return Preflight(skipped=why)
+
+
+# --- classification ------------------------------------------------------------------------------
+
+
+def inside(env) -> bool:
+    """Whether golive runs inside the cluster (in-cluster configuration, or a pod with a service account)."""
+    configured = getattr(env.kubernetes, "in_cluster", None)
+    return bool(configured) if configured is not None else bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+
+
+def in_cluster_name(host: str | None, env) -> bool:
+    """A Kubernetes Service name (`svc`, `svc.namespace`, `*.svc[.cluster.local]`), resolvable only in the cluster."""
+    if not host:
+        return False
+    host = host.lower().rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return False
+    except ValueError:
+        pass
+    if "." not in host or host.endswith(IN_CLUSTER_SUFFIXES):
+        return host != "localhost"
+    k = env.kubernetes
+    namespaces = {k.app_namespace, k.monitoring_namespace, k.eso_namespace}
+    return host.rsplit(".", 1)[1] in namespaces
+
+
+def unreached(name: str, url: str, reach: dict, env, section: str, seconds: float, error: str = "") -> Answer:
+    """An endpoint that gave no usable answer, classified by where the connection stopped (fixtures/network.py).
+
+    `error`: what the client said (empty when it was still waiting at the deadline).
+    """
+    host = reach.get("host")
+    if reach.get("stage") == "dns":
+        if in_cluster_name(host, env) and not inside(env):
+            hint = (f"{host} is a name inside the cluster: reach it through the Kubernetes API's service proxy "
+                    f"({section}.service = \"NAMESPACE/NAME:PORT\") or run golive in-cluster (deploy/)")
+            if section == "grafana":  # its token rides in Authorization, which the API server keeps for itself
+                hint = (f"{host} is a name inside the cluster: point grafana.url at an address reachable from "
+                        "here (Grafana's token cannot pass the Kubernetes API's service proxy), or run golive "
+                        "in-cluster (deploy/)")
+            return Answer(name, url, "", UNRESOLVABLE, f"{host} does not resolve from here", hint, blocks=True)
+        return Answer(name, url, "", UNRESOLVABLE, f"{host} does not resolve ({reach.get('error')})",
+                      f"check the name in {section} (the checks that need {name} will fail on it)")
+    stopped = reach.get("error") or ""
+    if reach.get("stage") == "tcp" and "timed out" in stopped:
+        return Answer(name, url, "", TIMEOUT, stopped,
+                      f"a firewall or private network between this runner and {name}? run golive in-cluster "
+                      f"(deploy/), or reach it through a tunnel")
+    if reach.get("stage") == "tcp":
+        return Answer(name, url, "", REFUSED, stopped,
+                      f"is {name} running at {host}:{reach.get('port')}? (its checks will say it is unreachable)")
+    if reach.get("stage") == "config":
+        return Answer(name, url, "", ERROR, f"no host and port in {url}", f"fix {section} in golive.toml",
+                      blocks=True)
+    if error:  # it connects, then the exchange failed (TLS, a protocol error, a server that hangs up)
+        return Answer(name, url, "", ERROR, error[:300], f"{name} accepts connections but the exchange failed: "
+                      "see the error (a certificate? the wrong port?)")
+    return Answer(name, url, "", TIMEOUT, f"connected, but no answer within {seconds:g} s",
+                  f"{name} accepts connections but does not answer: is it overloaded or stuck?")
+
+
+def aws_failure(exc: BaseException, env) -> Answer:
+    """An exception of STS GetCallerIdentity, classified."""
+    name = type(exc).__name__
+    profile = env.aws.profile
+    login = (f"log in: `aws sso login --profile {profile}` (or `aws configure --profile {profile}`)" if profile else
+             "give golive AWS credentials (a profile in aws.profile or AWS_PROFILE, then `aws sso login`; the "
+             "environment's keys; or a role: IRSA in-cluster, OIDC in CI)")
+    where = env.aws.endpoint_url or f"sts.{env.aws.region}"
+    first = (str(exc).splitlines() or [name])[0][:240]
+    if name in AWS_NO_CREDENTIALS:
+        what = "the SSO session has expired" if "SSO" in name or "Token" in name else f"no AWS credentials ({first})"
+        return Answer("AWS", where, "sts GetCallerIdentity", CREDENTIALS, what, login, blocks=True)
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = (response.get("Error") or {}).get("Code", "")
+        message = (response.get("Error") or {}).get("Message", "")
+        if code in AWS_REJECTED or (response.get("ResponseMetadata") or {}).get("HTTPStatusCode") in (401, 403):
+            return Answer("AWS", where, "sts GetCallerIdentity", UNAUTHORIZED,
+                          f"AWS rejected the credentials ({code}: {message[:160]})",
+                          "refresh them or choose another profile: " + login, blocks=True)
+        return Answer("AWS", where, "sts GetCallerIdentity", ERROR, f"STS answered {code}: {message[:160]}",
+                      "see the AWS error; the AWS checks will meet it too")
+    return Answer("AWS", where, "sts GetCallerIdentity", ERROR, f"{name}: {first}",
+                  "see the error; the AWS checks will meet it too")
+
+
+def server_key(url: str | None) -> tuple | None:
+    """(scheme, host, port) of an API server URL, for comparison (`https://X/` == `https://x:443`)."""
+    if not url:
+        return None
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    except ValueError:
+        return None
+    return (parts.scheme.lower(), (parts.hostname or "").lower(), port)
+
+
+def same_pem(a: bytes, b: bytes) -> bool:
+    return re.sub(rb"\s", b"", a) == re.sub(rb"\s", b"", b)
+
+
+# --- the questions ---------------------------------------------------------------------------------
+
+
+class _Ask:
+    """Runs each question in its own thread and stops waiting at the deadline: a silent endpoint is a timeout."""
+
+    def __init__(self):
+        self.threads: list[tuple[str, str, threading.Thread, dict]] = []
+
+    def start(self, name: str, target: str, fn: Callable[[], object]) -> None:
+        box: dict = {}
+
+        def run():
+            start = time.monotonic()
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # noqa: BLE001 - every failure becomes an answer
+                box["error"] = exc
+            box["ms"] = round((time.monotonic() - start) * 1000, 1)
+
+        thread = threading.Thread(target=run, name=f"golive-preflight-{name}", daemon=True)
+        thread.start()
+        self.threads.append((name, target, thread, box))
+
+    def wait(self, deadline: float) -> dict[str, dict]:
+        out = {}
+        for name, target, thread, box in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            out[name] = dict(box) if not thread.is_alive() else {"late": True}
+        return out
+
+
+def run(env, *, deadline_s: float | None = None) -> Preflight:
+    """Ask every configured endpoint once, classify, and bind the identity."""
+    from fixtures.aws import Aws, make_session
+    from fixtures.database import Database
+    from fixtures.http import Http, _grafana_auth, route
+    from fixtures.kubernetes import Kubernetes, make_api_client
+    from fixtures.network import Network
+    from golive.gather import Ledger, Source
+
+    started = time.monotonic()
+    t = env.timeouts
+    timeout = (t.connect_seconds, t.read_seconds)
+    seconds = deadline_s if deadline_s is not None else 2 * t.connect_seconds + 2
+    ledger = Ledger()
+    ask = _Ask()
+    answers: list[Answer] = []
+
+    # AWS: who am I, and where is the cluster's API server?
+    def ask_aws():
+        session = make_session(env)
+        aws = Aws(session, env, ledger, timeout)
+        me = aws.client("sts").get_caller_identity()
+        try:
+            cluster = aws.client("eks").describe_cluster(name=env.eks.cluster)["cluster"]
+        except Exception as exc:  # noqa: BLE001 - classified below
+            cluster = exc
+        return me, cluster
+
+    ask.start("aws", env.aws.region, ask_aws)
+
+    # Kubernetes: the kubeconfig's (or the pod's) credentials, then an authorized read.
+    loaded: dict = {}  # the client's configuration as soon as it loads (a silent server is still bound)
+
+    try:  # for an EKS token (kubernetes.auth = "eks"); other kubeconfigs do not use it
+        kube_session = make_session(env)
+    except Exception as exc:  # noqa: BLE001 - the AWS answer above says why
+        kube_session = f"no AWS session ({type(exc).__name__})"
+
+    def ask_kube():
+        try:
+            api = make_api_client(env, kube_session)
+        except Exception as exc:  # noqa: BLE001 - no kubeconfig, no such context, an exec plugin that failed
+            return {"load_error": exc}
+        loaded["configuration"] = api.configuration
+        kube = Kubernetes(api, Source("Kubernetes API", api.configuration.host, ledger), timeout)
+        try:
+            version = kube.version()
+            kube.get("namespaces", env.kubernetes.app_namespace)
+        except Exception as exc:  # noqa: BLE001 - classified below; the server it points at is still bound
+            return {"configuration": api.configuration, "error": exc}
+        return {"configuration": api.configuration, "version": version}
+
+    ask.start("kube", env.kubernetes.context or env.kubernetes.kubeconfig or "kubeconfig", ask_kube)
+
+    # HTTP endpoints: routed as the fixtures route them (fixtures/http.py: through the Kubernetes API's
+    # service proxy where a Service is named and golive runs outside), each asked its health path.
+    try:
+        proxy_api = make_api_client(env, kube_session)
+    except Exception as exc:  # noqa: BLE001 - the Kubernetes answer says why; proxied endpoints fail with it
+        proxy_api = f"cannot load the kubeconfig ({type(exc).__name__})"
+    health = env.app.endpoints[0].path
+    grafana_headers = _grafana_auth(env)
+    http = [("App", "app", Http("App", route(env, env.app, proxy_api), ledger, timeout), health, False)]
+    if env.app.ingress_url and env.app.ingress_url.rstrip("/") != env.app.base_url.rstrip("/"):
+        http.append(("Ingress", "app", Http("Ingress", env.app.ingress_url, ledger, timeout), health, False))
+    http += [("Prometheus", "prometheus", Http("Prometheus", route(env, env.prometheus, proxy_api), ledger, timeout),
+              "/-/healthy", True),
+             ("Alertmanager", "alertmanager", Http("Alertmanager", route(env, env.alertmanager, proxy_api), ledger,
+                                                   timeout),
+              "/-/healthy", True),
+             ("Grafana", "grafana", Http("Grafana", env.grafana.url, ledger, timeout, headers=grafana_headers),
+              "/api/org", True)]
+    for name, _section, client, path, _ in http:
+        ask.start(name, client.base_url, lambda client=client, path=path: client.request("GET", path))
+
+    db = Database(env, ledger, timeout)
+    ask.start("db", db.source.where, lambda: db.query("SELECT 1", fresh=True))
+
+    got = ask.wait(started + seconds)
+    network = Network(env, ledger, timeout)
+
+    def late_or_unreached(name, url, section, error=""):
+        return unreached(name, url, network.reach(name, url, fresh=True), env, section, seconds, error)
+
+    # --- AWS and identity
+    identity = {"account": None, "arn": None, "expected_account": env.aws.account_id, "cluster": env.eks.cluster,
+                "cluster_endpoint": None, "api_server": None, "context": env.kubernetes.context, "binding": None}
+    aws_box, cluster = got["aws"], None
+    where = env.aws.endpoint_url or f"sts.{env.aws.region}"
+    if aws_box.get("late"):
+        answers.append(Answer("AWS", where, "sts GetCallerIdentity", TIMEOUT, f"no answer within {seconds:g} s",
+                              "is this runner allowed out to AWS (proxy, firewall)?"))
+    elif "error" in aws_box:
+        exc = aws_box["error"]
+        answer = aws_failure(exc, env)
+        if answer.status == ERROR and type(exc).__name__ in ("EndpointConnectionError", "ConnectTimeoutError",
+                                                              "ConnectionClosedError", "ReadTimeoutError"):
+            answer = late_or_unreached("AWS", env.aws.endpoint_url or f"https://sts.{env.aws.region}.amazonaws.com",
+                                       "aws")
+            answer.question = "sts GetCallerIdentity"
+        answer.ms = aws_box.get("ms")
+        answers.append(answer)
+    else:
+        me, cluster = aws_box["value"]
+        identity.update(account=me.get("Account"), arn=me.get("Arn"))
+        want = env.aws.account_id
+        if want and me.get("Account") != want:
+            answers.append(Answer(
+                "AWS", where, "sts GetCallerIdentity", IDENTITY,
+                f"the credentials are for account {me.get('Account')} ({me.get('Arn')}), but {env.name} is account "
+                f"{want} (aws.account_id)",
+                f"choose {env.name}'s profile (aws.profile or AWS_PROFILE"
+                + (f", now {env.aws.profile}" if env.aws.profile else "") + ")", blocks=True, ms=aws_box.get("ms")))
+            cluster = None  # another account's cluster says nothing about this one
+        else:
+            answers.append(Answer("AWS", where, "sts GetCallerIdentity", OK,
+                                  f"account {me.get('Account')} as {me.get('Arn')}"
+                                  + ("" if want else " (aws.account_id not set: the account is not checked)"),
+                                  ms=aws_box.get("ms")))
+    eks_where = f"eks {env.eks.cluster} ({env.aws.region})"
+    if isinstance(cluster, BaseException):
+        code = ((getattr(cluster, "response", None) or {}).get("Error") or {}).get("Code", type(cluster).__name__)
+        if code in AWS_REJECTED:
+            answers.append(Answer("EKS", eks_where, "eks DescribeCluster", UNAUTHORIZED,
+                                  f"golive may not describe the cluster ({code})",
+                                  "grant golive eks:DescribeCluster (deploy/iam-policy.json)", blocks=True))
+        else:
+            answers.append(Answer("EKS", eks_where, "eks DescribeCluster", ERROR,
+                                  f"DescribeCluster answered {code}: the cluster's identity cannot be checked",
+                                  f"does EKS cluster {env.eks.cluster} exist in {env.aws.region}? (eks.cluster; its "
+                                  "checks will say)"))
+        cluster = None
+    elif isinstance(cluster, dict):
+        identity["cluster_endpoint"] = cluster.get("endpoint")
+
+    # --- Kubernetes
+    kube_box = got["kube"]
+    kube = kube_box.get("value") or {}
+    configuration = kube.get("configuration") or loaded.get("configuration")
+    kube_where = configuration.host if configuration is not None else (
+        env.kubernetes.context or env.kubernetes.kubeconfig or "kubeconfig")
+    if configuration is not None:
+        identity["api_server"] = configuration.host
+    if kube_box.get("late"):
+        answer = late_or_unreached("Kubernetes API", kube_where, "kubernetes") if configuration is not None else \
+            Answer("Kubernetes API", kube_where, "", TIMEOUT, f"the kubeconfig did not load within {seconds:g} s "
+                   "(an exec credential plugin that hangs?)", "run its command by hand to see why")
+        answer.question = "GET /version"
+        answers.append(answer)
+    elif "error" in kube_box or "load_error" in kube:
+        answers.append(_kube_failure(kube_box.get("error") or kube["load_error"], env, kube_where))
+    elif "error" in kube:
+        answer = _kube_failure(kube["error"], env, kube_where)
+        if answer is None:
+            answer = late_or_unreached("Kubernetes API", configuration.host, "kubernetes", _said(kube))
+            answer.question = "GET /version"
+        answer.ms = kube_box.get("ms")
+        answers.append(answer)
+    else:
+        answers.append(Answer("Kubernetes API", kube_where, "GET /version", OK,
+                              f"Kubernetes {kube['version'].get('gitVersion', '?')}; namespace "
+                              f"{env.kubernetes.app_namespace} readable", ms=kube_box.get("ms")))
+    bound = _bind(env, cluster, configuration, identity)
+    if bound is not None:
+        answers.append(bound)
+
+    # --- HTTP and the database
+    for name, section, client, path, credentialed in http:
+        box = got[name]
+        if box.get("late") or "error" in box:
+            answer = late_or_unreached(name, client.base_url, section, _said(box))
+        else:
+            answer = _http_answer(name, section, box["value"], credentialed, env, grafana_headers)
+        answer.question, answer.ms = f"GET {path}", box.get("ms")
+        answers.append(answer)
+    db_box = got["db"]
+    answers.append(_db_answer(db_box, env, db.source.where, late_or_unreached))
+
+    return Preflight(answers=answers, identity=identity, seconds=time.monotonic() - started)
+
+
+def _said(box: dict) -> str:
+    """What a question's client said when it failed ("" when it was still waiting)."""
+    error = box.get("error")
+    return "" if error is None else (str(error).splitlines() or [type(error).__name__])[0][:300]
+
+
+def _kube_failure(exc: BaseException, env, where: str) -> Answer | None:
+    """A failure of the kubeconfig or of the API server's answer; None: no answer at all (classify the reach)."""
+    from golive.gather import BadData, SourceUnavailable
+
+    text = (str(exc).splitlines() or [type(exc).__name__])[0][:240]
+    cluster, region = env.eks.cluster, env.aws.region
+    context = (f"`aws eks update-kubeconfig --name {cluster} --region {region}`, then kubernetes.context"
+               if not inside(env) else "check the pod's service account (deploy/)")
+    if isinstance(exc, SourceUnavailable) and " denied " in text:
+        if "HTTP 401" in text:
+            return Answer("Kubernetes API", where, "GET /version", UNAUTHORIZED,
+                          "the API server rejected the kubeconfig's credentials (HTTP 401)",
+                          f"refresh them (`aws sso login`, {context})", blocks=True)
+        return Answer("Kubernetes API", where, f"GET namespace {env.kubernetes.app_namespace}", UNAUTHORIZED,
+                      f"golive's identity may not read the cluster ({text.split(' denied ', 1)[-1]})",
+                      "bind it to golive's read-only ClusterRole (deploy/rbac.yaml)", blocks=True)
+    if isinstance(exc, SourceUnavailable):
+        return None
+    if isinstance(exc, BadData):
+        return Answer("Kubernetes API", where, "GET /version", ERROR, text,
+                      "the server answers, but not as a Kubernetes API: is the kubeconfig's server right?")
+    # make_api_client could not load the configuration: no kubeconfig, no such context, an exec plugin failed.
+    return Answer("Kubernetes API", where, "load kubeconfig", CREDENTIALS,
+                  f"cannot load the cluster's credentials ({type(exc).__name__}: {text})",
+                  f"choose the cluster's context: {context}", blocks=True)
+
+
+def _bind(env, cluster: dict | None, configuration, identity: dict) -> Answer | None:
+    """The Kubernetes API golive talks to must be `eks.cluster`'s: by endpoint (kubeconfig) or CA (in-cluster)."""
+    if cluster is None or configuration is None:
+        identity["binding"] = "not checked (no answer from " + ("EKS" if cluster is None else "the kubeconfig") + ")"
+        return None
+    endpoint, server = cluster.get("endpoint"), configuration.host
+    where = f"{env.kubernetes.context or 'kubeconfig'} -> {server}"
+    fix = (f"choose {env.eks.cluster}'s context (`aws eks update-kubeconfig --name {env.eks.cluster} --region "
+           f"{env.aws.region}`, then kubernetes.context)")
+    if inside(env):
+        ca = (cluster.get("certificateAuthority") or {}).get("data")
+        try:
+            theirs = base64.b64decode(ca or "", validate=True)
+            ours = open(configuration.ssl_ca_cert, "rb").read() if configuration.ssl_ca_cert else b""
+        except (ValueError, OSError):
+            theirs, ours = b"", b""
+        if b"BEGIN CERTIFICATE" not in theirs or not ours:
+            identity["binding"] = "not checked (no CA to compare in-cluster)"
+            return None
+        if not same_pem(theirs, ours):
+            identity["binding"] = "MISMATCH"
+            return Answer("Kubernetes API", server, "eks DescribeCluster", IDENTITY,
+                          f"this pod's cluster is not EKS cluster {env.eks.cluster} (their CAs differ)",
+                          f"run the Job in {env.eks.cluster}, or fix eks.cluster", blocks=True)
+        identity["binding"] = "bound (in-cluster CA is the cluster's)"
+        return None
+    if server_key(endpoint) != server_key(server):
+        identity["binding"] = "MISMATCH"
+        return Answer("Kubernetes API", where, "eks DescribeCluster", IDENTITY,
+                      f"the kubeconfig points at {server}, but EKS cluster {env.eks.cluster}"
+                      + (f" (account {identity['account']})" if identity.get("account") else "")
+                      + f" answers at {endpoint}", fix, blocks=True)
+    identity["binding"] = "bound (the kubeconfig's server is the cluster's endpoint)"
+    return None
+
+
+def _http_answer(name: str, section: str, response, credentialed: bool, env, headers: dict) -> Answer:
+    status = response.status
+    if status in (401, 403) and credentialed:
+        if name == "Grafana":
+            token = env.grafana.token_file or env.grafana.token_env
+            fix = (f"give golive a Grafana Viewer service-account token ({env.grafana.token_env}"
+                   + (f" or grafana.token_file, now {env.grafana.token_file}" if env.grafana.token_file else
+                      " or grafana.token_file") + ")")
+            what = (f"Grafana rejected golive's token (HTTP {status})" if headers else
+                    f"no Grafana token ({token} is empty or missing): Grafana answered HTTP {status}")
+            return Answer(name, response.url, "", UNAUTHORIZED, what, fix, blocks=True)
+        return Answer(name, response.url, "", UNAUTHORIZED,
+                      f"{name} refused golive (HTTP {status}): it wants credentials golive does not have",
+                      f"reach it in-cluster (deploy/) or through the Kubernetes API's service proxy "
+                      f"({section}.service)", blocks=True)
+    if status >= 400:
+        return Answer(name, response.url, "", ERROR, f"{name} answered HTTP {status}",
+                      f"{name} is reachable but unwell: its checks will say more")
+    return Answer(name, response.url, "", OK, f"HTTP {status} in {response.ms:.0f} ms")
+
+
+def _db_answer(box: dict, env, where: str, late_or_unreached) -> Answer:
+    url = f"postgresql://{env.database.host}:{env.database.port}"
+    if not box.get("late") and "error" not in box:
+        return Answer("PostgreSQL", where, "connect, SELECT 1", OK, "connected (read only)", ms=box.get("ms"))
+    text = _said(box)
+    rejected = ("password authentication failed", "no password supplied", "role \"", "pg_hba.conf",
+                "authentication failed")
+    if any(words in text for words in rejected):
+        reason = re.sub(r"^.*?FATAL:\s*", "", text).strip()[:200]
+        answer = Answer("PostgreSQL", where, "", CREDENTIALS if "no password" in text else UNAUTHORIZED,
+                        f"the database refused golive's login ({reason})",
+                        f"set PGPASSWORD or ~/.pgpass for user {env.database.user} (database.user)", blocks=True)
+    else:
+        answer = late_or_unreached("PostgreSQL", url, "database", text)
+        if answer.status in (REFUSED, TIMEOUT) and not inside(env):
+            answer.fix += ("; from outside the cluster the database is not reachable through the Kubernetes API: "
+                           "run golive in-cluster, or point database.host and database.port at a tunnel")
+    answer.question, answer.ms = "connect, SELECT 1", box.get("ms")
+    return answer
