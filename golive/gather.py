@@ -3,12 +3,16 @@
 A `Source` is one endpoint (the Kubernetes API, one AWS service, Prometheus, ...). Its `fetch`
 caches by key; the first connection failure marks the source down, and every later fetch from
 it fails at once with a pointer to that first failure instead of waiting for another timeout.
-Every call lands in the API ledger shown in the report.
+Every call lands in the API ledger shown in the report. Each answer is kept with the moment it arrived
+(`fetch_dated`): a check that judges how recent something is measures to that moment, never to the
+clock of the later moment at which it reads the cached answer.
 """
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 import pytest
@@ -65,6 +69,14 @@ class Ledger:
 LEDGER_KEY = pytest.StashKey[Ledger]()
 
 
+@dataclass(frozen=True)
+class Dated:
+    """An answer and when it arrived (UTC): ages inside the answer are measured to `at`."""
+
+    value: Any
+    at: datetime
+
+
 class Source:
     def __init__(self, name: str, where: str, ledger: Ledger):
         self.name = name
@@ -76,14 +88,19 @@ class Source:
     def fetch(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False, call: str | None = None) -> Any:
         """`loader()`'s answer, cached by `key`; `call` says in the ledger what was asked, as a person writes it
         (`rds DescribeDBInstances DBInstanceIdentifier=db`), when the key alone would not (reprs, unique IDs)."""
+        return self.fetch_dated(key, loader, fresh=fresh, call=call).value
+
+    def fetch_dated(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False,
+                    call: str | None = None) -> Dated:
+        """As `fetch`, with the moment the answer arrived (the first time, for a cached one)."""
         call = call or _describe_key(key)
         if self.down:
             raise SourceUnavailable(f"{self.name} at {self.where} is unreachable (first failure: {self.down})")
         if key in self._cache and not fresh:
-            value = self._cache[key]
-            if isinstance(value, Exception):
-                raise value
-            return value
+            cached = self._cache[key]
+            if isinstance(cached, Exception):
+                raise cached
+            return cached
         start = time.monotonic()
         try:
             value = loader()
@@ -95,12 +112,23 @@ class Source:
             self._note(call, start, False, str(exc))
             self._cache[key] = exc
             raise
+        # When it arrived, not when it was asked for: an age measured to it never makes stale data look fresh.
+        answer = Dated(value, datetime.now(timezone.utc))
         self._note(call, start, True)
-        self._cache[key] = value
-        return value
+        self._cache[key] = answer
+        # Cached answers live until the session ends: take them (and all else alive now) out of the cyclic
+        # collector's rounds, which otherwise re-scan a big cluster's lists again and again (0.7 s CPU at
+        # 10,000 pods). O(1); `release_answers` hands them back when the session ends.
+        gc.freeze()
+        return answer
 
     def _note(self, call: str, start, ok, error=""):
         self.ledger.calls.append(Call(self.name, call, ok, round(time.monotonic() - start, 3), error))
+
+
+def release_answers() -> None:
+    """The session is over: what `Source.fetch` froze may be collected again."""
+    gc.unfreeze()
 
 
 def _describe_key(key: Any) -> str:

@@ -687,6 +687,8 @@ def accepts_json(accept_header: str | None) -> bool:
 
 class JsonHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle on, the second waits for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
 
     def log_message(self, *args: Any) -> None:
         """Silence per-request access logs: stderr is kept for startup and problems."""

@@ -1,6 +1,6 @@
 """`golive-sandbox` (or `python -m sandbox`): the rehearsal sandbox on 127.0.0.1 and its faults.
 
-    golive-sandbox up | down | status
+    golive-sandbox up [--scale] | down | status
     golive-sandbox faults [--markdown]     every fault and the checks it must break
     golive-sandbox fault NAME              inject one fault
     golive-sandbox heal NAME               heal it (stateless: may run in another process)
@@ -29,6 +29,11 @@ def _up(args) -> int:
     from sandbox import stack
 
     stack.up()
+    if args.scale:
+        from sandbox import scale
+        from sandbox.control import Sandbox
+
+        scale.seed(Sandbox())
     return 0
 
 
@@ -83,7 +88,10 @@ def _fault_or_heal(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog=PROG, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("up", help="start every stand-in not yet answering, seeded").set_defaults(func=_up)
+    p = sub.add_parser("up", help="start every stand-in not yet answering, seeded")
+    p.add_argument("--scale", action="store_true",
+                   help="add 500 nodes, 10,000 pods in 50 namespaces, 500 secrets, 300 dashboards (until `down`)")
+    p.set_defaults(func=_up)
     sub.add_parser("down", help="stop what `up` started").set_defaults(func=_down)
     sub.add_parser("status", help="what answers; exit 1 if anything is down").set_defaults(func=_status)
     p = sub.add_parser("faults", help="every fault, and the checks it must break")

@@ -129,6 +129,10 @@ SMP_MERGE_KEYS = ("name", "type", "containerPort", "port")  # list keys strategi
 STATUS_ON_CREATE = {"Namespace": {"phase": "Active"}, "Pod": {"phase": "Pending"}}
 
 
+class SeedError(Exception):
+    """A seed manifest the emulator cannot load."""
+
+
 class ApiError(Exception):
     def __init__(self, code, reason, message, details=None):
         super().__init__(message)
@@ -437,7 +441,9 @@ class KubeApi:
 
     def __init__(self, seed_path, server_address):
         self._lock = threading.RLock()
-        self._objects = {}  # (Resource, namespace or "", name) -> object
+        self._objects = {}  # (Resource, namespace or "", name) -> object; replaced on write, never changed in place
+        self._names = {}  # Resource -> namespace or "" -> names: a list reads only its kind and namespace
+        self._encoded = {}  # key -> the object's JSON, made when first listed and dropped when it changes
         self._revision = 1000
         self._server_address = server_address
         self.unready = None  # a failing readiness check injected by the sandbox, e.g. "etcd"
@@ -448,31 +454,57 @@ class KubeApi:
         return str(self._revision)
 
     def _load_seed(self, path):
+        try:
+            self.seed([d for d in yaml.safe_load_all(path.read_text()) if d])
+        except SeedError as exc:
+            raise SystemExit(f"{path}: {exc}") from None
+
+    def seed(self, docs):
+        """Add manifests as they are at start: with status, placeholders filled, uids stable across restarts."""
         now = datetime.now(timezone.utc).replace(microsecond=0)
-        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
-        for doc in fill_placeholders(docs, now):
-            res = BY_KIND.get((doc.get("apiVersion"), doc.get("kind")))
-            if res is None:
-                raise SystemExit(f"{path}: {doc.get('apiVersion')} {doc.get('kind')} is not served")
-            meta = doc.setdefault("metadata", {})
-            namespace = meta.setdefault("namespace", "default") if res.namespaced else ""
-            key = (res, namespace, meta["name"])
-            if key in self._objects:
-                raise SystemExit(f"{path}: duplicate {res.kind} {namespace}/{meta['name']}")
-            # Deterministic uids keep seeded objects stable across restarts.
-            seed_name = f"golive-sandbox/{res.group_version}/{res.kind}/{namespace}/{meta['name']}"
-            meta.setdefault("uid", str(uuid.uuid5(uuid.NAMESPACE_URL, seed_name)))
-            meta.setdefault("creationTimestamp", rfc3339(now - SEED_AGE))
-            meta.setdefault("generation", 1)
-            meta["resourceVersion"] = self._next_revision()
-            self._objects[key] = doc
-        uids = {(r.kind, ns, name): obj["metadata"]["uid"] for (r, ns, name), obj in self._objects.items()}
-        for (_, namespace, name), obj in self._objects.items():
-            for ref in obj["metadata"].get("ownerReferences", []):
-                owner = uids.get((ref["kind"], namespace, ref["name"])) or uids.get((ref["kind"], "", ref["name"]))
-                if not (ref.get("uid") or owner):
-                    raise SystemExit(f"{path}: owner {ref['kind']} {ref['name']} of {namespace}/{name} is not seeded")
-                ref.setdefault("uid", owner)
+        with self._lock:
+            added = {}
+            for doc in fill_placeholders(docs, now):
+                res = BY_KIND.get((doc.get("apiVersion"), doc.get("kind")))
+                if res is None:
+                    raise SeedError(f"{doc.get('apiVersion')} {doc.get('kind')} is not served")
+                meta = doc.setdefault("metadata", {})
+                namespace = meta.setdefault("namespace", "default") if res.namespaced else ""
+                key = (res, namespace, meta["name"])
+                if key in self._objects or key in added:
+                    raise SeedError(f"duplicate {res.kind} {namespace}/{meta['name']}")
+                added[key] = doc
+            for (res, namespace, name), doc in added.items():
+                meta = doc["metadata"]
+                # Deterministic uids keep seeded objects stable across restarts.
+                seed_name = f"golive-sandbox/{res.group_version}/{res.kind}/{namespace}/{name}"
+                meta.setdefault("uid", str(uuid.uuid5(uuid.NAMESPACE_URL, seed_name)))
+                meta.setdefault("creationTimestamp", rfc3339(now - SEED_AGE))
+                meta.setdefault("generation", 1)
+            uids = {(r.kind, ns, name): obj["metadata"]["uid"]
+                    for (r, ns, name), obj in [*self._objects.items(), *added.items()]}
+            for (_, namespace, name), obj in added.items():
+                for ref in obj["metadata"].get("ownerReferences", []):
+                    owner = uids.get((ref["kind"], namespace, ref["name"])) or uids.get((ref["kind"], "", ref["name"]))
+                    if not (ref.get("uid") or owner):
+                        raise SeedError(f"owner {ref['kind']} {ref['name']} of {namespace}/{name} is not seeded")
+                    ref.setdefault("uid", owner)
+            for key, doc in added.items():
+                doc["metadata"]["resourceVersion"] = self._next_revision()
+                self._store(key, doc)
+            return len(added)
+
+    def _store(self, key, obj):
+        res, namespace, name = key
+        self._objects[key] = obj
+        self._encoded.pop(key, None)
+        self._names.setdefault(res, {}).setdefault(namespace, set()).add(name)
+
+    def _drop(self, key):
+        res, namespace, name = key
+        del self._objects[key]
+        self._encoded.pop(key, None)
+        self._names[res][namespace].discard(name)
 
     # Routing ---------------------------------------------------------------
 
@@ -482,6 +514,11 @@ class KubeApi:
         if parts == ["_sandbox", "readyz"] and method == "PUT":  # sandbox-only fault switch
             self.unready = (self._json(body) or {}).get("failing")
             return 200, {"failing": self.unready}
+        if parts == ["_sandbox", "seed"] and method == "POST":  # sandbox-only: scale mode's objects, in one request
+            try:
+                return 201, {"seeded": self.seed(self._json(body) or [])}
+            except SeedError as exc:
+                raise ApiError(422, "Invalid", f"seed rejected: {exc}") from None
         if method == "GET":
             if parts == ["readyz"] and self.unready:
                 return 500, f"[+]ping ok\n[-]{self.unready} failed: reason withheld\nreadyz check failed"
@@ -527,11 +564,10 @@ class KubeApi:
         if method == "GET" and name is None:
             if param("watch") in ("true", "1"):
                 raise not_allowed("watch is not supported by the golive sandbox Kubernetes emulator")
-            items, meta = self.list(res, namespace, param)
             if table:
+                items, meta = self.list(res, namespace, param)
                 return 200, to_table(res, items, meta, param("includeObject"))
-            return 200, {"kind": f"{res.kind}List", "apiVersion": res.group_version,
-                         "metadata": meta, "items": items}
+            return 200, self.list_json(res, namespace, param)
         if method == "POST" and name is None:
             return 201, self.create(res, namespace, self._json(body), dry_run)
         if name is None:
@@ -575,15 +611,55 @@ class KubeApi:
     # Verbs -----------------------------------------------------------------
 
     def list(self, res, namespace, param):
+        with self._lock:
+            keys, meta = self._listed(res, namespace, param)
+            return [self._objects[key] for key in keys], meta  # no copies: stored objects are never changed
+
+    def list_json(self, res, namespace, param):
+        """The list as JSON bytes, joined from each object's JSON (encoded once per write, not per list)."""
+        with self._lock:
+            keys, meta = self._listed(res, namespace, param)
+            items = b",".join(map(self._encoded_json, keys))
+        head = json.dumps({"kind": f"{res.kind}List", "apiVersion": res.group_version, "metadata": meta})
+        return head[:-1].encode() + b', "items": [' + items + b"]}"
+
+    def _encoded_json(self, key):
+        if key not in self._encoded:
+            self._encoded[key] = json.dumps(self._objects[key]).encode()
+        return self._encoded[key]
+
+    def _listed(self, res, namespace, param):
+        """The keys of one page of a list, in (namespace, name) order, and its list metadata."""
         matches_labels = label_selector(param("labelSelector"))
         matches_fields = field_selector(param("fieldSelector"), res.kind)
-        with self._lock:
-            items = [copy.deepcopy(obj) for (r, ns, _), obj in sorted(
-                self._objects.items(), key=lambda item: item[0][1:])
-                if r == res and (not namespace or ns == namespace)
-                and matches_labels(obj["metadata"].get("labels")) and matches_fields(obj)]
-            # `limit` is ignored: one complete page is a valid answer, with no continue token.
-            return items, {"resourceVersion": str(self._revision)}
+        limit, after = self._page(param("limit"), param("continue"))
+        scopes = self._names.get(res, {})
+        places = ((ns, name) for ns in ([namespace] if namespace else sorted(scopes))
+                  if not after or ns >= after[0] for name in sorted(scopes.get(ns, ()))
+                  if not after or (ns, name) > after)
+        keys, meta, last = [], {"resourceVersion": str(self._revision)}, None
+        for place in places:
+            if limit and len(keys) == limit:  # a full page with more to read: where the next one starts
+                meta["continue"] = json.dumps(last).encode().hex()
+                break
+            obj = self._objects[(res, *place)]
+            if matches_labels(obj["metadata"].get("labels")) and matches_fields(obj):
+                keys.append((res, *place))
+            last = place
+        # Later pages read the store as it is then, not as it was at the first page (no MVCC here).
+        return keys, meta
+
+    @staticmethod
+    def _page(limit, token):
+        """`limit` and `continue` as the apiserver takes them: a page size, and an opaque place to resume."""
+        try:
+            size = int(limit or 0)
+            after = tuple(json.loads(bytes.fromhex(token))) if token else None
+        except ValueError:
+            raise bad_request(f"invalid limit {limit!r} or continue token {token!r}") from None
+        if size < 0 or (after is not None and len(after) != 2):
+            raise bad_request(f"invalid limit {limit!r} or continue token {token!r}")
+        return size, after
 
     def get(self, res, namespace, name):
         with self._lock:
@@ -614,7 +690,7 @@ class KubeApi:
             meta.update(uid=str(uuid.uuid4()), generation=1, resourceVersion=self._next_revision(),
                         creationTimestamp=rfc3339(datetime.now(timezone.utc)))
             if not dry_run:
-                self._objects[key] = obj
+                self._store(key, obj)
             return copy.deepcopy(obj)
 
     def update(self, res, namespace, name, sub, change, dry_run=False):
@@ -643,17 +719,17 @@ class KubeApi:
                 meta["generation"] = old_meta.get("generation", 0) + 1
             meta["resourceVersion"] = self._next_revision()
             if not dry_run:
-                self._objects[(res, namespace, name)] = new
+                self._store((res, namespace, name), new)
             return copy.deepcopy(new)
 
     def delete(self, res, namespace, name, dry_run=False):
         with self._lock:
             obj = self.get(res, namespace, name)
             if not dry_run:
-                del self._objects[(res, namespace, name)]
+                self._drop((res, namespace, name))
                 if res.kind == "Namespace":  # what the namespace controller eventually does
                     for key in [k for k in self._objects if k[0].namespaced and k[1] == name]:
-                        del self._objects[key]
+                        self._drop(key)
             return obj
 
     @staticmethod
@@ -785,6 +861,8 @@ def forward(method, backend, path, query, headers, body, timeout=30):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as kubectl and urllib3 expect
     server_version = "golive-kube-api"
+    # Headers and body go out in two writes: with Nagle on, the second waits for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
 
     def _serve(self):
         url = urlsplit(self.path)
@@ -805,7 +883,7 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug must still answer as an apiserver would, not drop the connection
             code, payload = 500, ApiError(500, "InternalError", f"emulator error: {exc!r}").status()
         text = isinstance(payload, str)
-        data = payload.encode() if text else json.dumps(payload).encode()
+        data = payload.encode() if text else payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain; charset=utf-8" if text else "application/json")
         self.send_header("Content-Length", str(len(data)))

@@ -35,6 +35,8 @@ log = logging.getLogger("sandbox.webhook_sink")
 class SinkHandler(BaseHTTPRequestHandler):
     server: SinkServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle on, the second waits for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
 
     def log_message(self, *args: Any) -> None:
         """Silence per-request access logs: the log file is the record."""

@@ -326,6 +326,36 @@ def test_node_status_subresource_patch(core):
             {"type": "Ready", "status": "True", "reason": "KubeletReady"}]}})
 
 
+def test_sandbox_seed_adds_objects_that_lists_index_by_namespace(core, server_url):
+    """Scale mode's objects arrive in one POST /_sandbox/seed; lists read only the namespace asked for, in pages."""
+    ns = "golive-seed-probe"
+    pod = lambda name, team: {"apiVersion": "v1", "kind": "Pod", "metadata": {
+        "name": name, "namespace": ns, "labels": {"team": team}}, "spec": {"containers": [{"name": "c", "image": "x"}]},
+        "status": {"phase": "Running"}}
+    docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+            pod("b-pod", "blue"), pod("a-pod", "blue"), pod("c-pod", "green")]
+    answer = requests.post(f"{server_url}/_sandbox/seed", json=docs, timeout=5)
+    try:
+        assert answer.status_code == 201 and answer.json() == {"seeded": 4}
+        listed = core.list_namespaced_pod(ns)
+        assert [p.metadata.name for p in listed.items] == ["a-pod", "b-pod", "c-pod"]
+        assert listed.items[0].status.phase == "Running" and listed.items[0].metadata.uid  # seeded as is, stamped
+        assert [p.metadata.name for p in core.list_namespaced_pod(ns, label_selector="team=blue").items] == \
+            ["a-pod", "b-pod"]
+        assert {"a-pod", "b-pod", "c-pod"} <= {p.metadata.name for p in core.list_pod_for_all_namespaces().items}
+        first = core.list_namespaced_pod(ns, limit=2)  # in pages, as kubectl --chunk-size reads
+        rest = core.list_namespaced_pod(ns, limit=2, _continue=first.metadata._continue)
+        assert [p.metadata.name for p in first.items] == ["a-pod", "b-pod"] and first.metadata._continue
+        assert [p.metadata.name for p in rest.items] == ["c-pod"] and not rest.metadata._continue
+        again = requests.post(f"{server_url}/_sandbox/seed", json=[pod("d-pod", "red"), pod("a-pod", "red")], timeout=5)
+        assert again.status_code == 422 and "duplicate Pod golive-seed-probe/a-pod" in again.json()["message"]
+        assert len(core.list_namespaced_pod(ns).items) == 3  # all or nothing
+    finally:
+        core.delete_namespace(ns)
+    assert core.list_namespaced_pod(ns).items == []
+    assert not {"a-pod", "b-pod", "c-pod"} & {p.metadata.name for p in core.list_pod_for_all_namespaces().items}
+
+
 def test_missing_objects_are_404_status(apps, custom):
     with pytest.raises(client.ApiException) as error:
         apps.read_namespaced_deployment("does-not-exist", APP)

@@ -43,7 +43,7 @@ def test_secret_values_are_dropped_before_anything_is_cached(sandbox):
     kube = Kubernetes(make_api_client(env), source, (2, 5))
     listed = kube.list("secrets", env.kubernetes.app_namespace)
     one = kube.get("secrets", listed[0]["metadata"]["name"], env.kubernetes.app_namespace)
-    cached = [v for v in source._cache.values() if v]
+    cached = [v.value for v in source._cache.values() if v.value]
     values = [value for obj in [*(x for v in cached for x in (v if isinstance(v, list) else [v]))]
               for value in (obj.get("data") or {}).values()]
     assert values, "the sandbox namespace has Secrets with data: the test must see some"

@@ -3,7 +3,6 @@
 Checks marked `manifests=True` also run before the deploy against the team's manifests (`--golive-manifests`).
 """
 import ipaddress
-from datetime import datetime, timezone
 
 from golive.check import DATA, after_deploy, expect, runbook
 from golive.probes import backups as bk
@@ -88,17 +87,16 @@ def test_confirm_backup_systems_operational(aws, cfg):
 
     AWS Backup recovery points are always asked for; an endpoint that cannot list them fails the check by name.
     """
-    db, backup, bucket, now = cfg.database, cfg.backup, cfg.s3.backup_bucket, datetime.now(timezone.utc)
+    db, backup, bucket = cfg.database, cfg.backup, cfg.s3.backup_bucket
     plans = aws.paginate("backup", "list_backup_plans", "BackupPlansList")
     details = {p["BackupPlanId"]: aws.call("backup", "get_backup_plan", BackupPlanId=p["BackupPlanId"])
                for p in plans if p.get("BackupPlanName") == backup.plan}
-    expect(bk.automated_backups(aws.call("rds", "describe_db_instances", DBInstanceIdentifier=db.rds_instance),
-                                db.rds_instance, db.backup_retention_days),
-           bk.snapshot_recent(aws.paginate("rds", "describe_db_snapshots", "DBSnapshots",
-                                           DBInstanceIdentifier=db.rds_instance),
-                              db.rds_instance, db.snapshot_max_age_hours, now),
+    instance = aws.call("rds", "describe_db_instances", DBInstanceIdentifier=db.rds_instance)
+    # Ages are measured to when each answer arrived (it may be cached from earlier in the run).
+    snapshots = aws.paginate_dated("rds", "describe_db_snapshots", "DBSnapshots", DBInstanceIdentifier=db.rds_instance)
+    points = aws.call_dated("backup", "list_recovery_points_by_backup_vault", BackupVaultName=backup.vault)
+    expect(bk.automated_backups(instance, db.rds_instance, db.backup_retention_days),
+           bk.snapshot_recent(snapshots.value, db.rds_instance, db.snapshot_max_age_hours, snapshots.at),
            bk.backup_plan_ready(plans, details, backup.plan),
-           bk.recovery_points_recent(aws.call("backup", "list_recovery_points_by_backup_vault",
-                                              BackupVaultName=backup.vault),
-                                     backup.vault, db.snapshot_max_age_hours, now),
+           bk.recovery_points_recent(points.value, backup.vault, db.snapshot_max_age_hours, points.at),
            bk.bucket_versioned(aws.call("s3", "get_bucket_versioning", Bucket=bucket), bucket))

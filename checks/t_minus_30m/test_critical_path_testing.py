@@ -15,9 +15,9 @@ def key_metrics_present(prom, cfg):
 def test_application_startup(k8s, app, cfg):
     """Test application startup: every pod Running and Ready on the expected image, none restarting; /ready 200."""
     kube = cfg.kubernetes
-    expect(appl.pods_started(k8s.list("pods", kube.app_namespace, kube.app_label),
-                             k8s.get("deployments", kube.deployment, kube.app_namespace), kube.container,
-                             kube.expected_image, cfg.thresholds.restart_window_minutes),
+    pods = k8s.list_dated("pods", kube.app_namespace, kube.app_label)  # restarts aged to the list's arrival
+    expect(appl.pods_started(pods.value, k8s.get("deployments", kube.deployment, kube.app_namespace), kube.container,
+                             kube.expected_image, cfg.thresholds.restart_window_minutes, pods.at),
            appl.ready_endpoint(app.get("/ready"), f"{app.base_url}/ready"))
 
 

@@ -1,5 +1,4 @@
 """T-30 Minutes: Final Smoke Tests / Rollback Preparation (QA Lead, Application Engineer)."""
-from datetime import datetime, timezone
 
 from golive.check import ATTESTED, CRASH, DATA, expect, runbook, summarise
 from golive.probes import backups as bk
@@ -20,12 +19,12 @@ def test_verify_rollback_procedures(k8s, cfg):
 @runbook("t-30m/rollback-preparation/test-backup-restoration", impact=DATA)
 def test_backup_restoration(aws, cfg):
     """Test backup restoration: a restorable RDS snapshot and a recent database dump exist (metadata only)."""
-    db, bucket, prefix, now = cfg.database, cfg.s3.backup_bucket, cfg.backup.dump_prefix, datetime.now(timezone.utc)
-    expect(bk.snapshot_recent(aws.paginate("rds", "describe_db_snapshots", "DBSnapshots",
-                                           DBInstanceIdentifier=db.rds_instance),
-                              db.rds_instance, db.snapshot_max_age_hours, now),
-           bk.dump_recent(aws.paginate("s3", "list_objects_v2", "Contents", Bucket=bucket, Prefix=prefix),
-                          bucket, prefix, db.snapshot_max_age_hours, now))
+    db, bucket, prefix = cfg.database, cfg.s3.backup_bucket, cfg.backup.dump_prefix
+    # Ages are measured to when each answer arrived (the snapshots are cached from T-24h in a full run).
+    snapshots = aws.paginate_dated("rds", "describe_db_snapshots", "DBSnapshots", DBInstanceIdentifier=db.rds_instance)
+    dumps = aws.paginate_dated("s3", "list_objects_v2", "Contents", Bucket=bucket, Prefix=prefix)
+    expect(bk.snapshot_recent(snapshots.value, db.rds_instance, db.snapshot_max_age_hours, snapshots.at),
+           bk.dump_recent(dumps.value, bucket, prefix, db.snapshot_max_age_hours, dumps.at))
 
 
 @runbook("t-30m/rollback-preparation/confirm-emergency-contacts", kind=ATTESTED, area="manual", role="QA Lead",

@@ -5,7 +5,7 @@ probe answers the same question in every phase (T-1h staging, T-30m smoke, T-0, 
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from golive.check import Finding, failed, passed
 from golive.probes import kube
@@ -118,9 +118,11 @@ def _pod_problems(pod: dict, container: str, expected_image: str | None, window_
 
 
 def pods_started(pods: list[dict], deployment: dict | None, container: str, expected_image: str | None,
-                 restart_window_minutes: float, now: datetime | None = None) -> Finding:
-    """The app's pods started: all Running and Ready, none Pending, restarting or crash-looping, on the right image."""
-    now = now or datetime.now(timezone.utc)
+                 restart_window_minutes: float, now: datetime) -> Finding:
+    """The app's pods started: all Running and Ready, none Pending, restarting or crash-looping, on the right image.
+
+    `now` is when the pod list arrived: a restart's age is measured to it, not to a later clock.
+    """
     if deployment is None:
         return failed("the app's Deployment does not exist: no pod of it can start", resource="deployment",
                       observed={"pods": [_name(p) for p in pods]}, expected="a Deployment with its pods Running",

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
 
 from golive.check import Finding, failed, passed, undecided
@@ -131,25 +131,27 @@ def _instant(text: str) -> datetime:
 
 
 def metrics_fresh(result: list[dict], query: str, targets: list[dict], job: str, key: list[str],
-                  max_age_s: float, now: datetime | None = None) -> Finding:
+                  max_age_s: float, queried_at: datetime, listed_at: datetime | None = None) -> Finding:
     """Key metrics are fresh: each has a sample, and each target of the job a successful scrape, within `max_age_s`.
 
-    `result` is a `samples_query` over the same `max_age_s`: a metric without a sample in it is stale.
+    `result` is a `samples_query` over the same `max_age_s`: a metric without a sample in it is stale. Ages are
+    measured to when each answer arrived: the samples at `queried_at`, the targets at `listed_at` (default the
+    same), never to the clock of a later moment that reads them from the session's cache.
     """
-    now = now or datetime.now(timezone.utc)
+    listed_at = listed_at or queried_at
     newest = {}
     for r in result:
         name, stamps = r["metric"].get("__name__"), [float(t) for t, _ in r.get("values") or []]
         if stamps:
             newest[name] = max(newest.get(name, 0), *stamps)
-    ages = {m: now.timestamp() - t for m, t in newest.items()}
+    ages = {m: queried_at.timestamp() - t for m, t in newest.items()}
     problems = []
     mine = [t for t in targets if (t.get("labels") or {}).get("job") == job or t.get("scrapePool") == job]
     scrapes = {}
     for t in mine:
         instance = (t.get("labels") or {}).get("instance")
         last = t.get("lastScrape")
-        age = (now - _instant(last)).total_seconds() if last and not last.startswith("0001") else None
+        age = (listed_at - _instant(last)).total_seconds() if last and not last.startswith("0001") else None
         scrapes[instance] = {"health": t.get("health"), "last_scrape_s_ago": age, "error": t.get("lastError")}
         if t.get("health") != "up":
             problems.append(f"target {instance} failing its scrapes ({t.get('lastError') or t.get('health')})")
@@ -160,7 +162,8 @@ def metrics_fresh(result: list[dict], query: str, targets: list[dict], job: str,
     unsampled = [m for m in key if m not in ages]
     if unsampled:
         problems.append(f"no sample in the last {max_age_s:g} s of {', '.join(unsampled)}")
-    observed = {"newest_sample_s_ago": {m: round(a, 1) for m, a in ages.items()}, "targets": scrapes}
+    observed = {"newest_sample_s_ago": {m: round(a, 1) for m, a in ages.items()}, "targets": scrapes,
+                "ages_measured_to": {"samples": queried_at.isoformat(), "targets": listed_at.isoformat()}}
     expected = f"every key metric sampled, and every target scraped, within the last {max_age_s:g} s"
     if problems:
         return failed(f"metrics of job {job} are stale: " + "; ".join(problems), resource=job, observed=observed,

@@ -11,7 +11,7 @@ import pytest
 from fixtures.scripts import ScriptRun
 from golive.config import Quota
 from golive.probes import infrastructure as infra
-from tests.unit.recorded import FAIL, PASS, verdict, aws, condition, drop_condition, k8s, named, plain, row, same
+from tests.unit.recorded import FAIL, PASS, verdict, aws, condition, derive, drop_condition, k8s, named, plain, row, same
 
 M = "infrastructure"
 SERVER = "https://127.0.0.1:18443"
@@ -154,6 +154,33 @@ def test_capacity_fits(change, outcome, fragment):
     a = {"nodes": k8s(M, "nodes"), "pods": k8s(M, "pods"), "deployment": k8s(M, "deployment"), "hpa": k8s(M, "hpa")}
     change(a)
     verdict(infra.capacity_fits(**a), outcome, fragment)
+
+
+class Passes(list):
+    """A list that counts how often it is iterated: a probe that loops over it per node shows up here."""
+
+    passes = 0
+
+    def __iter__(self):
+        self.passes += 1
+        return super().__iter__()
+
+
+def test_capacity_fits_at_cluster_scale():
+    """500 more m5.large nodes, 10,000 more pods of 50m/128Mi (20 a node): the pods are read in one pass."""
+    nodes, pods = k8s(M, "nodes"), k8s(M, "pods")
+    # Shallow copies that share what the probe only reads: generating 10,000 deep copies would dwarf the probe.
+    node, pod = nodes[0], derive(pods[0], {"spec.containers.0.resources.requests": {"cpu": "50m", "memory": "128Mi"}})
+    extra_nodes = [{**node, "metadata": {**node["metadata"], "name": f"ip-10-1-{i // 250}-{i % 250}.ec2.internal"}}
+                   for i in range(500)]
+    nodes += extra_nodes
+    pods += [{**pod, "metadata": {**pod["metadata"], "name": f"worker-{i}"},
+              "spec": {**pod["spec"], "nodeName": extra_nodes[i % 500]["metadata"]["name"]}} for i in range(10_000)]
+    pods = Passes(pods)
+    finding = infra.capacity_fits(nodes, pods, k8s(M, "deployment"), k8s(M, "hpa"))
+    # Free CPU: the recorded 4290m, plus 500 x (1930m - 20 x 50m).
+    verdict(finding, PASS, (f"503 schedulable nodes fit {APP} at its HPA maximum of 10", "free 469290m, "))
+    assert pods.passes == 1
 
 
 # --- autoscaling_configured -------------------------------------------------------------------

@@ -7,6 +7,7 @@ fragments the Finding's summary must contain (which resource, and why).
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 import yaml
@@ -142,7 +143,17 @@ def _selector_key(name):
     row("no-target", SAMPLES, targets({APP_TARGET: DROP}), FAIL, f"Prometheus has no scrape target for job {JOB}"),
 ])
 def test_metrics_fresh(result, active, expected, fragments):
-    verdict(mon.metrics_fresh(result, SAMPLES_QUERY, active, JOB, KEY, MAX_AGE, now=NOW), expected, fragments)
+    verdict(mon.metrics_fresh(result, SAMPLES_QUERY, active, JOB, KEY, MAX_AGE, queried_at=NOW), expected, fragments)
+
+
+def test_metrics_fresh_measures_each_answer_to_its_own_arrival():
+    """A cached answer read later is as old as it was when it arrived; the probe never reads the clock."""
+    verdict(mon.metrics_fresh(SAMPLES, SAMPLES_QUERY, TARGETS, JOB, KEY, MAX_AGE, queried_at=NOW,
+                              listed_at=NOW), PASS, "latest samples at most 3.9 s old")
+    # The targets answered 100 s after the samples (fresh, say): their scrape ages are measured to that moment.
+    verdict(mon.metrics_fresh(SAMPLES, SAMPLES_QUERY, TARGETS, JOB, KEY, MAX_AGE, queried_at=NOW,
+                              listed_at=NOW + timedelta(seconds=100)), FAIL,
+            "target 127.0.0.1:18001 last scraped 117 s ago")
 
 
 # --- rules_loaded, rules_match_object ----------------------------------------------------------

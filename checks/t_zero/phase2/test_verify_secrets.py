@@ -2,7 +2,6 @@
 
 Metadata only: Secrets Manager through DescribeSecret, Kubernetes Secrets with their values redacted.
 """
-from datetime import datetime, timezone
 
 from golive.check import SECURITY, after_deploy, expect, runbook, settle
 from golive.probes import secrets as sec
@@ -26,8 +25,8 @@ def test_external_secrets_sync(k8s, cfg):
     s, ns, t = cfg.secrets, cfg.kubernetes.app_namespace, cfg.timeouts
 
     def synced(fresh):
-        return sec.external_secret_synced(k8s.get("externalsecrets", s.external_secret, ns, fresh=fresh),
-                                          s.external_secret, datetime.now(timezone.utc), s.refresh_max_age_minutes)
+        answer = k8s.get_dated("externalsecrets", s.external_secret, ns, fresh=fresh)
+        return sec.external_secret_synced(answer.value, s.external_secret, answer.at, s.refresh_max_age_minutes)
 
     expect(settle(synced, deadline_s=t.settle_seconds, interval_s=t.settle_interval_seconds),
            sec.secret_store_ready(k8s.get("secretstores", s.secret_store, ns), s.secret_store))

@@ -27,8 +27,9 @@ def test_check_pod_status(k8s, cfg):
 
     def probe(fresh):
         deployment = k8s.get("deployments", kube.deployment, kube.app_namespace, fresh=fresh)
-        pods = k8s.list("pods", kube.app_namespace, kube.app_label, fresh=fresh)
-        return appl.pods_started(pods, deployment, kube.container, kube.expected_image, wait.restart_window_minutes)
+        pods = k8s.list_dated("pods", kube.app_namespace, kube.app_label, fresh=fresh)
+        return appl.pods_started(pods.value, deployment, kube.container, kube.expected_image,
+                                 wait.restart_window_minutes, pods.at)
 
     expect(references_resolve(k8s, cfg),
            wiring.images_pinned(k8s.get("deployments", kube.deployment, kube.app_namespace),

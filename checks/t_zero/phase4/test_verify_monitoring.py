@@ -39,8 +39,10 @@ def key_metrics_fresh(prom, cfg):
     p = cfg.prometheus
     max_age = p.fresh_within_scrapes * p.scrape_interval_seconds
     query = mon.samples_query(p.app_job, p.key_metrics, max_age)
-    return mon.metrics_fresh(prom.query(query), query, prom.api("targets")["activeTargets"], p.app_job,
-                             p.key_metrics, max_age)
+    # Both answers may come from the session's cache, fetched earlier in the run: ages are measured to their arrival.
+    samples, targets = prom.query_dated(query), prom.api_dated("targets")
+    return mon.metrics_fresh(samples.value, query, targets.value["activeTargets"], p.app_job, p.key_metrics, max_age,
+                             queried_at=samples.at, listed_at=targets.at)
 
 
 @runbook("t-0/phase4/verify-monitoring/check-prometheus-targets", area="monitoring", impact=MONITORING,
