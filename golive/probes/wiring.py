@@ -34,20 +34,14 @@ def pod_references(spec: dict) -> list[Ref]:
     volumes = {v.get("name"): v for v in spec.get("volumes") or []}
     for v in spec.get("volumes") or []:
         vol = v.get("name")
-        if "configMap" in v:
-            cm = v["configMap"] or {}
-            refs.append(Ref("ConfigMap", cm.get("name"), f"mounts ConfigMap {cm.get('name')} (volume {vol})",
-                            optional=bool(cm.get("optional"))))
-            refs += [Ref("ConfigMap", cm.get("name"), f"mounts key {i.get('key')} of ConfigMap {cm.get('name')} "
-                                                      f"(volume {vol})", key=i.get("key"), optional=bool(cm.get("optional")))
-                     for i in cm.get("items") or []]
-        if "secret" in v:
-            s = v["secret"] or {}
-            refs.append(Ref("Secret", s.get("secretName"), f"mounts Secret {s.get('secretName')} (volume {vol})",
-                            optional=bool(s.get("optional"))))
-            refs += [Ref("Secret", s.get("secretName"), f"mounts key {i.get('key')} of Secret {s.get('secretName')} "
-                                                        f"(volume {vol})", key=i.get("key"), optional=bool(s.get("optional")))
-                     for i in s.get("items") or []]
+        for kind, field_, name_key in (("ConfigMap", "configMap", "name"), ("Secret", "secret", "secretName")):
+            if field_ not in v:
+                continue
+            src = v[field_] or {}
+            name, optional = src.get(name_key), bool(src.get("optional"))
+            refs.append(Ref(kind, name, f"mounts {kind} {name} (volume {vol})", optional=optional))
+            refs += [Ref(kind, name, f"mounts key {i.get('key')} of {kind} {name} (volume {vol})", key=i.get("key"),
+                         optional=optional) for i in src.get("items") or []]
         for source in (v.get("projected") or {}).get("sources") or []:
             for kind, field_ in (("ConfigMap", "configMap"), ("Secret", "secret")):
                 if field_ in source:
