@@ -1,13 +1,16 @@
-"""golive: the runbook's checks as pytest tests. The plugin and the gatherers load from here."""
-pytest_plugins = [
-    "golive.plugin",
-    "fixtures.session",
-    "fixtures.kubernetes",
-    "fixtures.aws",
-    "fixtures.http",
-    "fixtures.database",
-    "fixtures.scripts",
-    "fixtures.mcp",
-    "fixtures.network",
-    "fixtures.attestation",
-]
+"""golive: the runbook's checks as pytest tests, run from this repository."""
+from golive.plugin import GATHERERS
+
+
+def pytest_addoption(parser, pluginmanager):
+    # Installed with its pytest11 entry point, pytest has loaded the plugin as `golive` before any conftest
+    # (or `-p no:golive` blocked it); an install that predates the entry point (or
+    # PYTEST_DISABLE_PLUGIN_AUTOLOAD) gets it here, under the same name, so it is never registered twice.
+    if not pluginmanager.has_plugin("golive") and not pluginmanager.is_blocked("golive"):
+        from golive import plugin
+
+        pluginmanager.register(plugin, "golive")
+
+
+# golive's own tests use the gatherers without naming an environment.
+pytest_plugins = list(GATHERERS)

@@ -1,4 +1,9 @@
-"""`golive`: everything that is not a pytest run (runbook coverage, attestations, waivers, reports).
+"""`golive`: a run of the checks, and everything that is not one (runbook coverage, attestations, waivers,
+reports).
+
+    golive -m smoke --golive-env production    an option (not a command below) first runs the checks:
+                                               pytest's and golive's options, golive's checks unless
+                                               test paths are given (after the options)
 
 Exit codes follow a run's contract (`golive exit-codes`): 4 on a bad configuration, file, option or
 argument, said in one line on stderr; `golive report` exits with the code of the run it reads.
@@ -160,7 +165,40 @@ def cmd_waivers(args) -> int:
     return 0
 
 
+# The run options that take a value. Joined to it (--golive-config=PATH) before pytest sees them: pytest
+# places its rootdir and its ini file before it knows any plugin's options, and takes a separate PATH for a
+# test path.
+_VALUED = ("--golive-env", "--golive-config", "--golive-item", "--golive-reports", "--golive-waivers",
+           "--golive-manifests")
+
+
+def _command(argv: list[str]) -> str | None:
+    """The first word after any leading --golive-env/--golive-config: a command, an option, or None."""
+    rest = list(argv)
+    while rest and (rest[0] in ("--golive-env", "--golive-config") or rest[0].startswith(("--golive-env=",
+                                                                                         "--golive-config="))):
+        rest = rest[1 + ("=" not in rest[0]):]
+    return rest[0] if rest else None
+
+
+def run_checks(argv: list[str]) -> int:
+    """`golive [pytest options]`: pytest with golive's plugin and checks, whatever folder it runs in."""
+    import pytest
+
+    joined, rest = [], list(argv)
+    while rest:
+        word = rest.pop(0)
+        if word in _VALUED and rest:
+            word = f"{word}={rest.pop(0)}"
+        joined.append(word)
+    return int(pytest.main(joined))
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    first = _command(argv)
+    if first is not None and first.startswith("-") and first not in ("-h", "--help"):
+        return run_checks(argv)
     parser = _Parser(prog="golive", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--golive-env", default=None, help="environment in golive.toml (or GOLIVE_ENV)")
     parser.add_argument("--golive-config", default=None, help="configuration file (default golive.toml)")

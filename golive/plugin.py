@@ -5,8 +5,12 @@
     each test    the evidence list (golive.check) -> results.entry per phase -> results.assemble
     the end      the verdict (golive.verdict) sets the exit code; the reporters render the Run
 
-Loaded from the root conftest. Runs that name no environment (golive's own tests) only get the
-markers and options. Under pytest-xdist the workers make the fragments and the controller the rest.
+Installed, pytest loads it through the `golive` pytest11 entry point (`-p no:golive` opts out), before
+any conftest, so its options take values in both forms wherever the paths lie; this repository's conftest.py
+loads it where the installed metadata predates the entry point. A run that names an environment also gets
+the gatherers (GATHERERS) and, given no test paths, the installed checks (`checks`), from any folder.
+Runs that name no environment (golive's own tests) only get the markers and options. Under pytest-xdist
+the workers make the fragments and the controller the rest.
 """
 from __future__ import annotations
 
@@ -35,6 +39,21 @@ ENV_KEY = pytest.StashKey[configuration.Environment]()
 RUNBOOK_KEY = pytest.StashKey[catalogue.Runbook]()
 EVIDENCE_KEY = pytest.StashKey[list]()
 STATE = pytest.StashKey["GoliveRun"]()
+
+# The gatherers, pytest plugins of fixtures: the checks' clients and the run's caches.
+GATHERERS = (
+    "fixtures.session",
+    "fixtures.kubernetes",
+    "fixtures.aws",
+    "fixtures.http",
+    "fixtures.database",
+    "fixtures.scripts",
+    "fixtures.mcp",
+    "fixtures.network",
+    "fixtures.attestation",
+)
+# pytest.ini's warnings filters, for runs from a folder without it.
+WARNING_FILTERS = ("ignore::DeprecationWarning:botocore.*", "ignore::DeprecationWarning:kubernetes.*")
 
 
 def pytest_addoption(parser):
@@ -104,6 +123,11 @@ def pytest_configure(config):
     env_name = _requested(config)
     if not env_name:
         return
+    for spec_ in GATHERERS:
+        config.pluginmanager.import_plugin(spec_)
+    for line in WARNING_FILTERS:
+        config.addinivalue_line("filterwarnings", line)
+    _installed_checks_by_default(config)
     config.stash[ENV_KEY] = _load_env(config, env_name)
     if config.option.collectonly:
         return
@@ -117,6 +141,24 @@ def pytest_configure(config):
         config.option.tbstyle = "no"
     if config.option.reportchars == "fE":
         config.option.reportchars = ""
+
+
+def checks_folder() -> Path:
+    """Where the `checks` package is: this repository's checks/, or the installed copy."""
+    import checks
+
+    return Path(checks.__file__).resolve().parent
+
+
+def _installed_checks_by_default(config) -> None:
+    """Given no test paths (nor testpaths from an ini file at the rootdir), a golive run collects golive's
+    checks rather than the folder it runs in, which may hold only a golive.toml (or the team's own tests).
+    Under checks/ itself, pytest's own default (that subfolder) stands."""
+    if config.args_source != pytest.Config.ArgsSource.INVOCATION_DIR:
+        return
+    here, folder = Path(config.invocation_params.dir).resolve(), checks_folder()
+    if here != folder and folder not in here.parents:
+        config.args[:] = [str(folder)]
 
 
 def _load_env(config, env_name):

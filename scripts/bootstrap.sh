@@ -38,7 +38,7 @@ fi
 stamp=.venv/.golive-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   echo "bootstrap: installing Python packages (pinned by constraints.txt)"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -U 'pip>=24'
+  .venv/bin/python -m pip install -q --disable-pip-version-check -U 'pip>=24' 'setuptools>=70.1'  # builds the wheel offline (tests/test_wheel.py)
   .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[sandbox]'
   touch "$stamp"
 fi
