@@ -7,6 +7,7 @@ assert, heal.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,35 @@ from golive import plugin
 from golive.results import Result
 
 ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "golive.toml"
+SANDBOX_STATE = "${GOLIVE_SANDBOX_DIR:-.sandbox}"
+
+
+def config_copy(folder: Path, *changes: tuple[str, str] | Callable[[str], str], name: str = "golive.toml",
+                pin_state: bool = True) -> Path:
+    """A copy of this repository's golive.toml at FOLDER/NAME that works from any folder, with CHANGES.
+
+    Each change is (old, new), and old must be in the text (a stale test fails rather than tests nothing),
+    or a function of the text. The sandbox environment's relative paths (runbook, scripts) point into this
+    repository; with pin_state, its state folder (${GOLIVE_SANDBOX_DIR:-.sandbox}) is this run's sandbox's.
+    """
+    from sandbox import stack
+
+    text = CONFIG.read_text()
+    for change in changes:
+        if callable(change):
+            text = change(text)
+        else:
+            old, new = change
+            assert old in text, f"not in {CONFIG}: {old}"
+            text = text.replace(old, new)
+    text = text.replace('"sandbox/', f'"{ROOT}/sandbox/')
+    if pin_state:
+        text = text.replace(SANDBOX_STATE, str(stack.state_dir()))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text)
+    return path
 
 
 class _Collector:
