@@ -19,7 +19,7 @@ from golive import plugin
 from golive.check import Finding, record
 from sandbox.faults import all_faults
 
-from tests.harness import ROOT, run_suite
+from tests.harness import run_suite
 
 NODES = "t-2h/final-infrastructure-check/kubectl-get-nodes"
 ALERTS = "t-2h/success-criteria/no-critical-alerts"

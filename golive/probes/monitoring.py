@@ -474,7 +474,7 @@ def daemonset_ready(daemonset: dict | None, name: str) -> Finding:
     if not desired or lagging:
         what = "schedules no pod" if not desired else "; ".join(lagging)
         return failed(f"DaemonSet {name} {what}: logs from some nodes are not collected", resource=name,
-                      observed=counts, expected=f"desired = scheduled = ready = available = updated > 0",
+                      observed=counts, expected="desired = scheduled = ready = available = updated > 0",
                       hint=f"`kubectl describe daemonset {name}` and the logs of its not-ready pods.")
     return passed(f"DaemonSet {name} is ready on all {desired} nodes", resource=name, observed=counts,
                   expected="desired = scheduled = ready = available = updated > 0")
