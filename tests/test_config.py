@@ -8,9 +8,7 @@ import sys
 import pytest
 
 from golive import config
-from tests.harness import ROOT
-
-GOOD = (ROOT / "golive.toml").read_text()
+from tests.harness import ROOT, config_copy
 
 
 def pytest_run(*args, config=None, env_name="sandbox"):
@@ -43,8 +41,7 @@ def pytest_run(*args, config=None, env_name="sandbox"):
      "environments.sandbox.wiring.load_balancer"),
 ])
 def test_a_broken_config_is_one_line_naming_file_and_key(tmp_path, change, words):
-    config = tmp_path / "golive.toml"
-    config.write_text(change(GOOD))
+    config = config_copy(tmp_path, change)
     done = pytest_run(config=config)
     output = done.stdout + done.stderr
     assert done.returncode == 4, output
@@ -101,17 +98,17 @@ def test_every_golive_usage_error_exits_4_in_one_line(args, words):
 ])
 def test_a_malformed_url_is_refused_naming_file_and_key(tmp_path, key, value):
     table, field = key.split(".", 1)
-    text = GOOD.replace('"sandbox/runbook/', f'"{ROOT}/sandbox/runbook/')
-    if field.startswith("external_integrations"):
-        text = text.replace('"http://127.0.0.1:18055/pagerduty"', f'"{value}"')
-    else:
+
+    def malformed(text: str) -> str:
+        if field.startswith("external_integrations"):
+            return text.replace('"http://127.0.0.1:18055/pagerduty"', f'"{value}"')
         # The sandbox's own inline table sets the key: replace its value there.
         line = next(l for l in text.splitlines() if l.startswith(f"{table} = {{") and f"{field} = " in l
                     and "127.0.0.1" in l)
         old = line.split(f"{field} = ", 1)[1].split('"')[1]
-        text = text.replace(line, line.replace(f'{field} = "{old}"', f'{field} = "{value}"'))
-    path = tmp_path / "golive.toml"
-    path.write_text(text)
+        return text.replace(line, line.replace(f'{field} = "{old}"', f'{field} = "{value}"'))
+
+    path = config_copy(tmp_path, malformed)
     with pytest.raises(config.ConfigError) as caught:
         config.load("sandbox", path)
     message = str(caught.value)
@@ -131,10 +128,10 @@ def test_an_unwritable_reports_folder_is_one_line_exit_4(tmp_path):
 
 def test_an_unreachable_endpoint_is_an_error_with_a_pointer_not_a_hang(tmp_path):
     """The whole T-2h phase against closed ports: every check errors fast, naming the endpoint."""
-    config = tmp_path / "golive.toml"
-    config.write_text(GOOD.replace("127.0.0.1:18500", "127.0.0.1:9").replace("127.0.0.1:18090", "127.0.0.1:9")
-                      .replace('kubeconfig = "${GOLIVE_SANDBOX_DIR:-.sandbox}/kubeconfig"', f'kubeconfig = "{tmp_path}/none"')
-                      .replace('"sandbox/runbook/', f'"{ROOT}/sandbox/runbook/'))
+    # The state folder left as written: beside this copy, where no credentials, kubeconfig or token sit.
+    config = config_copy(tmp_path, ("127.0.0.1:18500", "127.0.0.1:9"), ("127.0.0.1:18090", "127.0.0.1:9"),
+                         ('kubeconfig = "${GOLIVE_SANDBOX_DIR:-.sandbox}/kubeconfig"', f'kubeconfig = "{tmp_path}/none"'),
+                         pin_state=False)
     # The gatherers' own path (past the preflight): each check errors at once, pointing at the first failure.
     done = pytest_run("-rA", "--golive-no-preflight", config=config)
     output = done.stdout
@@ -186,9 +183,7 @@ def test_config_values_expand_variables_with_defaults(value, environ, expanded):
 
 def test_the_sandbox_state_folder_defaults_beside_the_config_file(tmp_path, monkeypatch):
     """Unset, ${GOLIVE_SANDBOX_DIR:-.sandbox} resolves like any relative path: against the config's folder."""
-    copy = tmp_path / "elsewhere" / "golive.toml"
-    copy.parent.mkdir()
-    copy.write_text(GOOD.replace('"sandbox/runbook/', f'"{ROOT}/sandbox/runbook/'))
+    copy = config_copy(tmp_path / "elsewhere", pin_state=False)
     monkeypatch.chdir(ROOT)  # not the config's folder: the default must not follow the working directory
     monkeypatch.delenv("GOLIVE_SANDBOX_DIR", raising=False)
     env = config.load("sandbox", copy)

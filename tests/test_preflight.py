@@ -24,7 +24,7 @@ from golive.results import Run
 from golive.reporters import html, junit
 from sandbox import stack
 
-from tests.harness import ROOT
+from tests.harness import ROOT, config_copy
 
 PYTEST = [str(ROOT / ".venv" / "bin" / "pytest"), "-p", "no:cacheprovider"]
 PHASE = "checks/t_minus_30m"  # the smoke phase's modules only
@@ -113,22 +113,13 @@ def golive(tmp_path: Path, config: Path | None = None, *extra: str, env: dict | 
     return done, time.monotonic() - start, folder
 
 
-def config_copy(tmp_path: Path, old: str, new: str) -> Path:
-    text = (ROOT / "golive.toml").read_text()
-    assert old in text
-    path = tmp_path / "golive.toml"
-    path.write_text(text.replace(old, new))
-    (tmp_path / "sandbox").symlink_to(ROOT / "sandbox")  # relative paths in the sandbox environment
-    return path
-
-
 CREDENTIALS_FILE = 'credentials_file = "${GOLIVE_SANDBOX_DIR:-.sandbox}/aws/credentials"'
 KUBECONFIG = 'kubeconfig = "${GOLIVE_SANDBOX_DIR:-.sandbox}/kubeconfig"'
 
 
 def no_credentials(sandbox, tmp_path):
     (tmp_path / "credentials").write_text("")  # the profile golive is told to use is not there
-    return config_copy(tmp_path, CREDENTIALS_FILE, f'credentials_file = "{tmp_path / "credentials"}"')
+    return config_copy(tmp_path, (CREDENTIALS_FILE, f'credentials_file = "{tmp_path / "credentials"}"'))
 
 
 def wrong_account(sandbox, tmp_path):
@@ -138,7 +129,7 @@ def wrong_account(sandbox, tmp_path):
     (tmp_path / "credentials").write_text(
         f"[golive-sandbox]\naws_access_key_id = {c['AccessKeyId']}\naws_secret_access_key = {c['SecretAccessKey']}\n"
         f"aws_session_token = {c['SessionToken']}\n")
-    return config_copy(tmp_path, CREDENTIALS_FILE, f'credentials_file = "{tmp_path / "credentials"}"')
+    return config_copy(tmp_path, (CREDENTIALS_FILE, f'credentials_file = "{tmp_path / "credentials"}"'))
 
 
 def other_cluster(sandbox, tmp_path):
@@ -146,7 +137,7 @@ def other_cluster(sandbox, tmp_path):
     kubeconfig = json.loads((stack.state_dir() / "kubeconfig").read_text())
     kubeconfig["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:28443"
     (tmp_path / "kubeconfig").write_text(json.dumps(kubeconfig))
-    return config_copy(tmp_path, KUBECONFIG, f'kubeconfig = "{tmp_path / "kubeconfig"}"')
+    return config_copy(tmp_path, (KUBECONFIG, f'kubeconfig = "{tmp_path / "kubeconfig"}"'))
 
 
 @pytest.mark.parametrize("make, endpoint, words", [
@@ -210,9 +201,9 @@ def test_a_refused_endpoint_is_the_targets_failure_with_a_hint(sandbox, tmp_path
     """Alertmanager's port closed: the run goes on (checks that need it error: tests/test_reporting.py's
     test_endpoint_down), and the preflight says what to do."""
     # By url, not through the service proxy.
-    config = config_copy(tmp_path, f'url = "http://127.0.0.1:{stack.PORTS["alertmanager"]}", '
-                                   f'service = "monitoring/kube-prometheus-stack-alertmanager:9093"',
-                         'url = "http://127.0.0.1:9"')
+    config = config_copy(tmp_path, (f'url = "http://127.0.0.1:{stack.PORTS["alertmanager"]}", '
+                                    f'service = "monitoring/kube-prometheus-stack-alertmanager:9093"',
+                                    'url = "http://127.0.0.1:9"'))
     done, _, folder = golive(tmp_path, config)
     assert done.returncode != 4, done.stdout[-2000:]
     lines = [json.loads(line) for line in (folder / "latest.jsonl").read_text().splitlines()]
