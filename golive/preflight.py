@@ -232,13 +232,6 @@ class _Ask:
         return out
 
 
-def client_is_proxied(env, section) -> bool:
-    """As fixtures/http.py routes it: through the service proxy when a Service is named and golive runs outside."""
-    from fixtures.kubernetes import in_cluster
-
-    return bool(getattr(section, "service", None)) and not in_cluster(env)
-
-
 def run(env, *, deadline_s: float | None = None) -> Preflight:
     """Ask every configured endpoint once, classify, and bind the identity."""
     from fixtures.aws import Aws, make_session
@@ -311,13 +304,10 @@ def run(env, *, deadline_s: float | None = None) -> Preflight:
               "/-/healthy", True),
              ("Grafana", "grafana", Http("Grafana", env.grafana.url, ledger, timeout, headers=grafana_headers),
               "/api/org", True)]
-    # An endpoint reached through the service proxy cannot be asked while the Kubernetes API cannot be used:
-    # the Kubernetes line says what to fix; these say why they were not asked (one root cause, one stop).
-    proxy_blocked = {name for name, section, *_ in http
-                     if isinstance(proxy_api, str) and getattr(getattr(env, section), "service", None)
-                     and client_is_proxied(env, getattr(env, section))}
+    # A route that cannot be used (fixtures/http.py says why: the service proxy while the Kubernetes API
+    # cannot be used) is not asked: the Kubernetes line says what to fix (one root cause, one stop).
     for name, _section, client, path, _ in http:
-        if name not in proxy_blocked:
+        if client.route.unusable is None:
             ask.start(name, client.base_url, lambda client=client, path=path: client.request("GET", path))
 
     db = Database(env, ledger, timeout)
@@ -413,10 +403,9 @@ def run(env, *, deadline_s: float | None = None) -> Preflight:
 
     # --- HTTP and the database
     for name, section, client, path, credentialed in http:
-        if name in proxy_blocked:
-            answers.append(Answer(name, f"service {getattr(env, section).service}", f"GET {path}", ERROR,
-                                  f"reached through the Kubernetes API's service proxy, which golive cannot use here "
-                                  f"({proxy_api})", "fix golive's access to the Kubernetes API (above)"))
+        if client.route.unusable is not None:
+            answers.append(Answer(name, f"service {client.route.service}", f"GET {path}", ERROR,
+                                  client.route.unusable, "fix golive's access to the Kubernetes API (above)"))
             continue
         box = got[name]
         if box.get("late") or "error" in box:

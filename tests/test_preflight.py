@@ -166,6 +166,20 @@ def test_golive_that_cannot_get_in_could_not_run(sandbox, tmp_path, make, endpoi
     assert case.get("name") == f"preflight/{endpoint}" and case.find("error") is not None
 
 
+def test_endpoints_behind_an_unusable_service_proxy_say_so_and_are_not_asked(sandbox, tmp_path):
+    """No kubeconfig: the Kubernetes line says what to fix; Prometheus and Alertmanager, reached through the
+    Kubernetes API's service proxy, say that their route (fixtures/http.py Route.unusable) is why."""
+    config = config_copy(tmp_path, (KUBECONFIG, f'kubeconfig = "{tmp_path / "none"}"'))
+    answers = {a.endpoint: a for a in preflight.run(configuration.load("sandbox", config)).answers}
+    assert answers["Kubernetes API"].blocks
+    for name in ("Prometheus", "Alertmanager"):
+        said = answers[name]
+        assert said.status == "error" and said.target.startswith("service monitoring/"), said
+        assert "service proxy, which golive cannot use here (cannot load the kubeconfig" in said.detail, said
+        assert said.fix == "fix golive's access to the Kubernetes API (above)" and said.ms is None, said
+    assert answers["Grafana"].ok  # by url: asked as ever
+
+
 def junit_cases(folder: Path):
     import xml.etree.ElementTree as ET
 
