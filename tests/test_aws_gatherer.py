@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import boto3
 import pytest
 
-from fixtures.aws import Aws
+from fixtures.aws import Aws, OperationNotListed
+from golive.check import Undecidable
 from golive.gather import BadData, Ledger, SourceUnavailable
 
 
@@ -87,6 +88,14 @@ def test_the_iam_policy_grants_exactly_the_operations_golive_makes():
 @pytest.mark.parametrize("service, operation", [("sts", "get_session_token"), ("ecr", "get_authorization_token"),
                                                 ("secretsmanager", "get_secret_value"), ("s3", "get_object")])
 def test_credential_minting_and_secret_reads_are_refused(service, operation):
+    """Refused before any request, as golive's own error (outcome error, never the target's failure), naming
+    the operation and how to add one that only reads."""
     aws = _aws(_closed_port())
-    with pytest.raises(PermissionError, match="not an operation golive makes"):
+    with pytest.raises(OperationNotListed) as refused:
         aws.call(service, operation)
+    assert isinstance(refused.value, Undecidable)
+    said = str(refused.value)
+    assert said.startswith(f"golive internal error: a check called AWS {service}.{operation}, which is not in")
+    assert f'add "{operation}" to OPERATIONS["{service}"]' in said and "deploy/iam-policy.json" in said
+    with pytest.raises(OperationNotListed, match=f"AWS {service}.{operation},"):
+        aws.paginate(service, operation, "Items")
