@@ -41,7 +41,7 @@ def cmd_runbook(args) -> int:
     if args.golive_env:
         env = configuration.load(args.golive_env, args.golive_config)
     path = Path(args.runbook) if args.runbook else (env.path(env.runbook) if env and env.runbook else None)
-    result = cov.coverage(Path(args.checks), path)
+    result = cov.coverage(_checks(args), path)
     if not args.quiet:
         width = max(len(leaf.id) for leaf in result.runbook.items)
         print(f"{'runbook item'.ljust(width)}  {'phase':<10} {'kind':<9} test")
@@ -66,7 +66,7 @@ def cmd_attest(args) -> int:
     if args.item not in catalogue.load(book_path).by_id:
         print(f"golive: {args.item!r} is not a runbook item (see `golive runbook`)", file=sys.stderr)
         return USAGE_ERROR
-    refused = _refusal(Path(args.checks), args.item, args.role)
+    refused = _refusal(_checks(args), args.item, args.role)
     if refused:
         print(f"golive: {refused}", file=sys.stderr)
         return USAGE_ERROR
@@ -81,13 +81,17 @@ def cmd_attest(args) -> int:
     return 0
 
 
+def _checks(args) -> Path:
+    return Path(args.checks) if args.checks else cov.checks_folder()
+
+
 def _refusal(checks: Path, item: str, role: str) -> str | None:
     """Why `golive attest ITEM --role ROLE` would sign what no check reads, or None when a check asks for it.
 
     The roles come from the checks (`@runbook(..., role=...)`): the same spec the run judges with.
     """
     if not checks.is_dir():
-        return f"no checks folder at {checks.resolve()}: run from the repository root or pass --checks DIR"
+        return f"no checks folder at {checks.resolve()}: pass --checks DIR"
     bound = cov.bound_tests(checks).get(item, [])
     if not bound:
         return f"{item} has no check, so nothing would read its attestation (see `golive runbook`)"
@@ -205,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("runbook", help="print the coverage matrix; exit 1 on a gap")
-    p.add_argument("--checks", default="checks", help="folder of check modules (default checks)")
+    p.add_argument("--checks", default=None, help="folder of check modules (default: golive's own)")
     p.add_argument("--runbook", default=None, help="runbook file (default: the environment's, or the shipped copy)")
     p.add_argument("-q", "--quiet", action="store_true", help="only the counts and gaps")
     p.set_defaults(func=cmd_runbook)
@@ -216,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--by", required=True, help="full name of the person attesting")
     p.add_argument("--evidence", default="", help="link to evidence (minutes, ticket, recording)")
     p.add_argument("--valid-for", type=_duration, default=timedelta(hours=24), help="e.g. 12h, 2d (default 24h)")
-    p.add_argument("--checks", default="checks", help="folder of check modules, which name each item's role "
-                                                      "(default checks)")
+    p.add_argument("--checks", default=None, help="folder of check modules, which name each item's role "
+                                                  "(default: golive's own)")
     p.set_defaults(func=cmd_attest)
 
     p = sub.add_parser("exit-codes", help="the exit-code contract of a golive run (markdown table)")

@@ -69,6 +69,13 @@ class Coverage:
         return counts
 
 
+def checks_folder() -> Path:
+    """Where golive's checks are: this repository's checks/, or the installed `checks` package."""
+    import checks
+
+    return Path(checks.__file__).resolve().parent
+
+
 def bound_tests(checks_dir: Path) -> dict[str, list[Bound]]:
     """Import every checks/**/test_*.py and read the runbook spec of each test function."""
     checks_dir = checks_dir.resolve()

@@ -143,20 +143,13 @@ def pytest_configure(config):
         config.option.reportchars = ""
 
 
-def checks_folder() -> Path:
-    """Where the `checks` package is: this repository's checks/, or the installed copy."""
-    import checks
-
-    return Path(checks.__file__).resolve().parent
-
-
 def _installed_checks_by_default(config) -> None:
     """Given no test paths (nor testpaths from an ini file at the rootdir), a golive run collects golive's
     checks rather than the folder it runs in, which may hold only a golive.toml (or the team's own tests).
     Under checks/ itself, pytest's own default (that subfolder) stands."""
     if config.args_source != pytest.Config.ArgsSource.INVOCATION_DIR:
         return
-    here, folder = Path(config.invocation_params.dir).resolve(), checks_folder()
+    here, folder = Path(config.invocation_params.dir).resolve(), cov.checks_folder()
     if here != folder and folder not in here.parents:
         config.args[:] = [str(folder)]
 

@@ -52,9 +52,8 @@ def run(venv: Path, folder: Path, *args: str, command: str = "golive") -> subpro
     argv = [str(venv / "bin" / "golive")] if command == "golive" else [str(venv / "bin" / "python"), "-m", "pytest"]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GOLIVE_REPORTS_DIR", "GOLIVE_CONFIG",
                                                             "GOLIVE_ENV")}
-    env["GOLIVE_SANDBOX_DIR"] = str(stack.state_dir())
-    return subprocess.run([*argv, "-p", "no:cacheprovider", *args], cwd=folder, env=env, capture_output=True,
-                          text=True, timeout=180)
+    env.update(GOLIVE_SANDBOX_DIR=str(stack.state_dir()), PYTEST_ADDOPTS="-p no:cacheprovider")
+    return subprocess.run([*argv, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=180)
 
 
 def test_the_installed_package_holds_the_checks_and_gatherers(venv, tmp_path):
@@ -63,6 +62,9 @@ def test_the_installed_package_holds_the_checks_and_gatherers(venv, tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
     assert done.returncode == 0, done.stderr
     assert all(path.startswith(str(venv)) for path in done.stdout.split()), done.stdout
+    # The commands that read the checks find the installed ones too.
+    done = run(venv, tmp_path, "runbook", "-q")
+    assert done.returncode == 0 and "runbook leaves in" in done.stdout, done.stdout + done.stderr
 
 
 def test_the_smoke_phase_runs_from_a_folder_holding_only_golive_toml(sandbox, venv, tmp_path):
