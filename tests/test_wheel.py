@@ -48,11 +48,11 @@ def venv(tmp_path_factory) -> Path:
     return venv
 
 
-def run(venv: Path, folder: Path, *args: str, command: str = "golive") -> subprocess.CompletedProcess:
+def run(venv: Path, folder: Path, *args: str, command: str = "golive", **environ: str) -> subprocess.CompletedProcess:
     argv = [str(venv / "bin" / "golive")] if command == "golive" else [str(venv / "bin" / "python"), "-m", "pytest"]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GOLIVE_REPORTS_DIR", "GOLIVE_CONFIG",
                                                             "GOLIVE_ENV")}
-    env.update(GOLIVE_SANDBOX_DIR=str(stack.state_dir()), PYTEST_ADDOPTS="-p no:cacheprovider")
+    env.update(GOLIVE_SANDBOX_DIR=str(stack.state_dir()), PYTEST_ADDOPTS="-p no:cacheprovider", **environ)
     return subprocess.run([*argv, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=180)
 
 
@@ -94,6 +94,17 @@ def test_a_config_outside_the_folder_is_taken_in_both_forms(sandbox, venv, tmp_p
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
     assert "golive verdict: GO (sandbox)" in done.stdout
     assert (reports / "latest.html").is_file() and not (here / "reports").exists()
+
+
+def test_in_this_repository_an_installed_entry_point_and_conftest_load_the_plugin_once(sandbox, venv, tmp_path):
+    """As after `pip install -e .`: the entry point's metadata installed, this tree's code and conftest.py first
+    on sys.path. The plugin loads once, and from a subfolder a config elsewhere in the space form works (it
+    failed with 'unrecognized arguments: --golive-env --golive-config PATH' while only conftest.py loaded it)."""
+    config, reports = config_copy(tmp_path / "elsewhere", name="x.toml"), tmp_path / "out"
+    done = run(venv, ROOT / "checks", "-m", "smoke", "--golive-env", "sandbox", "--golive-config", str(config),
+               "--golive-reports", str(reports), command="pytest", PYTHONPATH=str(ROOT))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert "golive verdict: GO (sandbox)" in done.stdout and (reports / "latest.jsonl").is_file()
 
 
 def test_a_run_naming_no_environment_is_the_teams_own_pytest_run(venv, tmp_path):
