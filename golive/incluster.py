@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     reports = Path(os.environ.get("GOLIVE_REPORTS_DIR") or tempfile.mkdtemp(prefix="golive-reports-"))
     before = set(reports.glob("*.jsonl"))
     os.chdir(HERE)
-    code = int(pytest.main(["-p", "no:cacheprovider", "-m", expression, "--golive-reports", str(reports), *extra]))
+    code = int(pytest.main(["-p", "no:cacheprovider", "-m", expression, f"--golive-reports={reports}", *extra]))
     streams = sorted(set(reports.glob("*.jsonl")) - before - {reports / "latest.jsonl"}, key=lambda p: p.stat().st_mtime)
     if not streams:
         print(f"golive: exit {code}; no run stream under {reports}", flush=True)
