@@ -10,4 +10,5 @@ pytest_plugins = [
     "fixtures.mcp",
     "fixtures.network",
     "fixtures.attestation",
+    "fixtures.incident",
 ]

@@ -78,6 +78,12 @@ def reports_folder(config) -> Path:
     return Path(config.invocation_params.dir) / folder
 
 
+def run_so_far(config) -> results.Run:
+    """This session's results so far (the controller's model), which a template check renders from."""
+    state = config.stash.get(STATE, None)
+    return state.run if state is not None else results.Run()
+
+
 def started(config) -> float:
     """When this run started (Unix time), for elapsed times in messages."""
     state = config.stash.get(STATE, None)
@@ -203,10 +209,10 @@ def pytest_collection_modifyitems(session, config, items):
             config.hook.pytest_deselected(items=runtime_only)
             items[:] = [i for i in items if i not in runtime_only]
     if not config.getoption("--golive-mutating"):
-        mutating = [i for i in items if i.get_closest_marker("mutating")]
-        if mutating:
-            config.hook.pytest_deselected(items=mutating)
-            items[:] = [i for i in items if not i.get_closest_marker("mutating")]
+        # Kept as skips with their reason: the verdict names them as not run ("4 lines not run: ...").
+        for item in items:
+            if item.get_closest_marker("mutating"):
+                item.add_marker(pytest.mark.skip(reason=o.NEEDS_MUTATING))
     # Runbook order, so a phase reads top to bottom like the runbook.
     order = {leaf.id: leaf.order for leaf in runbook.items}
     items.sort(key=lambda i: order.get(item_id(i) or "", o.UNLISTED_ORDER))
