@@ -17,7 +17,7 @@ import requests
 
 from golive import plugin
 from golive.check import EVIDENCE, CheckFailed, outcomes
-from golive.outcomes import blocks
+from golive.outcomes import NEEDS_MUTATING, blocks
 
 # What each announced word requires of the measured status.
 CLAIMS = {
@@ -181,3 +181,40 @@ def render_from_run(config, template: str) -> tuple[str, list[str], str]:
                                            env_name=env.name, at=datetime.now(timezone.utc))
     body, unfilled = fill(book_.templates.get(template, ""), values)
     return tag(body, env.name) if body else body, unfilled, source
+
+
+def phase_updates(run, book_, env, *, started: float, folder: Path, mutating: bool = False) -> list[dict]:
+    """The "During Deployment" update of each T-0 deployment phase this run completed (all of its selected lines
+    have a result): phase, status, elapsed time, next phase. Written under messages/<environment>/; posted to
+    Slack with --golive-mutating."""
+    from golive import runbook as catalogue
+
+    titles = dict(catalogue.PHASE_MARKERS)
+    phases = list(catalogue.DEPLOY_PHASES.values())
+    selected = set(run.nodeids)
+    updates = []
+    for n, marker in enumerate(phases, start=1):
+        mine = [r for r in run.results if (r.runbook_id or "").startswith(f"t-0/phase{n}/")]
+        if not mine or len(mine) < sum(1 for nodeid in selected if f"/t_zero/phase{n}/" in nodeid):
+            continue  # the phase was not run, or not to its end
+        if any(r.message.endswith(NEEDS_MUTATING) for r in mine):
+            continue  # its deploy line was not run: the phase did not happen
+        bad = [r for r in mine if r.outcome != "passed"]
+        status = "GREEN" if not bad else ("RED" if any(blocks(r.severity) for r in bad) else "YELLOW")
+        last = max(datetime.fromisoformat(r.finished.replace("Z", "+00:00")).timestamp() for r in mine if r.finished)
+        next_phase = titles[phases[n]] if n < len(phases) else "T+15 Minutes: Initial Validation"
+        values = status_values(status, [r.line() for r in bad], description=next_phase, phase=titles[marker],
+                               elapsed=elapsed_text(last - started), next_step=next_phase)
+        body = tag(fill(book_.templates["During Deployment"], values)[0], env.name)
+        out = folder / "messages" / env.name / f"t-0__phase{n}__during-deployment.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(body + "\n")
+        update = {"phase": titles[marker], "status": values["SUCCESS/IN_PROGRESS/ISSUE"], "message": str(out),
+                  "next": next_phase}
+        if mutating:
+            try:
+                update["posted"] = post_to_slack(env, body)
+            except SendFailed as exc:
+                update["posted"] = f"not posted: {exc}"
+        updates.append(update)
+    return updates

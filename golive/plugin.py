@@ -448,11 +448,22 @@ class GoliveRun:
         self.verdict = verdict.decide(self.run.results, selected=self.run.selected, status=status,
                                       broken=tuple(self.broken))
         self.exit = session.exitstatus = verdict.exit_code(self.verdict, status)
+        self._phase_updates()
         self.run.summary = self._summary()
         if self.stream is not None:
             self.stream.write(self.run.summary)
             self.stream.close()
         self._write_artifacts()
+
+    def _phase_updates(self) -> None:
+        """During T-0: each deployment phase this run completed renders its "During Deployment" update."""
+        from golive.communications import phase_updates
+
+        folder = self.folder if self.folder is not None else reports_folder(self.config)
+        self.updates = phase_updates(self.run, book(self.config), self.env, started=self.started, folder=folder,
+                                     mutating=self.config.getoption("--golive-mutating"))
+
+    updates: list = []
 
     def _summary(self) -> dict:
         finished = time.time()
@@ -462,7 +473,7 @@ class GoliveRun:
             "exit_code": self.exit, "verdict": results.verdict_record(self.verdict, self.exit),
             "phases": results.phases_of(done), "signoff_roles": results.signoff_roles(done, book_),
             "waivers": results.waiver_uses(self.waivers, done), "coverage": self._coverage(book_),
-            "ledger": results.ledger(done),
+            "ledger": results.ledger(done), "phase_updates": self.updates,
         }
 
     def _coverage(self, book_) -> dict | None:
@@ -513,7 +524,7 @@ class GoliveRun:
         names = {c.code: c.name for c in verdict.EXIT_CODES}
         terminal.summary(terminalreporter, self.verdict, self.exit, names.get(self.exit, "pytest"),
                          self.published, self.artifacts, environment=self.env.name,
-                         preflight=self.run.facts.get("preflight"))
+                         preflight=self.run.facts.get("preflight"), updates=self.updates)
         if github.active():  # `::error` lines, each on a line of its own, for the run's page
             github.print_annotations(self.run, terminalreporter.write_line)
 
