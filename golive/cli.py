@@ -150,7 +150,9 @@ def cmd_incident(args) -> int:
                   f"pass or {deadline} passes")
             green = incident.verify(record, env, book, deadline=deadline, interval=interval,
                                     mutating=args.golive_mutating, config=args.golive_config, cwd=Path.cwd(),
-                                    load=results.load)
+                                    load=results.load, changes_target={
+                                        item for item, bound in cov.bound_tests(Path(args.checks)).items()
+                                        if bound[0].spec.mutating})
             print(f"incident {record.id}: {record.status}; page: {record.page.get('status')}; "
                   f"record {record.folder / 'incident.md'}")
             return 0 if green else 1
@@ -165,7 +167,10 @@ def cmd_incident(args) -> int:
             print(f"golive: {stream}: {assessment.decision}, nothing failed: no incident to open ({assessment.reason})")
             return 0
         record = incident.open_incident(run, stream, env, book, areas, reports, mutating=args.golive_mutating)
-    except (OSError, results.StreamError, incident.IncidentError, SendFailed) as exc:
+    except OSError as exc:
+        print(f"golive: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except (results.StreamError, incident.IncidentError, SendFailed) as exc:
         print(f"golive: {exc}", file=sys.stderr)
         return USAGE_ERROR
     a = record.assessment

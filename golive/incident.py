@@ -379,8 +379,14 @@ def attempt_outcome(run: Run) -> tuple[bool, list[str]]:
 
 
 def verify(incident: Incident, env, book, *, deadline: timedelta, interval: float, mutating: bool,
-           config: str | None, cwd: Path, load, log=print) -> bool:
-    """Re-run until green or the deadline; each attempt on the timeline. `load`: golive.results.load."""
+           config: str | None, cwd: Path, load, changes_target: set[str] = frozenset(), log=print) -> bool:
+    """Re-run until green or the deadline; each attempt on the timeline. `load`: golive.results.load.
+
+    `mutating` sends the resolution and resolves the page; the re-run itself gets --golive-mutating only when a
+    line it re-runs changes the target (`changes_target`: the IDs of mutating checks), so re-run communication
+    lines are rendered, not posted again.
+    """
+    rerun_mutating = mutating and bool(set(incident.assessment.get("rerun", [])) & set(changes_target))
     if not incident.assessment.get("rerun"):
         raise IncidentError(f"incident {incident.id} has nothing to re-run")
     started = time.monotonic()
@@ -388,7 +394,7 @@ def verify(incident: Incident, env, book, *, deadline: timedelta, interval: floa
     while True:
         n = len(incident.attempts) + 1
         attempt_dir = incident.folder / "attempts" / f"{n:02d}"
-        argv = rerun_command(incident, attempt_dir, config=config, mutating=mutating)
+        argv = rerun_command(incident, attempt_dir, config=config, mutating=rerun_mutating)
         at = now()
         done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
         stream = attempt_dir / "latest.jsonl"
