@@ -313,7 +313,7 @@ def postmortem(i: Incident) -> str:
 
 
 def open_incident(run: Run, stream: Path, env, book, areas: dict[str, str], reports: Path, *,
-                  mutating: bool, at: datetime | None = None, log=print) -> Incident:
+                  mutating: bool, at: datetime | None = None) -> Incident:
     at = at or now()
     a = assess(run, areas, env.incident.rollback_minutes)
     incident = Incident(id=new_id(env.name, at), environment=env.name, folder=Path(), opened=iso(at))

@@ -156,3 +156,42 @@ def test_bad_input_is_one_line(tmp_path, monkeypatch):
     # Without sending, the same run opens an incident from its evidence alone.
     done = golive("incident", "--from", str(stream), "--reports", str(tmp_path))
     assert done.returncode == 0 and "Application Crash (critical) -> Do not proceed" in done.stdout, done.stderr
+
+
+def _run(*results_) -> results.Run:
+    return results.Run(facts={"schema": results.SCHEMA, "name": "r", "environment": "sandbox"}, results=list(results_))
+
+
+def _failed(rid, severity="critical", impact="Application Crash", kind="automated"):
+    return results.Result(rid, "failed", severity=severity, impact=impact, kind=kind, message=f"{rid} broke")
+
+
+@pytest.mark.parametrize("failing, areas, scope, minutes", [
+    ([_failed("t-0/phase3/verify-application/check-pod-status")], {"t-0/phase3/verify-application/check-pod-status":
+                                                                   "application"}, "application", [5, 10]),
+    ([_failed("t-0/phase2/verify-secrets/x")], {"t-0/phase2/verify-secrets/x": "secrets"}, "secrets", [10, 15]),
+    ([_failed("t-0/phase1/a/b"), _failed("t-0/phase3/a/b")], {"t-0/phase1/a/b": "infrastructure",
+                                                              "t-0/phase3/a/b": "application"}, "full", [120, 240]),
+    # A criterion summarising others says nothing about the layer; a monitoring failure rolls nothing back.
+    ([_failed("t-0/success-criteria/x", kind="derived"), _failed("t-0/phase4/a/b", "low", "Monitoring Issues")],
+     {"t-0/success-criteria/x": "infrastructure", "t-0/phase4/a/b": "monitoring"}, "none", []),
+])
+def test_the_rollback_scope_follows_the_blocking_checks_areas(failing, areas, scope, minutes):
+    a = incident.assess(_run(*failing), areas)
+    assert (a.scope, a.minutes) == (scope, minutes)
+    assert not a.before_t0 and a.rerun == [r.id for r in failing]
+
+
+def test_durations_come_from_the_configuration_and_the_messages_fill_every_placeholder():
+    from golive import runbook
+
+    a = incident.assess(_run(_failed("t-0/phase3/a/b"), results.Result("t-0/phase3/c/d", "passed")),
+                        {"t-0/phase3/a/b": "application"}, {"application": [1, 2]})
+    assert a.duration == "1-2 min" and a.action == "Immediate rollback"
+    values = incident.incident_values(a, run_name="r", env_name="staging", at=incident.now())
+    book = runbook.load()
+    for name in incident.TEMPLATES:
+        text, unfilled = incident.render(book.templates[name], values, "staging")
+        assert not unfilled and text.startswith("Subject: [staging] ")
+    assert "t-0/phase3/a/b: t-0/phase3/a/b broke" in values["Issue"] and "roll back the application (1-2 min)" in \
+        values["Action"]
