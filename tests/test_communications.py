@@ -93,7 +93,7 @@ def test_a_template_golive_cannot_fill_fails_its_line(sandbox, tmp_path, monkeyp
         "Action: [Description]\nETA: [Time]", "Action: [Description]\nCustomer impact: [Customer impact]\nETA: [Time]"))
     config = tmp_path / "golive.toml"
     config.write_text((ROOT / "golive.toml").read_text()
-                      .replace('runbook = "sandbox/runbook/GO_LIVE_RUNBOOK.md"', f'runbook = "{book}"')
+                      .replace('runbook = "${GOLIVE_SANDBOX_RUNBOOK:-sandbox/runbook/GO_LIVE_RUNBOOK.md}"', f'runbook = "{book}"')
                       .replace('workdir = "sandbox/scripts"', f'workdir = "{ROOT}/sandbox/scripts"'))
     monkeypatch.setenv("GOLIVE_SANDBOX_DIR", str(stack.state_dir()))
     run = run_suite("checks", "--golive-env", "sandbox", "--golive-config", str(config), "--golive-item", "templates/")
