@@ -101,7 +101,7 @@ def test_every_golive_usage_error_exits_4_in_one_line(args, words):
 ])
 def test_a_malformed_url_is_refused_naming_file_and_key(tmp_path, key, value):
     table, field = key.split(".", 1)
-    text = GOOD.replace('"sandbox/runbook/', f'"{ROOT}/sandbox/runbook/')
+    text = GOOD.replace('-sandbox/runbook/', f'-{ROOT}/sandbox/runbook/')
     if field.startswith("external_integrations"):
         text = text.replace('"http://127.0.0.1:18055/pagerduty"', f'"{value}"')
     else:
@@ -134,7 +134,7 @@ def test_an_unreachable_endpoint_is_an_error_with_a_pointer_not_a_hang(tmp_path)
     config = tmp_path / "golive.toml"
     config.write_text(GOOD.replace("127.0.0.1:18500", "127.0.0.1:9").replace("127.0.0.1:18090", "127.0.0.1:9")
                       .replace('kubeconfig = "${GOLIVE_SANDBOX_DIR:-.sandbox}/kubeconfig"', f'kubeconfig = "{tmp_path}/none"')
-                      .replace('"sandbox/runbook/', f'"{ROOT}/sandbox/runbook/'))
+                      .replace('-sandbox/runbook/', f'-{ROOT}/sandbox/runbook/'))
     # The gatherers' own path (past the preflight): each check errors at once, pointing at the first failure.
     done = pytest_run("-rA", "--golive-no-preflight", config=config)
     output = done.stdout
@@ -188,7 +188,7 @@ def test_the_sandbox_state_folder_defaults_beside_the_config_file(tmp_path, monk
     """Unset, ${GOLIVE_SANDBOX_DIR:-.sandbox} resolves like any relative path: against the config's folder."""
     copy = tmp_path / "elsewhere" / "golive.toml"
     copy.parent.mkdir()
-    copy.write_text(GOOD.replace('"sandbox/runbook/', f'"{ROOT}/sandbox/runbook/'))
+    copy.write_text(GOOD.replace('-sandbox/runbook/', f'-{ROOT}/sandbox/runbook/'))
     monkeypatch.chdir(ROOT)  # not the config's folder: the default must not follow the working directory
     monkeypatch.delenv("GOLIVE_SANDBOX_DIR", raising=False)
     env = config.load("sandbox", copy)
