@@ -118,7 +118,7 @@ def test_checks_run_on_an_eks_token_under_the_aws_profile(sandbox, tmp_path):
     copy = tmp_path / "golive.toml"
     copy.write_text(GOOD.replace('context = "golive-sandbox", expected_image', 'context = "golive-sandbox", auth = "eks", expected_image')
                     .replace("${GOLIVE_SANDBOX_DIR:-.sandbox}", str(stack.state_dir()))
-                    .replace('"sandbox/', f'"{ROOT}/sandbox/'))
+                    .replace('"sandbox/', f'"{ROOT}/sandbox/').replace(':-sandbox/', f':-{ROOT}/sandbox/'))
     env_eks = config.load("sandbox", copy)
     assert env_eks.kubernetes.auth == "eks"
     api = make_api_client(env_eks, aws_fixture.make_session(env_eks))
@@ -137,7 +137,7 @@ def test_without_a_kubeconfig_an_eks_token_finds_the_cluster_in_eks(env, tmp_pat
     copy.write_text(GOOD.replace('kubeconfig = "${GOLIVE_SANDBOX_DIR:-.sandbox}/kubeconfig", context = "golive-sandbox",',
                                  'auth = "eks",')
                     .replace("${GOLIVE_SANDBOX_DIR:-.sandbox}", str(stack.state_dir()))
-                    .replace('"sandbox/', f'"{ROOT}/sandbox/'))
+                    .replace('"sandbox/', f'"{ROOT}/sandbox/').replace(':-sandbox/', f':-{ROOT}/sandbox/'))
     env_eks = config.load("sandbox", copy)
     session = aws_fixture.make_session(env_eks)
     described = session.client("eks", region_name="us-east-1", endpoint_url=env_eks.aws.endpoint_url) \
@@ -159,7 +159,7 @@ def test_without_a_kubeconfig_an_eks_token_finds_the_cluster_in_eks(env, tmp_pat
 ])
 def test_bad_reach_settings_are_one_line(tmp_path, change, words):
     copy = tmp_path / "golive.toml"
-    copy.write_text(change(GOOD).replace('"sandbox/', f'"{ROOT}/sandbox/'))
+    copy.write_text(change(GOOD).replace('"sandbox/', f'"{ROOT}/sandbox/').replace(':-sandbox/', f':-{ROOT}/sandbox/'))
     with pytest.raises(config.ConfigError) as error:
         config.load("sandbox", copy)
     assert words in str(error.value) and "\n" not in str(error.value)
@@ -169,7 +169,7 @@ def test_a_database_out_of_reach_says_so_once_and_what_to_do(sandbox, tmp_path):
     copy = tmp_path / "golive.toml"
     copy.write_text(GOOD.replace('database = { host = "127.0.0.1"', 'database = { host = "nba-db.cluster-x.invalid"')
                     .replace("${GOLIVE_SANDBOX_DIR:-.sandbox}", str(stack.state_dir()))
-                    .replace('"sandbox/', f'"{ROOT}/sandbox/'))
+                    .replace('"sandbox/', f'"{ROOT}/sandbox/').replace(':-sandbox/', f':-{ROOT}/sandbox/'))
     run = run_suite("checks", "--golive-env", "sandbox", "--golive-config", str(copy), "-m", "t_plus_1h or t_plus_15")
     about_db = [r for r in run.results.values() if r.message.startswith("PostgreSQL at nba-db.cluster-x.invalid")]
     assert len(about_db) >= 2, [(r.runbook_id, r.message[:80]) for r in run.results.values() if r.outcome != "passed"]
