@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import pytest
 
-from golive.outcomes import Impact, worst
+from golive.outcomes import NEEDS_MUTATING, Impact, worst
 
 CRASH = Impact.APPLICATION_CRASH
 SECURITY = Impact.SECURITY_BREACH
@@ -296,7 +296,7 @@ def outcomes(request, *checks: Callable) -> list[tuple[Spec, BaseException | Non
     for check in checks:
         if check.golive_spec.mutating and not request.config.getoption("--golive-mutating"):
             # Never change the target on a criterion's behalf: unrun, it cannot vouch for anything.
-            results.append((check.golive_spec, Undecidable("not run: it changes the target; pass --golive-mutating")))
+            results.append((check.golive_spec, Undecidable(NEEDS_MUTATING)))
             continue
         kwargs = {name: request.getfixturevalue(name) for name in inspect.signature(check).parameters}
         try:

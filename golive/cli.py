@@ -140,6 +140,84 @@ def cmd_report(args) -> int:
     return v["exit_code"]
 
 
+def cmd_incident(args) -> int:
+    """The Critical Issue Response from a run: assess, communicate, record; `verify` until resolved."""
+    from golive import incident, results, runbook as catalogue
+    from golive.communications import SendFailed
+    from golive.reporters import LATEST
+
+    reports = Path(args.reports or os.environ.get("GOLIVE_REPORTS_DIR") or "reports")
+    try:
+        if args.step == "verify":
+            record = incident.Incident.load(incident.find(reports, args.incident))
+            env = configuration.load(args.golive_env or record.environment, args.golive_config)
+            _incident_secrets(env, args.golive_mutating)
+            book = catalogue.load(env.path(env.runbook) if env.runbook else None)
+            deadline = args.deadline or timedelta(minutes=env.incident.verify_deadline_minutes)
+            interval = args.interval if args.interval is not None else env.incident.verify_interval_seconds
+            print(f"incident {record.id}: re-running {len(record.assessment.get('rerun', []))} line(s) until they "
+                  f"pass or {deadline} passes")
+            green = incident.verify(record, env, book, deadline=deadline, interval=interval,
+                                    mutating=args.golive_mutating, config=args.golive_config, cwd=Path.cwd(),
+                                    load=results.load, changes_target={
+                                        item for item, bound in cov.bound_tests(Path(args.checks)).items()
+                                        if bound[0].spec.mutating})
+            print(f"incident {record.id}: {record.status}; page: {record.page.get('status')}; "
+                  f"record {record.folder / 'incident.md'}")
+            return 0 if green else 1
+        stream = Path(args.source) if args.source else reports / LATEST["jsonl"]
+        run = results.load(stream)
+        env = configuration.load(args.golive_env or run.facts.get("environment"), args.golive_config)
+        _incident_secrets(env, args.golive_mutating)
+        book = catalogue.load(env.path(env.runbook) if env.runbook else None)
+        areas = {item: bound[0].spec.area for item, bound in cov.bound_tests(Path(args.checks)).items()}
+        assessment = incident.assess(run, areas, env.incident.rollback_minutes)
+        if not assessment.failures:
+            print(f"golive: {stream}: {assessment.decision}, nothing failed: no incident to open ({assessment.reason})")
+            return 0
+        record = incident.open_incident(run, stream, env, book, areas, reports, mutating=args.golive_mutating)
+    except OSError as exc:
+        print(f"golive: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except (results.StreamError, incident.IncidentError, SendFailed) as exc:
+        print(f"golive: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    a = record.assessment
+    print(f"incident {record.id} ({env.name}): {a['impact']} ({a['severity']}) -> {a['action']}")
+    print(f"  rollback scope: {a['scope']}, expected {a['duration']}"
+          + ("; before T-0: nothing is deployed yet" if a["before_t0"] else ""))
+    for f in a["failures"][:10]:
+        print(f"  ✗ {f['runbook_id']} [{f['severity']}, {f['outcome']}]: {f['message']}")
+    for name, message in record.messages.items():
+        print(f"  {name}: {message['path']} ({message['posted']})")
+    print(f"  PagerDuty: {record.page['status']}")
+    print(f"record: {record.folder / 'incident.md'} (+ incident.json, postmortem.md); "
+          f"after the fix: golive incident verify")
+    return 0
+
+
+def _incident_secrets(env, mutating: bool) -> None:
+    """Sending is asked for: the webhook and routing key must be there before anything is sent."""
+    if not mutating:
+        return
+    from golive.incident import IncidentError
+
+    missing = [name for name in (env.communications.slack_webhook_env, env.communications.pagerduty_routing_key_env)
+               if not os.environ.get(name)]
+    if missing:
+        raise IncidentError(f"--golive-mutating sends the messages and the page: set {' and '.join(missing)}")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text.removesuffix("s"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: use seconds, e.g. 15 or 15s") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 seconds")
+    return value
+
+
 def cmd_waivers(args) -> int:
     from golive import runbook as catalogue, waivers
 
@@ -239,6 +317,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--template", action="store_true", help="print a waiver file to fill in (docs/waivers.md); "
                                                           "refused until every placeholder is replaced")
     p.set_defaults(func=cmd_waivers)
+
+    p = sub.add_parser("incident", help="the Critical Issue Response from a run's JSONL: assess, communicate, "
+                                        "record; `incident verify` re-runs what failed until it passes")
+    p.add_argument("step", nargs="?", choices=["verify"], help="verify: re-run the incident's failed lines until "
+                                                              "green or the deadline; resolve the page when green")
+    p.add_argument("--from", dest="source", default=None, help="the run's JSONL (default <reports>/latest.jsonl)")
+    p.add_argument("--incident", default=None, help="verify: the incident ID or record (default the latest)")
+    p.add_argument("--reports", default=None, help="reports folder (default GOLIVE_REPORTS_DIR or reports)")
+    p.add_argument("--checks", default="checks", help="folder of check modules (default checks)")
+    p.add_argument("--golive-mutating", action="store_true", help="post the messages to Slack and page through "
+                                                                 "PagerDuty (webhook and routing key from the "
+                                                                 "environment)")
+    p.add_argument("--deadline", type=_duration, default=None, help="verify: give up after this, e.g. 15m "
+                                                                    "(default incident.verify_deadline_minutes)")
+    p.add_argument("--interval", type=_seconds, default=None, help="verify: seconds between attempts "
+                                                                  "(default incident.verify_interval_seconds)")
+    p.set_defaults(func=cmd_incident)
 
     args = parser.parse_args(argv)
     try:

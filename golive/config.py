@@ -306,6 +306,28 @@ class Communications(Section):
     # The Slack incoming-webhook URL is a secret: it comes from this environment variable, never from
     # here. Messages are posted only with --golive-mutating; otherwise they are written under reports/.
     slack_webhook_env: str = "GOLIVE_SLACK_WEBHOOK_URL"
+    # `golive incident --golive-mutating` opens a PagerDuty incident through the Events API v2; the routing key
+    # (the service's integration key) is a secret too, read from this variable.
+    pagerduty_routing_key_env: str = "GOLIVE_PAGERDUTY_ROUTING_KEY"
+    pagerduty_events_url: HttpUrl = "https://events.pagerduty.com/v2/enqueue"
+
+
+def _minutes_range(value: list[float]) -> list[float]:
+    if len(value) != 2 or not 0 < value[0] <= value[1]:
+        raise ValueError(f"{value!r} is not [least, most] minutes, e.g. [5, 10]")
+    return value
+
+
+MinutesRange = Annotated[list[float], AfterValidator(_minutes_range)]
+
+
+class Incident(Section):
+    """`golive incident`: how long each rollback scope takes, and how long `verify` keeps re-running."""
+
+    rollback_minutes: dict[Literal["application", "secrets", "infrastructure", "full"], MinutesRange] = {
+        "application": [5, 10], "secrets": [10, 15], "infrastructure": [30, 60], "full": [120, 240]}
+    verify_deadline_minutes: float = Field(15, gt=0)
+    verify_interval_seconds: float = Field(15, gt=0)
 
 
 class Thresholds(Section):
@@ -371,6 +393,7 @@ class Environment(Section):
     grafana: Grafana
     alertmanager: Alertmanager
     communications: Communications = Communications()
+    incident: Incident = Incident()
     thresholds: Thresholds = Thresholds()
     quotas: list[Quota] = []
     scripts: Scripts = Scripts()

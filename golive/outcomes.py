@@ -83,6 +83,21 @@ def action_for(severity: str | None) -> str:
     return SEVERITY_ACTION.get(severity, SEVERITY_ACTION[FAIL_CLOSED])
 
 
+# Runbook phases before the production deployment (T-0), and the checklists read before it: nothing is deployed
+# yet, so a blocking failure there means "do not proceed", not a rollback of production.
+BEFORE_T0 = ("pre/", "contacts/", "t-24h/", "t-4h/", "t-2h/", "t-1h/", "t-30m/", "templates/",
+             "emergency/rollback-decision-matrix/")
+
+
+def before_deploy(runbook_id: str | None) -> bool:
+    return (runbook_id or "").startswith(BEFORE_T0)
+
+
+# A check that changes the target, in a run without --golive-mutating: skipped with this reason, and counted
+# by the verdict as not run (never as a blocking failure of the target).
+NEEDS_MUTATING = "not run: it changes the target; pass --golive-mutating"
+
+
 # Sort key for a test whose runbook item is unknown: after every runbook line.
 UNLISTED_ORDER = 10**6
 

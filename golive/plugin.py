@@ -51,6 +51,7 @@ GATHERERS = (
     "fixtures.mcp",
     "fixtures.network",
     "fixtures.attestation",
+    "fixtures.incident",
 )
 # pytest.ini's warnings filters, for runs from a folder without it.
 WARNING_FILTERS = ("ignore::DeprecationWarning:botocore.*", "ignore::DeprecationWarning:kubernetes.*")
@@ -95,6 +96,12 @@ def reports_folder(config) -> Path:
     if folder.lower() == "none":
         return Path(tempfile.gettempdir()) / "golive-reports"
     return Path(config.invocation_params.dir) / folder
+
+
+def run_so_far(config) -> results.Run:
+    """This session's results so far (the controller's model), which a template check renders from."""
+    state = config.stash.get(STATE, None)
+    return state.run if state is not None else results.Run()
 
 
 def started(config) -> float:
@@ -238,10 +245,10 @@ def pytest_collection_modifyitems(session, config, items):
             config.hook.pytest_deselected(items=runtime_only)
             items[:] = [i for i in items if i not in runtime_only]
     if not config.getoption("--golive-mutating"):
-        mutating = [i for i in items if i.get_closest_marker("mutating")]
-        if mutating:
-            config.hook.pytest_deselected(items=mutating)
-            items[:] = [i for i in items if not i.get_closest_marker("mutating")]
+        # Kept as skips with their reason: the verdict names them as not run ("4 lines not run: ...").
+        for item in items:
+            if item.get_closest_marker("mutating"):
+                item.add_marker(pytest.mark.skip(reason=o.NEEDS_MUTATING))
     # Runbook order, so a phase reads top to bottom like the runbook.
     order = {leaf.id: leaf.order for leaf in runbook.items}
     items.sort(key=lambda i: order.get(item_id(i) or "", o.UNLISTED_ORDER))
@@ -477,11 +484,22 @@ class GoliveRun:
         self.verdict = verdict.decide(self.run.results, selected=self.run.selected, status=status,
                                       broken=tuple(self.broken))
         self.exit = session.exitstatus = verdict.exit_code(self.verdict, status)
+        self._phase_updates()
         self.run.summary = self._summary()
         if self.stream is not None:
             self.stream.write(self.run.summary)
             self.stream.close()
         self._write_artifacts()
+
+    def _phase_updates(self) -> None:
+        """During T-0: each deployment phase this run completed renders its "During Deployment" update."""
+        from golive.communications import phase_updates
+
+        folder = self.folder if self.folder is not None else reports_folder(self.config)
+        self.updates = phase_updates(self.run, book(self.config), self.env, started=self.started, folder=folder,
+                                     mutating=self.config.getoption("--golive-mutating"))
+
+    updates: list = []
 
     def _summary(self) -> dict:
         finished = time.time()
@@ -491,7 +509,7 @@ class GoliveRun:
             "exit_code": self.exit, "verdict": results.verdict_record(self.verdict, self.exit),
             "phases": results.phases_of(done), "signoff_roles": results.signoff_roles(done, book_),
             "waivers": results.waiver_uses(self.waivers, done), "coverage": self._coverage(book_),
-            "ledger": results.ledger(done),
+            "ledger": results.ledger(done), "phase_updates": self.updates,
         }
 
     def _coverage(self, book_) -> dict | None:
@@ -542,7 +560,7 @@ class GoliveRun:
         names = {c.code: c.name for c in verdict.EXIT_CODES}
         terminal.summary(terminalreporter, self.verdict, self.exit, names.get(self.exit, "pytest"),
                          self.published, self.artifacts, environment=self.env.name,
-                         preflight=self.run.facts.get("preflight"))
+                         preflight=self.run.facts.get("preflight"), updates=self.updates)
         if github.active():  # `::error` lines, each on a line of its own, for the run's page
             github.print_annotations(self.run, terminalreporter.write_line)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from golive import outcomes as o
-from golive.outcomes import PASSED, SEVERITIES, WAIVED
+from golive.outcomes import NEEDS_MUTATING, PASSED, SEVERITIES, SKIPPED, WAIVED
 from golive.results import Result
 
 GO, FINDINGS, NO_GO = "GO", "GO WITH FINDINGS", "NO-GO"
@@ -60,14 +60,16 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
         return Verdict(NO_GO, COULD_NOT_GET_IN, f"nothing was checked: the preflight stopped the run "
                        f"({', '.join(names)}: what to fix is below)",
                        incomplete=tuple(f"preflight: {line}" for line in stopped))
-    blocking, findings, waived = [], [], []
+    blocking, findings, waived, not_run = [], [], [], []
     counts: dict[str, dict[str, int]] = {}
     for r in results:
         per = counts.setdefault(r.severity if r.severity in SEVERITIES else o.FAIL_CLOSED, {})
         per[r.outcome] = per.get(r.outcome, 0) + 1
         if r.outcome == PASSED:
             continue
-        if r.outcome == WAIVED:
+        if r.outcome == SKIPPED and r.message.endswith(NEEDS_MUTATING):
+            not_run.append(r)  # left out on purpose: not run, not a failure of the target
+        elif r.outcome == WAIVED:
             waived.append(r)
         elif r.waiver_status == "expired" or o.blocks(r.severity):
             blocking.append(r)
@@ -83,6 +85,8 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
         incomplete.append("pytest stopped on an internal error")
     if selected is not None and len(results) < selected:
         incomplete.append(f"{selected - len(results)} of {selected} selected checks did not run")
+    if not_run:
+        incomplete.append(mutating_not_run(not_run))
     common = dict(blocking=tuple(blocking), findings=tuple(findings), waived=tuple(waived),
                   incomplete=tuple(incomplete), counts=counts, checked=len(results))
     if not results:
@@ -94,7 +98,12 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
     if blocking or incomplete:
         parts = [f"{len(blocking)} blocking result{'s' if len(blocking) != 1 else ''} "
                  f"({_tally(blocking)})"] if blocking else []
-        action = blocking[0].action if blocking else "Do not proceed: re-run the checks that did not run"
+        action = blocking[0].action if blocking else (
+            "Do not proceed: run them with --golive-mutating" if not_run and len(incomplete) == 1
+            else "Do not proceed: re-run the checks that did not run")
+        if blocking and all(o.before_deploy(r.id) for r in results):
+            action = (f"Do not proceed: before T-0 nothing is deployed; fix what blocks and run again "
+                      f"(after the deploy the matrix says: {action})")
         return Verdict(NO_GO, action, "; ".join(parts + incomplete), **common)
     if findings or waived:
         parts = [f"{len(findings)} non-blocking finding{'s' if len(findings) != 1 else ''} ({_tally(findings)})"
@@ -104,6 +113,12 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
         action = findings[0].action if findings else f"{PROCEED}; the waived checks stay open until their tickets close"
         return Verdict(FINDINGS, action, "; ".join(parts), **common)
     return Verdict(GO, PROCEED, f"all {len(results)} selected checks passed", **common)
+
+
+def mutating_not_run(results) -> str:
+    """ "4 lines not run: pass --golive-mutating (t-1h/..., ...)": named in the verdict, the terminal and the page."""
+    ids = ", ".join(r.id for r in results)
+    return f"{len(results)} line{'s' if len(results) != 1 else ''} not run: pass --golive-mutating ({ids})"
 
 
 def _tally(results: list[Result]) -> str:

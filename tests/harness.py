@@ -39,7 +39,7 @@ def config_copy(folder: Path, *changes: tuple[str, str] | Callable[[str], str], 
             old, new = change
             assert old in text, f"not in {CONFIG}: {old}"
             text = text.replace(old, new)
-    text = text.replace('"sandbox/', f'"{ROOT}/sandbox/')
+    text = text.replace('"sandbox/', f'"{ROOT}/sandbox/').replace(':-sandbox/', f':-{ROOT}/sandbox/')
     if pin_state:
         text = text.replace(SANDBOX_STATE, str(stack.state_dir()))
     folder.mkdir(parents=True, exist_ok=True)

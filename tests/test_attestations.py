@@ -215,7 +215,7 @@ def test_placeholder_contacts_fail_even_when_attested(sandbox, tmp_path, monkeyp
     """The checkable part of an attested item can fail on its own: the shipped runbook's [Name] placeholders."""
     config = tmp_path / "golive.toml"
     config.write_text((ROOT / "golive.toml").read_text()
-                      .replace('runbook = "sandbox/runbook/GO_LIVE_RUNBOOK.md"', f'runbook = "{SHIPPED_RUNBOOK}"')
+                      .replace('runbook = "${GOLIVE_SANDBOX_RUNBOOK:-sandbox/runbook/GO_LIVE_RUNBOOK.md}"', f'runbook = "{SHIPPED_RUNBOOK}"')
                       .replace('workdir = "sandbox/scripts"', f'workdir = "{ROOT}/sandbox/scripts"'))
     monkeypatch.setenv("GOLIVE_SANDBOX_DIR", str(stack.state_dir()))
     run = run_suite("checks", "--golive-env", "sandbox", "--golive-config", str(config),

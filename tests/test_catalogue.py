@@ -22,11 +22,18 @@ def test_leaf_ids_are_stable():
 def test_leaves_follow_the_issue_definition():
     book = runbook.load()
     commands = [i for i in book.items if i.is_command]
-    assert len(book.items) == 192
+    assert len(book.items) == 213
     assert len(commands) == 13  # 4 at T-2h, 4 dry runs at T-1h, 4 deploy phases at T-0, 1 validator at T+15m
     assert sum(i.section == "Success Criteria" for i in book.items) == 28
-    assert sum(i.section == "Communication" for i in book.items) == 18
+    assert sum(i.section == "Communication" and not i.id.startswith("emergency/") for i in book.items) == 18
     assert sum(i.id.startswith("contacts/") for i in book.items) == 9
+    # Emergency Procedures: twelve Critical Issue Response lines, four matrix rows; five templates.
+    assert sum(i.id.startswith("emergency/critical-issue-response/") for i in book.items) == 12
+    assert [i.text for i in book.items if i.id.startswith("emergency/rollback-decision-matrix/")] == [
+        "Application Crash | Critical | Immediate rollback", "Performance Degradation | High | Monitor, rollback if persists",
+        "Minor Functionality | Medium | Fix in place", "Monitoring Issues | Low | Continue, fix post-deployment"]
+    assert [i.text for i in book.items if i.id.startswith("templates/")] == list(book.templates)
+    assert all(i.markers == ("incident",) for i in book.items if i.id.startswith("emergency/critical-issue-response/"))
     assert set(book.templates) == {"Pre-Deployment", "During Deployment", "Post-Deployment", "Critical Issue",
                                    "Rollback Decision"}
 
@@ -75,7 +82,8 @@ def test_golive_runbook_prints_the_matrix():
     done = subprocess.run([*GOLIVE, "runbook"], cwd=ROOT, capture_output=True, text=True)
     assert "t-2h/final-infrastructure-check/kubectl-get-nodes" in done.stdout
     assert "checks/t_minus_2h/test_final_infrastructure_check.py::test_kubectl_get_nodes" in done.stdout
-    assert "192 runbook leaves" in done.stdout
+    assert "213 runbook leaves" in done.stdout
+    assert "NO TEST" not in done.stdout
 
 
 def test_phase_markers_are_documented():
@@ -83,7 +91,7 @@ def test_phase_markers_are_documented():
                           capture_output=True, text=True)
     for marker in ("pre_go_live", "t_minus_24", "t_minus_4", "t_minus_2", "t_minus_1", "smoke", "t_zero",
                    "phase1_infrastructure", "phase4_monitoring", "t_plus_15", "t_plus_1h", "t_plus_24",
-                   "post_go_live", "mutating", "manual", "communication"):
+                   "post_go_live", "incident", "mutating", "manual", "communication"):
         assert f"@pytest.mark.{marker}:" in done.stdout, marker
 
 

@@ -121,7 +121,7 @@ def test_under_github_actions_a_nogo_writes_the_job_summary_and_annotations(sand
         fault.heal(sandbox)
     assert done.returncode == 1, done.stdout[-3000:]
     text = summary.read_text()
-    assert "## ⛔ golive: NO-GO · sandbox · t-2h" in text and "**Recommended action:** Immediate rollback" in text
+    assert "## ⛔ golive: NO-GO · sandbox · t-2h" in text and "**Recommended action:** Do not proceed: before T-0" in text  # nothing deployed yet
     assert "### Blocking" in text and f"`{NODES}`" in text and "NotReady" in text  # the item and its message
     assert "### Waivers (1)" in text and "SEC-1432" in text and "Olu Adebayo" in text
     page = next(folder.glob("sandbox_t-2h_*.html")).name

@@ -72,3 +72,44 @@ def test_messages_are_posted_only_when_asked(sandbox, run_checks, monkeypatch):
     assert len(received) == 1 and "Current Status: GREEN" in received[0]["body"]["text"]
     posted = next(e["posted"] for e in run[GREEN_LINE].evidence if "posted" in e)
     assert posted == "posted to Slack" and "golive-slack" not in str(run[GREEN_LINE].evidence)
+
+
+def test_fill_looks_a_placeholder_up_by_its_line_label_then_its_name():
+    from golive.communications import fill
+
+    text, unfilled = fill("Issue: [Description]\nImpact: [Description]\nNext: [Description]\n[Customer impact]",
+                          {"Issue": "pod down", "Impact": "users see 502", "Description": "T+15"})
+    assert text == "Issue: pod down\nImpact: users see 502\nNext: T+15\n[Customer impact]"
+    assert unfilled == ["[Customer impact]"]
+
+
+def test_a_template_golive_cannot_fill_fails_its_line(sandbox, tmp_path, monkeypatch):
+    """The team adds a placeholder to the Critical Issue template: its line names it; the others still pass."""
+    from sandbox import stack
+    from tests.harness import ROOT, run_suite
+
+    book = tmp_path / "RUNBOOK.md"
+    book.write_text((ROOT / "sandbox/runbook/GO_LIVE_RUNBOOK.md").read_text().replace(
+        "Action: [Description]\nETA: [Time]", "Action: [Description]\nCustomer impact: [Customer impact]\nETA: [Time]"))
+    config = tmp_path / "golive.toml"
+    config.write_text((ROOT / "golive.toml").read_text()
+                      .replace('runbook = "${GOLIVE_SANDBOX_RUNBOOK:-sandbox/runbook/GO_LIVE_RUNBOOK.md}"', f'runbook = "{book}"')
+                      .replace('workdir = "sandbox/scripts"', f'workdir = "{ROOT}/sandbox/scripts"'))
+    monkeypatch.setenv("GOLIVE_SANDBOX_DIR", str(stack.state_dir()))
+    run = run_suite("checks", "--golive-env", "sandbox", "--golive-config", str(config), "--golive-item", "templates/")
+    critical = run["templates/incident-communication/critical-issue"]
+    assert critical.outcome == "failed" and "leaves [Customer impact] unfilled" in critical.message
+    others = {i: r.outcome for i, r in run.results.items() if i != critical.runbook_id}
+    assert len(others) == 4 and set(others.values()) == {"passed"}, others
+
+
+def test_each_completed_deployment_phase_renders_its_during_deployment_update(sandbox, run_checks):
+    run = run_checks("t-0/phase1/", extra=("--golive-mutating",))
+    updates = run.model.summary["phase_updates"]
+    assert [u["phase"] for u in updates] == ["T-0 Phase 1: Infrastructure"], updates
+    text = Path(updates[0]["message"]).read_text()
+    assert "Current Phase: T-0 Phase 1: Infrastructure" in text and "Next: T-0 Phase 2: Secrets Migration" in text
+    assert "Duration: " in text and "[Time elapsed]" not in text
+    assert f"Status: {updates[0]['status']}" in text
+    # Without --golive-mutating the deploy line is not run: the phase did not complete, no update.
+    assert run_checks("t-0/phase1/").model.summary["phase_updates"] == []

@@ -121,7 +121,8 @@ def test_healthy_phase_is_go_with_every_artifact(sandbox, tmp_path):
     assert props["outcome"] == "passed" and cases[0].get("classname") == "golive.t-2h.final-infrastructure-check"
 
 
-def test_critical_fault_is_nogo_with_immediate_rollback(sandbox, tmp_path):
+def test_critical_fault_before_t0_is_nogo_do_not_proceed(sandbox, tmp_path):
+    """Before T-0 nothing is deployed: the terminal, the summary and the page say "do not proceed" alike."""
     fault = FAULTS["node-not-ready"]
     fault.inject(sandbox)
     try:
@@ -130,11 +131,12 @@ def test_critical_fault_is_nogo_with_immediate_rollback(sandbox, tmp_path):
         fault.heal(sandbox)
     assert run.exit_code == 1
     v = out.summary["verdict"]
-    assert (v["decision"], v["action"]) == ("NO-GO", "Immediate rollback")
+    assert v["decision"] == "NO-GO" and v["action"].startswith("Do not proceed: before T-0 nothing is deployed")
+    assert v["blocking"][0]["action"] == "Immediate rollback"  # the matrix row, kept for after the deploy
     assert v["blocking"][0]["runbook_id"] == NODES and "NotReady" in v["blocking"][0]["message"]
     assert {f["runbook_id"] for f in v["findings"]} == {GREEN, READY}  # medium: named, not blocking
     html = out.html
-    assert 'class="verdict v-nogo"' in html and "Immediate rollback" in html and "KubeletNotReady" in html
+    assert 'class="verdict v-nogo"' in html and f"<b>{v['action']}</b>" in html and "KubeletNotReady" in html
 
 
 def _waivers(tmp_path, expires) -> Path:

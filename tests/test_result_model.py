@@ -81,7 +81,7 @@ def test_crash_looping_nogo_fits_one_screen_and_messages_follow_the_reports_fold
     assert done.returncode == 1, out
     assert len(lines) <= 50, f"{len(lines)} lines:\n{out}"
     assert "Traceback" not in out and "def test_" not in out and "golive/check.py" not in out
-    assert "golive verdict: NO-GO" in out and "Recommended action: Immediate rollback" in out
+    assert "golive verdict: NO-GO" in out and "Recommended action: Do not proceed: before T-0" in out
     assert re.search(r"CrashLoopBackOff", out) and "what to do: " in out and "observed: " in out
     # The communication messages went to this run's reports folder, and the page shows their text.
     messages = list((tmp_path / "messages" / "sandbox").glob("*.txt"))

@@ -18,7 +18,7 @@ from golive.verdict import decide, exit_code
 CRASH, PERF, MINOR, MONITORING = "Application Crash", "Performance Degradation", "Minor Functionality", "Monitoring Issues"
 
 
-def r(outcome, severity="critical", impact=CRASH, waiver=None, rid="t-2h/x/y"):
+def r(outcome, severity="critical", impact=CRASH, waiver=None, rid="t+15m/x/y"):  # after T-0: the matrix's action
     return Result(rid, outcome, severity=severity, impact=impact, message=f"{rid} {outcome}",
                   waiver={"status": waiver} if waiver else None)
 
@@ -49,6 +49,48 @@ def test_rollback_decision_matrix(results, decision, action, code):
     v = decide(results)
     assert (v.decision, v.action, exit_code(v)) == (decision, action, code)
     assert v.reason
+
+
+def test_before_t0_a_blocking_failure_says_do_not_proceed():
+    """Nothing is deployed before T-0: the action is not a rollback (the terminal and the page show this action)."""
+    v = decide([r("failed", rid="t-30m/critical-path-testing/test-application-startup"), r("passed", rid="pre/a/b")])
+    assert v.decision == "NO-GO" and v.action.startswith("Do not proceed: before T-0 nothing is deployed")
+    assert "the matrix says: Immediate rollback" in v.action
+    # One result after T-0 in the run: the matrix's action stands.
+    assert decide([r("failed", rid="t-30m/a/b"), r("failed", rid="t-0/phase3/x/y")]).action == "Immediate rollback"
+    # Findings only: the matrix's medium/low action, before T-0 too.
+    assert decide([r("failed", "medium", MINOR, rid="t-2h/a/b")]).action == "Fix in place"
+
+
+def test_lines_needing_mutating_count_as_not_run_and_are_named():
+    from golive.outcomes import NEEDS_MUTATING
+
+    skipped = [Result(f"t-1h/staging-deployment/dry-run-{n}", "skipped", severity="critical", impact=CRASH,
+                      message=NEEDS_MUTATING) for n in range(1, 5)]
+    v = decide([r("passed", rid="t-1h/a/b"), *skipped], selected=5)
+    assert v.decision == "NO-GO" and exit_code(v) == 1 and not v.blocking
+    assert v.incomplete == ("4 lines not run: pass --golive-mutating (" + ", ".join(s.id for s in skipped) + ")",)
+    assert v.action == "Do not proceed: run them with --golive-mutating"
+    # Alongside a real failure, the failure decides the action and the lines not run are still named.
+    v = decide([r("failed"), skipped[0]])
+    assert v.action == "Immediate rollback" and v.incomplete[0].startswith("1 line not run: pass --golive-mutating")
+
+
+@pytest.mark.parametrize("row", ["application-crash", "performance-degradation", "minor-functionality",
+                                 "monitoring-issues"])
+def test_each_decision_matrix_row_is_applied_by_the_verdict(row):
+    """The runbook's four matrix rows, as their checks (checks/emergency) decide them: each passes on golive."""
+    from checks.emergency import test_rollback_decision_matrix as rows
+    from golive import runbook
+    from golive.probes.incident import matrix_row_applied
+
+    leaf = runbook.load()[f"emergency/rollback-decision-matrix/{row}"]
+    finding = matrix_row_applied(leaf.text, rows.applied(leaf.text))
+    assert finding.ok, finding.summary
+    # A runbook whose row says otherwise fails the check, naming the difference.
+    issue, severity, _action = leaf.text.split(" | ")
+    changed = matrix_row_applied(f"{issue} | {severity} | Page the CEO", rows.applied(leaf.text))
+    assert not changed.ok and "(runbook: 'Page the CEO')" in changed.summary
 
 
 def test_drivers_are_named_most_severe_first():

@@ -73,7 +73,7 @@ def preflight_lines(record: dict | None) -> list[str]:
 
 
 def summary(tr, verdict, exit_code: int, exit_name: str, published, artifacts: dict, environment: str = "?",
-            preflight: dict | None = None) -> None:
+            preflight: dict | None = None, updates: list | None = None) -> None:
     color = {"GO": "green", "GO WITH FINDINGS": "yellow"}.get(verdict.decision, "red")
     tr.write_sep("=", f"golive verdict: {verdict.decision} ({environment})", **{color: True, "bold": True})
     tr.write_line(f"Recommended action: {verdict.action}")
@@ -94,6 +94,9 @@ def summary(tr, verdict, exit_code: int, exit_name: str, published, artifacts: d
             tr.write_line(f"   … and {len(group) - MAX_SHOWN} more (see the report)")
     for why in verdict.incomplete:
         tr.write_line(f" ✗ incomplete: {why}", red=True)
+    for update in updates or []:  # T-0: each completed deployment phase's "During Deployment" message
+        tr.write_line(f"During Deployment update: {update['phase']}: {update['status']}, next {update['next']} "
+                      f"-> {update['message']}" + (f" ({update['posted']})" if update.get("posted") else ""))
     tr.write_line(f"Exit code {exit_code} ({exit_name}); `golive exit-codes` explains each code")
     for target, digest in published:
         tr.write_line(f"Report: {target}  (sha256 {digest[:16]}…, in {target.name}.sha256)")

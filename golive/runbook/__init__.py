@@ -2,7 +2,8 @@
 
 A leaf is what one test signs off: a checkbox without sub-items, each sub-item of a checkbox,
 each command of a code block under a task, each Success Criteria and Communication bullet,
-each pre/post go-live checklist item and overall success criterion, and each emergency contact.
+each pre/post go-live checklist item and overall success criterion, each emergency contact, each line of
+the Critical Issue Response, each row of the Rollback Decision Matrix, and each communication template.
 
 IDs read like the runbook: `<phase>/<section>/<item>`, e.g.
 `t-2h/final-infrastructure-check/kubectl-get-nodes` or `t-0/phase3/verify-application/check-pod-status`.
@@ -40,8 +41,16 @@ CHECKLISTS = {
     "Pre-Go-Live Checklist": ("pre", "pre_go_live"),
     "Success Criteria": ("success", "post_go_live"),
     "Post-Go-Live Checklist": ("post", "post_go_live"),
-    "Emergency Procedures": ("contacts", "pre_go_live"),  # only its "Emergency Contacts" part
+    "Emergency Procedures": ("contacts", "pre_go_live"),  # its parts set their own prefix (EMERGENCY)
 }
+# "### ..." parts of Emergency Procedures -> (ID prefix, marker). The Critical Issue Response is decided from
+# an incident record (`golive incident`), so it runs only when selected (-m incident), never with a phase.
+EMERGENCY = {
+    "Critical Issue Response": ("emergency", "incident"),
+    "Rollback Decision Matrix": ("emergency", "pre_go_live"),
+    "Emergency Contacts": ("contacts", "pre_go_live"),
+}
+TEMPLATES = ("templates", "pre_go_live")  # each "#### ..." of Communication Templates is a leaf
 PHASE_MARKERS = [
     ("pre_go_live", "Pre-go-live checklist, emergency contacts"),
     ("t_minus_24", "T-24 Hours: Final Pre-Checks"),
@@ -58,6 +67,7 @@ PHASE_MARKERS = [
     ("t_plus_1h", "T+1 Hour: Extended Monitoring"),
     ("t_plus_24", "T+24 Hours: Post-Launch Review"),
     ("post_go_live", "Post-go-live checklist and overall success criteria"),
+    ("incident", "Emergency procedures: the Critical Issue Response, decided from an incident record (golive incident)"),
 ]
 
 
@@ -66,6 +76,7 @@ FOLDERS = {
     "pre": "pre_go_live", "contacts": "emergency_contacts", "t-24h": "t_minus_24h", "t-4h": "t_minus_4h",
     "t-2h": "t_minus_2h", "t-1h": "t_minus_1h", "t-30m": "t_minus_30m", "t-0": "t_zero", "t+15m": "t_plus_15m",
     "t+1h": "t_plus_1h", "t+24h": "t_plus_24h", "success": "success_criteria", "post": "post_go_live",
+    "emergency": "emergency", "templates": "communication_templates",
 }
 
 
@@ -207,8 +218,8 @@ def _parse(path: Path, text: str) -> Runbook:
                 h2, h3, h4 = title, "", ""
                 prefix, markers = (CHECKLISTS[title][0], (CHECKLISTS[title][1],)) if title in CHECKLISTS else (None, ())
                 phase_title, team = title, ()
-                if title == "Emergency Procedures":
-                    prefix = None  # enabled under "### Emergency Contacts"
+                if title in ("Emergency Procedures", "Communication Templates"):
+                    prefix = None  # enabled by its parts (EMERGENCY, TEMPLATES)
             elif level == 3:
                 h3, h4 = title, ""
                 if h2 == "Go-Live Timeline":
@@ -217,15 +228,16 @@ def _parse(path: Path, text: str) -> Runbook:
                     markers = (marker,) if marker else ()
                     phase_title, team = title, ()
                 elif h2 == "Emergency Procedures":
-                    prefix = "contacts" if title == "Emergency Contacts" else None
-                    markers = ("pre_go_live",)
+                    prefix, marker = EMERGENCY.get(title, (None, "pre_go_live"))
+                    markers = (marker,)
                 elif h2 == "Communication Templates":
-                    pass
+                    prefix, markers = TEMPLATES[0], (TEMPLATES[1],)
                 section, section_id = title, slug(title)
             elif level == 4:
                 h4 = title
                 if h2 == "Communication Templates":
                     template_name = title
+                    add(title, number, title, section_id, slug(title))
                     continue
                 phase_match = re.match(r"Phase (\d): (.+?)(?: \(|$)", title)
                 if prefix == "t-0" or (h3.startswith("T-0") and phase_match):
@@ -240,6 +252,21 @@ def _parse(path: Path, text: str) -> Runbook:
                     section, section_id = title, slug(title)
             continue
         if prefix is None:
+            continue
+        if h3 == "Critical Issue Response":  # "1. **Immediate Assessment**", then its "   - " lines
+            group = re.match(r"^\d+\. (.+)$", line)
+            if group:
+                section = _clean(group.group(1))
+                section_id = f"{slug(h3)}/{slug(section)}"
+                continue
+            sub = re.match(r"^\s+- (.+)$", line)
+            if sub:
+                add(_clean(sub.group(1)), number, section, section_id, slug(_clean(sub.group(1))))
+            continue
+        if h3 == "Rollback Decision Matrix":  # "| Issue Type | Severity | Action |" rows
+            cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else []
+            if len(cells) == 3 and cells[0] != "Issue Type" and not set(cells[0]) <= set("-: "):
+                add(" | ".join(cells), number, h3, slug(h3), slug(cells[0]))
             continue
         team_line = re.match(r"^\*\*Team\*\*: (.+)$", line)
         if team_line:

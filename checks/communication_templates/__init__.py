@@ -1,0 +1,1 @@
+"""Communication Templates: each renders from a run with every placeholder filled."""

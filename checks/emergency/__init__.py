@@ -1,0 +1,1 @@
+"""Emergency Procedures: the Rollback Decision Matrix and the Critical Issue Response."""

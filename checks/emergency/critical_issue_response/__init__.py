@@ -1,0 +1,1 @@
+"""Emergency Procedures / Critical Issue Response: decided from the incident record (`golive incident`)."""
