@@ -69,9 +69,18 @@ def watch(args) -> int:
         pytest_args=[a for a in args.pytest_args if a != "--"],
         echo=lambda line: print(line, flush=True))
     try:
-        return watching.run(opts)
+        code = watching.run(opts)
     except OSError as exc:  # a port in use, a reports folder we cannot write
         return _fail(f"watch: {exc.strerror or exc}")
+    destination = os.environ.get("GOLIVE_ARTIFACTS_S3", "")
+    if destination:  # in the cluster (docs/in-cluster.md): the watch's stream and page to the report store
+        from golive import incluster
+
+        try:
+            print(f"golive reports: {incluster._upload(opts.written['stream'], {'environment': env_name}, destination)}")
+        except Exception as exc:  # noqa: BLE001 - the verdict stands; say why the reports stayed in the pod
+            print(f"golive: reports not uploaded to {destination}: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return code
 
 
 def diff(args) -> int:

@@ -155,6 +155,7 @@ class Options:
     echo: object = print
     # Called with the round's number just before it starts (a self-test injects and heals faults here).
     before_round: object = None
+    written: dict = field(default_factory=dict)  # run() fills in the stream and page it wrote
 
 
 def _name(opts: Options) -> str:
@@ -182,7 +183,6 @@ def run(opts: Options) -> int:
 
     name = _name(opts)
     folder = opts.reports / name
-    folder.mkdir(parents=True, exist_ok=True)
     stream_path, page = opts.reports / f"{name}.jsonl", opts.reports / f"{name}.html"
     started = time.time()
     facts = {"type": "watch", "schema": SCHEMA, "name": name, "environment": opts.environment,
@@ -191,14 +191,17 @@ def run(opts: Options) -> int:
              "flapping_rounds": opts.policy.flapping_rounds, "started": results.iso(started), "started_at": started,
              "command": shlex.join(sys.argv), "round_command": shlex.join(round_command(opts, folder / "round-N")),
              "folder": str(folder), "page": str(page), "stop_on_rollback": opts.stop_on_rollback}
+    # The endpoint first: a port in use is one line before anything is written.
+    exporter = metrics.serve(opts.metrics_port, opts.metrics_address) if opts.metrics_port else None
+    opts.written.update(stream=stream_path, page=page)
     stream = jsonl.Stream(stream_path)
     stream.write(facts)
     records: list[dict] = [facts]
-    exporter = metrics.serve(opts.metrics_port, opts.metrics_address) if opts.metrics_port else None
     if exporter is not None:
         opts.echo(f"golive watch: metrics on http://{opts.metrics_address}:{exporter.port}/metrics")
     opts.echo(f"golive watch: {opts.marker} on {opts.environment} every {_clock(opts.every_s)} for "
               f"{_clock(opts.for_s)}; stream {stream_path}")
+    folder.mkdir(parents=True, exist_ok=True)
     previous = _on_sigterm()
     reason, verdict, number = WINDOW_OVER, None, 0
     try:
