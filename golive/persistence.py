@@ -52,6 +52,7 @@ class Round:
     at: float  # Unix time the round started
     results: tuple[Result, ...]
     selected: int | None = None
+    note: str = ""  # why a round has no results (it could not run: the preflight stopped it, it crashed)
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,9 @@ def judge(rounds: list[Round], policy: Policy = Policy()) -> WatchVerdict:
         return WatchVerdict(ROLLBACK, rule, action, f"{rule}: {why}, since {_clock(ep.start)}: {o.brief(ep.message, 200)}",
                             since=ep.start, decided_at=rounds[at].at, decided_round=rounds[at].number, check=ep.check,
                             **common)
+    if not rounds[-1].results and rounds[-1].note:
+        return WatchVerdict(single.NO_GO, LATEST, "Do not proceed: fix what stopped the latest round",
+                            f"{LATEST}: nothing was checked: {rounds[-1].note}", since=rounds[-1].at, **common)
     if latest.decision == single.NO_GO:
         ongoing = [ep for h in hist for ep in h.episodes if ep.ongoing and o.blocks(ep.severity)]
         since = min((ep.start for ep in ongoing), default=rounds[-1].at)

@@ -80,6 +80,11 @@ class RoundRun:
     def number(self) -> int:
         return self.record["round"]
 
+    @property
+    def note(self) -> str:
+        """Why the round has no results, in its own words (its verdict's reason, or why it wrote no stream)."""
+        return self.record.get("error") or ((self.run.summary or {}).get("verdict") or {}).get("reason", "")
+
 
 @dataclass
 class Watch:
@@ -96,7 +101,7 @@ class Watch:
 
     def judged_rounds(self) -> list[persistence.Round]:
         return [persistence.Round(number=r.number, at=float(r.record["at"]), results=tuple(r.run.results),
-                                  selected=r.run.selected) for r in self.rounds]
+                                  selected=r.run.selected, note=r.note) for r in self.rounds]
 
     def judge(self) -> persistence.WatchVerdict:
         return persistence.judge(self.judged_rounds(), self.policy)

@@ -110,6 +110,14 @@ def test_no_round_is_no_go():
     assert p.judge([], POLICY).decision == "NO-GO"
 
 
+def test_a_round_that_could_not_run_says_why():
+    stopped = p.Round(number=2, at=T0 + 300, results=(), selected=0, note="the preflight stopped the run (Prometheus)")
+    v = p.judge([*rounds("P"), stopped], POLICY)
+    assert v.decision == "NO-GO" and v.reason == "latest round: nothing was checked: the preflight stopped the run " \
+                                                 "(Prometheus)"
+    assert v.histories[0].outcomes == ("passed", None)
+
+
 @pytest.mark.parametrize("decisions, expected", [
     (["GO", "GO WITH FINDINGS"], "GO WITH FINDINGS"), (["NO-GO", "ROLLBACK", "GO"], "ROLLBACK"),
     (["GO", "NO-GO (INCOMPLETE)"], "NO-GO"), ([], "NO-GO"), (["GO"], "GO")])
