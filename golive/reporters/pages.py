@@ -27,7 +27,7 @@ def render_watch(model: dict) -> str:
 def render_diff(model: dict) -> str:
     a, b = model["a"], model["b"]
     return _render("diff.html.j2", title=f"golive diff · {a['decision']} → {b['decision']}", kicker="Runs compared",
-                   heading=f"{a['label']} → {b['label']}",
+                   heading=f"A {a['environment'] or '?'} {a['started'] or ''} → B {b['environment'] or '?'} {b['started'] or ''}",
                    verdict_class=VERDICT_CLASS.get(b["decision"], "v-nogo"), **model)
 
 
