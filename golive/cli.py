@@ -199,10 +199,10 @@ def main(argv: list[str] | None = None) -> int:
                                      "flapping); docs/watch.md")
     p.add_argument("-m", dest="marker", required=True, help="the phase marker, e.g. t_plus_1h")
     p.add_argument("--golive-env", dest="watch_env", default=None, help="environment in golive.toml (or GOLIVE_ENV)")
-    p.add_argument("--every", default="5m", help="interval between rounds' starts: 30s, 5m, 1h (default 5m)")
-    p.add_argument("--for", dest="for_", default=None, help="how long to watch (default: the phase's duration in "
+    p.add_argument("--every", default="5m", metavar="DURATION", help="interval between rounds' starts: 30s, 5m, 1h (default 5m)")
+    p.add_argument("--for", dest="for_", metavar="DURATION", default=None, help="how long to watch (default: the phase's duration in "
                                                           "the runbook, e.g. 2h for t_plus_1h)")
-    p.add_argument("--rollback-after", default=None, help="how long a high failure must hold to roll back "
+    p.add_argument("--rollback-after", default=None, metavar="DURATION", help="how long a high failure must hold to roll back "
                                                           "(default watch.rollback_after_minutes, 15m)")
     p.add_argument("--stop-on-rollback", action="store_true", help="stop at the first decided rollback")
     p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port "

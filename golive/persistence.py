@@ -202,7 +202,7 @@ def judge(rounds: list[Round], policy: Policy = Policy()) -> WatchVerdict:
                             **common)
     if not rounds[-1].results and rounds[-1].note:
         return WatchVerdict(single.NO_GO, LATEST, "Do not proceed: fix what stopped the latest round",
-                            f"{LATEST}: nothing was checked: {rounds[-1].note}", since=rounds[-1].at, **common)
+                            f"{LATEST}: {rounds[-1].note}", since=rounds[-1].at, **common)
     if latest.decision == single.NO_GO:
         ongoing = [ep for h in hist for ep in h.episodes if ep.ongoing and o.blocks(ep.severity)]
         since = min((ep.start for ep in ongoing), default=rounds[-1].at)

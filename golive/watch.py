@@ -30,12 +30,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from golive import persistence, results
+from golive.verdict import USAGE_ERROR
 from golive.reporters import jsonl, publish, write_text
 
 SCHEMA = "golive-watch/1"
 ROUND_KEYS = ("run", "selection", "result", "summary")  # a round's own records, tagged with its number
 WINDOW_OVER, INTERRUPTED, ROLLED_BACK = "the watch window is over", "interrupted (Ctrl-C or SIGTERM)", \
     "a rollback was decided (--stop-on-rollback)"
+COULD_NOT_START = "the first round could not run (exit 4): see its reason"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -208,7 +210,7 @@ def run(opts: Options) -> int:
               f"{_clock(opts.for_s)}; stream {stream_path}")
     folder.mkdir(parents=True, exist_ok=True)
     previous = _on_sigterm()
-    reason, verdict, number = WINDOW_OVER, None, 0
+    reason, verdict, number, usage = WINDOW_OVER, None, 0, False
     try:
         next_at = started
         while True:
@@ -231,6 +233,11 @@ def run(opts: Options) -> int:
             if exporter is not None:
                 exporter.update(watch, verdict)
             opts.echo(_round_line(watch.rounds[-1], verdict))
+            if number == 1 and watch.rounds[-1].record.get("exit_code") == USAGE_ERROR:
+                # The first round could not run at all (a bad option, marker or configuration; golive cannot get
+                # in): watching would only repeat it. Later rounds' exit 4 (access lost for a while) are judged.
+                reason, usage = COULD_NOT_START, True
+                break
             if verdict.rollback and opts.stop_on_rollback:
                 reason = ROLLED_BACK
                 break
@@ -244,7 +251,7 @@ def run(opts: Options) -> int:
             signal.signal(signal.SIGTERM, previous)
     watch = watch_of(records)
     verdict = watch.judge()
-    code = persistence.exit_code(verdict)
+    code = USAGE_ERROR if usage else persistence.exit_code(verdict)
     stream.write({"type": "watch_end", "reason": reason, "finished": results.iso(time.time()),
                   "rounds": len(watch.rounds), "judgement": persistence.record(verdict), "exit_code": code})
     stream.close()

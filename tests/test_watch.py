@@ -196,3 +196,8 @@ def test_bad_input_is_one_line(tmp_path, capsys):
     assert cli.main(["watch", "-m", "pre_go_live", "--golive-env", "sandbox"]) == 4
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 3 and "not a JSON line" in err[0] and "'5x'" in err[1] and "--for" in err[2], err
+    # A marker that selects nothing: the first round cannot run, and watching would only repeat it.
+    assert cli.main(["watch", "-m", "no_such_phase", "--golive-env", "sandbox", "--every", "1s", "--for", "1m",
+                     "--golive-reports", str(tmp_path)]) == 4
+    out = capsys.readouterr().out
+    assert "the first round could not run" in out and "no runbook check was selected" in out

@@ -111,7 +111,7 @@ def test_no_round_is_no_go():
 
 
 def test_a_round_that_could_not_run_says_why():
-    stopped = p.Round(number=2, at=T0 + 300, results=(), selected=0, note="the preflight stopped the run (Prometheus)")
+    stopped = p.Round(number=2, at=T0 + 300, results=(), selected=0, note="nothing was checked: the preflight stopped the run (Prometheus)")
     v = p.judge([*rounds("P"), stopped], POLICY)
     assert v.decision == "NO-GO" and v.reason == "latest round: nothing was checked: the preflight stopped the run " \
                                                  "(Prometheus)"
