@@ -18,7 +18,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from golive import attest, config as configuration, coverage as cov
+from golive import attest, commands, config as configuration, coverage as cov
 from golive.verdict import USAGE_ERROR
 
 
@@ -117,7 +117,9 @@ def cmd_report(args) -> int:
     from golive import results, verdict
     from golive.reporters import html, publish, write_text
 
-    stream = Path(args.stream)
+    if len(args.stream) > 1 or commands.is_watch_stream(args.stream[0]):  # golive/commands.py
+        return commands.report_many(args.stream, args.html)
+    stream = Path(args.stream[0])
     try:
         run = results.load(stream)
     except (OSError, results.StreamError) as exc:
@@ -307,10 +309,43 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("report", help="the verdict and page from a run's JSONL stream (also of a killed run); "
                                       "exit with its code")
-    p.add_argument("stream", help="reports/<run>.jsonl")
+    p.add_argument("stream", nargs="+", help="reports/<run>.jsonl; several: one page for all, the worst verdict "
+                                             "(<first>.fleet.html); a `golive watch` stream: its page")
     p.add_argument("--html", default=None, help="where to write the page (default <run>.rebuilt.html beside the "
                                                 "stream), with a .sha256 sidecar")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("watch", help="re-run a phase on an interval and judge the rounds (rollback if persists, "
+                                     "flapping); docs/watch.md")
+    p.add_argument("-m", dest="marker", required=True, help="the phase marker, e.g. t_plus_1h")
+    p.add_argument("--golive-env", dest="watch_env", default=None, help="environment in golive.toml (or GOLIVE_ENV)")
+    p.add_argument("--every", default="5m", metavar="DURATION", help="interval between rounds' starts: 30s, 5m, 1h (default 5m)")
+    p.add_argument("--for", dest="for_", metavar="DURATION", default=None, help="how long to watch (default: the phase's duration in "
+                                                          "the runbook, e.g. 2h for t_plus_1h)")
+    p.add_argument("--rollback-after", default=None, metavar="DURATION", help="how long a high failure must hold to roll back "
+                                                          "(default watch.rollback_after_minutes, 15m)")
+    p.add_argument("--stop-on-rollback", action="store_true", help="stop at the first decided rollback")
+    p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port "
+                                                                  "(default watch.metrics_port: off)")
+    p.add_argument("--metrics-address", default=None, help="address to serve them on (default 0.0.0.0)")
+    p.add_argument("--golive-reports", default=None, help="folder for the watch's stream, page and rounds "
+                                                          "(default reports, or GOLIVE_REPORTS_DIR)")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: more pytest options for every round, "
+                                                                 "e.g. -- --golive-item t+1h/performance-monitoring/")
+    p.set_defaults(func=commands.watch)
+
+    p = sub.add_parser("diff", help="what changed from run A to run B: newly failing, fixed, still failing, newly "
+                                    "waived, the verdict; exit 1 when B regressed")
+    p.add_argument("a", help="the earlier run's JSONL stream")
+    p.add_argument("b", help="the later run's JSONL stream")
+    p.add_argument("--html", default=None, help="where to write the page (default <B>.diff.html)")
+    p.set_defaults(func=commands.diff)
+
+    p = sub.add_parser("push", help="push a run's results as metrics to a Prometheus Pushgateway")
+    p.add_argument("stream", help="reports/<run>.jsonl (e.g. reports/latest.jsonl)")
+    p.add_argument("--pushgateway", required=True, help="the Pushgateway's URL, e.g. http://pushgateway:9091")
+    p.add_argument("--job", default="golive", help="the job label (default golive)")
+    p.set_defaults(func=commands.push)
 
     p = sub.add_parser("waivers", help="validate and list the environment's waivers (exit 4 on a bad file)")
     p.add_argument("--file", default=None, help="waiver file (default: `waivers` in golive.toml)")

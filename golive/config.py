@@ -352,6 +352,19 @@ class Thresholds(Section):
     escalation_p1_minutes: float = Field(15, gt=0)
 
 
+class Watch(Section):
+    """`golive watch`: the target's rollback rule over rounds (golive/persistence.py) and its metrics."""
+
+    # A high-severity failure becomes a rollback only when it holds longer than this (the target's 15 minutes).
+    rollback_after_minutes: float = Field(15, gt=0)
+    # Flapping: this many changes between passing and not passing within a check's last `flapping_rounds` rounds.
+    flapping_changes: int = Field(3, ge=2)
+    flapping_rounds: int = Field(10, ge=3)
+    # Serve the watch's Prometheus metrics on this port (None: only with `golive watch --metrics-port`).
+    metrics_port: int | None = Field(None, ge=1, le=65535)
+    metrics_address: str = "0.0.0.0"
+
+
 class Quota(Section):
     service_code: str
     quota_code: str
@@ -400,6 +413,7 @@ class Environment(Section):
     attestations: Attestations
     wiring: Wiring = Wiring()
     manifests: Manifests = Manifests()
+    watch: Watch = Watch()
     runbook: str = ""  # path of the team's runbook; empty = the copy shipped with golive
     waivers: str = ""  # waiver file (golive/waivers.py); empty or absent file = nothing waived
     # Extra regexes whose matches never reach an artifact (golive/redact.py), e.g. the sandbox's canaries.

@@ -325,18 +325,33 @@ class StreamError(ValueError):
 
 def load(path: Path) -> Run:
     """The Run from a JSONL stream, complete or cut short (`golive report`)."""
-    run = Run()
+    run = run_of(read_records(path))
+    if run.facts.get("schema") != SCHEMA:
+        raise StreamError(f"{path}: not a {SCHEMA} stream (schema {run.facts.get('schema')!r})")
+    return run
+
+
+def read_records(path: Path) -> list:
+    """The JSON lines of a stream (a last line cut in half by a kill is left out)."""
     try:
         lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     except UnicodeDecodeError:
         raise StreamError(f"{path}: not a text file") from None
+    records = []
     for n, line in enumerate(lines, start=1):
         try:
-            record = json.loads(line)
+            records.append(json.loads(line))
         except ValueError:
             if n == len(lines) and n > 1:
                 break  # the last line of a killed run may be cut in half
             raise StreamError(f"{path}:{n}: not a JSON line") from None
+    return records
+
+
+def run_of(records) -> Run:
+    """The Run of one run's records (also one round of a `golive watch` stream)."""
+    run = Run()
+    for record in records:
         kind = record.get("type") if isinstance(record, dict) else None
         if kind == "run":
             run.facts = {k: v for k, v in record.items() if k != "type"}
@@ -346,6 +361,4 @@ def load(path: Path) -> Run:
             run.results.append(Result.from_record(record))
         elif kind == "summary":
             run.summary = record
-    if run.facts.get("schema") != SCHEMA:
-        raise StreamError(f"{path}: not a {SCHEMA} stream (schema {run.facts.get('schema')!r})")
     return run
