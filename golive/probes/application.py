@@ -357,7 +357,8 @@ def mcp_works(transcript, expected_tools: list[str], call: str | None = None) ->
         return failed(f"{where}: tools/list lacks {', '.join(missing)} (listed {len(listed)}: "
                       f"{', '.join(listed) or 'none'})", resource=where, observed=observed, expected=expected,
                       hint="Check that the deployed version registers every tool.")
-    server = transcript.opening.get("serverInfo") or {}
+    opening = transcript.opening  # 2026-07-28 names the server in _meta; the handshake in serverInfo
+    server = opening.get("serverInfo") or (opening.get("_meta") or {}).get("io.modelcontextprotocol/serverInfo") or {}
     named = f"; {server.get('name', '?')} {server.get('version', '')}".rstrip() if server else ""
     said = f"{where}: conversation opened ({transcript.spoke()}{named}), " \
            f"tools/list has all {len(expected_tools)} expected tools"
