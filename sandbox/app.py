@@ -50,6 +50,7 @@ Fault keys:
     stale_reads                 bool: tools/call answers repeat the first answer given
                                 to the same call since the switch was set (a cache
                                 that never invalidates)
+    resources_broken            bool: resources/list answers JSON-RPC error -32603
     hide_tools                  list of tool names: left out of tools/list
                                 (still callable: a tool the deploy lost)
 """
@@ -131,6 +132,7 @@ FAULT_DEFAULTS: dict[str, Any] = {
     "stale_reads": False,
     "hide_tools": [],
     "mcp_era": "both",
+    "resources_broken": False,
 }
 
 
@@ -151,6 +153,7 @@ FAULT_VALIDATORS: dict[str, Callable[[Any], bool]] = {
     "stale_reads": lambda v: isinstance(v, bool),
     "hide_tools": lambda v: isinstance(v, list) and all(isinstance(t, str) for t in v),
     "mcp_era": lambda v: v in ERAS,
+    "resources_broken": lambda v: isinstance(v, bool),
 }
 
 
@@ -416,6 +419,12 @@ class SandboxMcp(MCPServer):
         if faults["tool_description_missing"] and tools:
             tools[0] = tools[0].model_copy(update={"description": None})  # registered without its docstring
         return tools
+
+    async def list_resources(self):
+        if self._faults.snapshot()["resources_broken"]:
+            raise MCPError(INTERNAL_ERROR, "Internal error: resource registry unavailable (sandbox fault "
+                                           "resources_broken)")
+        return await super().list_resources()
 
     async def call_tool(self, name, arguments, context=None):
         if name in TOOL_NAMES:

@@ -18,7 +18,7 @@ MCP_CHECKS = ("t-1h/staging-validation/test-application-functionality",
               "t+1h/user-acceptance-testing/test-end-to-end-workflows",
               "t+1h/user-acceptance-testing/verify-user-interfaces",
               "t+1h/user-acceptance-testing/confirm-data-accuracy")
-MCP_FAULTS = ("mcp-broken", "mcp-tool-missing", "tool-without-description", "stale-app-data")
+MCP_FAULTS = ("mcp-broken", "mcp-tool-missing", "tool-without-description", "mcp-resources-broken", "stale-app-data")
 ERAS = {"handshake": LATEST_HANDSHAKE_VERSION, "stateless": LATEST_MODERN_VERSION}
 
 

@@ -369,6 +369,9 @@ def _tool_result(content, is_error):
         f"{MCP}: conversation opened (stateless 2026-07-28; nba-mcp-synthesis 1.0.0), tools/list has all 6"),
     row("server-unnamed", transcript({SERVER_IN_META: DROP}, base=STATELESS), None, PASS,
         f"{MCP}: conversation opened (stateless 2026-07-28), tools/list"),
+    row("resources-refused-is-not-the-tools-concern", transcript({"steps[method=resources/list].message": {
+        "jsonrpc": "2.0", "id": 5, "error": {"code": -32603, "message": "Internal error"}}}), "list_tables", PASS,
+        "list_tables answered (isError false)"),
     row("works-without-call", transcript({f"steps[method={CALL}]": DROP}), None, PASS,
         "tools/list has all 6 expected tools"),
     row("empty-transcript", transcript({"steps": []}), None, FAIL,
