@@ -643,7 +643,9 @@ def interface(transcript, expected_tools: list[str]) -> Finding:
         if missing:
             problems.append(f"resource {resource.get('uri') or '(no uri)'} has no {', '.join(missing)}")
     for kind in ("prompts", "resources"):
-        if kind in capabilities and not any(s.method == f"{kind}/list" and s.ok for s in transcript.steps):
+        if kind in transcript.refused_lists:
+            problems.append(f"the MCP client refused {kind}/list: {transcript.refused_lists[kind]}")
+        elif kind in capabilities and not any(s.method == f"{kind}/list" and s.ok for s in transcript.steps):
             problems.append(f"{kind}/list did not answer although the server offers {kind}")
     absent = sorted(set(expected_tools) - {t.get("name") for t in tools})
     if absent:

@@ -491,7 +491,7 @@ WELL_FORMED = ("6 tools, each with a name, a description and an inputSchema; 1 p
 def transcript(changes=None, base=SESSION) -> Transcript:
     data = derive(base, changes)
     return Transcript(data["url"], [Step(**s) for s in data["steps"]], data["session"], data.get("era"),
-                      data.get("protocol_version"), data.get("problem"))
+                      data.get("protocol_version"), data.get("problem"), data.get("refused_lists") or {})
 
 
 @pytest.mark.parametrize("session, expected, fragments", [
@@ -514,6 +514,8 @@ def transcript(changes=None, base=SESSION) -> Transcript:
     row("resource-without-uri", transcript({f"{RESOURCES_LISTED}.0.uri": DROP}), FAIL, "resource (no uri) has no uri"),
     row("prompts-offered-not-listed", transcript({"steps[method=prompts/list]": DROP}), FAIL,
         "prompts/list did not answer although the server offers prompts"),
+    row("prompts-refused-by-the-client", transcript({"refused_lists": {"prompts": "ValidationError: arguments"}}),
+        FAIL, "the MCP client refused prompts/list: ValidationError: arguments"),
     row("no-tools", transcript({TOOLS_LISTED: []}), FAIL, f"MCP at {MCP_URL} listed no tools (handshake 2025-11-25"),
     row("tools-list-refused", transcript({"steps[method=tools/list].message": {
         "jsonrpc": "2.0", "id": 3, "error": {"code": -32603, "message": "Handler returned an invalid result"}}}), FAIL,
