@@ -17,9 +17,11 @@ Application port:
     GET  /health   JSON status of the app and its components; 200 when
                    healthy or degraded, 503 when unhealthy.
     GET  /ready    200 {"ready": true} or 503 {"ready": false}.
-    POST /mcp      MCP streamable HTTP (JSON-RPC 2.0, JSON responses only).
-                   ``initialize`` issues an Mcp-Session-Id header, which every
-                   later request must send (400 without it, 404 if unknown).
+    /mcp           MCP over streamable HTTP, served by the official SDK (mcp 2.x
+                   MCPServer, FastMCP's successor): tools, a prompt and a resource,
+                   in both protocol eras: the initialize handshake with an
+                   Mcp-Session-Id (2025-03-26 .. 2025-11-25), and the stateless
+                   2026-07-28 revision (server/discover, _meta in every request).
 Metrics port:
     GET  /metrics  Prometheus text exposition.
 
@@ -40,12 +42,15 @@ Fault keys:
     ready                       bool: what /ready reports
     metrics_down                bool: /metrics answers 503 (Prometheus: target down)
     mcp_broken                  bool: tools/call answers JSON-RPC error -32603
+    mcp_era                     "both" | "handshake" | "stateless": the protocol eras /mcp
+                                speaks (a server on mcp 1.x, or one on 2026-07-28 only)
     memory_pressure_bytes       int >= 0: added to memory_usage_bytes
     secret_validation_failures  bool: secret_validation_failures_total grows 1/s
-    tool_schema_missing         bool: tools/list omits the first tool's inputSchema
+    tool_description_missing    bool: tools/list publishes the first tool without its description
     stale_reads                 bool: tools/call answers repeat the first answer given
                                 to the same call since the switch was set (a cache
                                 that never invalidates)
+    resources_broken            bool: resources/list answers JSON-RPC error -32603
     hide_tools                  list of tool names: left out of tools/list
                                 (still callable: a tool the deploy lost)
 """
@@ -54,6 +59,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -64,14 +70,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import anyio
 import boto3
+import uvicorn
 import psycopg
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -84,12 +91,22 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.exceptions import MCPError
+from mcp_types import INTERNAL_ERROR, INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION
+from mcp_types.version import (HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION, LATEST_MODERN_VERSION,
+                               MODERN_PROTOCOL_VERSIONS)
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from pydantic import Field
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 log = logging.getLogger("sandbox.app")
 
 APP_NAME = "nba-mcp-synthesis"
-MCP_PROTOCOL_VERSION = "2025-03-26"
 HEALTH_CACHE_SECONDS = 1.0
 SELF_TRAFFIC_INTERVAL = 0.2  # seconds between self requests: ~5 requests/s in total
 SECRET_REFRESH_INTERVAL = 30.0
@@ -111,9 +128,11 @@ FAULT_DEFAULTS: dict[str, Any] = {
     "mcp_broken": False,
     "memory_pressure_bytes": 0,
     "secret_validation_failures": False,
-    "tool_schema_missing": False,
+    "tool_description_missing": False,
     "stale_reads": False,
     "hide_tools": [],
+    "mcp_era": "both",
+    "resources_broken": False,
 }
 
 
@@ -130,9 +149,11 @@ FAULT_VALIDATORS: dict[str, Callable[[Any], bool]] = {
     "mcp_broken": lambda v: isinstance(v, bool),
     "memory_pressure_bytes": _non_negative_int,
     "secret_validation_failures": lambda v: isinstance(v, bool),
-    "tool_schema_missing": lambda v: isinstance(v, bool),
+    "tool_description_missing": lambda v: isinstance(v, bool),
     "stale_reads": lambda v: isinstance(v, bool),
     "hide_tools": lambda v: isinstance(v, list) and all(isinstance(t, str) for t in v),
+    "mcp_era": lambda v: v in ERAS,
+    "resources_broken": lambda v: isinstance(v, bool),
 }
 
 
@@ -350,110 +371,22 @@ class HealthChecker:
 
 
 # --- MCP --------------------------------------------------------------------
+# The official SDK's MCPServer (FastMCP in mcp 1.x), as the target runs it: tools, prompts and resources over
+# streamable HTTP at /mcp. It speaks both protocol eras on one endpoint: the initialize handshake
+# (2025-03-26 .. 2025-11-25, Mcp-Session-Id) and the stateless 2026-07-28 revision (server/discover, _meta).
 
-PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = (
-    -32700, -32600, -32601, -32602, -32603,
-)
-SESSION_REQUIRED, SESSION_NOT_FOUND = -32000, -32001
-
-_LIMIT_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_QUERY_ROWS, "default": 10}
-TOOL_DEFINITIONS = [
-    {
-        "name": "query_database",
-        "description": "Run a read-only SELECT on the NBA database.",
-        "inputSchema": {
-            "type": "object",
-            "properties": {"sql": {"type": "string", "description": "A single SELECT (or WITH) statement"}},
-            "required": ["sql"],
-        },
-    },
-    {
-        "name": "list_tables",
-        "description": "List the tables of a database schema.",
-        "inputSchema": {
-            "type": "object",
-            "properties": {"schema": {"type": "string", "default": "public"}},
-        },
-    },
-    {
-        "name": "get_table_schema",
-        "description": "Describe the columns of a table.",
-        "inputSchema": {
-            "type": "object",
-            "properties": {"table_name": {"type": "string"}, "schema": {"type": "string", "default": "public"}},
-            "required": ["table_name"],
-        },
-    },
-    {
-        "name": "list_games",
-        "description": "List games.",
-        "inputSchema": {"type": "object", "properties": {"limit": _LIMIT_SCHEMA}},
-    },
-    {
-        "name": "list_players",
-        "description": "List players.",
-        "inputSchema": {"type": "object", "properties": {"limit": _LIMIT_SCHEMA}},
-    },
-    {
-        "name": "list_s3_files",
-        "description": "List the files in the books bucket.",
-        "inputSchema": {
-            "type": "object",
-            "properties": {
-                "prefix": {"type": "string", "default": ""},
-                "max_keys": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
-            },
-        },
-    },
-]
-TOOL_NAMES = tuple(tool["name"] for tool in TOOL_DEFINITIONS)
-
-PROMPTS = [
-    {
-        "name": "analyze_team_performance",
-        "description": "Analyse a team's results with the database tools.",
-        "arguments": [{"name": "team", "description": "Team abbreviation, e.g. BOS", "required": True}],
-    }
-]
+LIMIT = Annotated[int, Field(ge=1, le=MAX_QUERY_ROWS, description="rows to return")]
 TABLES_RESOURCE_URI = "nba://database/tables"
-RESOURCES = [
-    {
-        "uri": TABLES_RESOURCE_URI,
-        "name": "Database tables",
-        "description": "The tables of the NBA database",
-        "mimeType": "application/json",
-    }
-]
+TOOL_NAMES = ("query_database", "list_tables", "get_table_schema", "list_games", "list_players", "list_s3_files")
+ERAS = ("both", "handshake", "stateless")  # the mcp_era fault: what the endpoint speaks
 
 # First keyword of a statement query_database accepts. A data-modifying CTE
 # (WITH ... DELETE) passes this check but fails in the READ ONLY transaction.
 _SELECT_STATEMENT = re.compile(r"^(select|with)\b", re.IGNORECASE)
 
 
-class JsonRpcError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 class ToolInputError(ValueError):
     """Bad tool arguments: reported to the client as a tool error."""
-
-
-def _limit(arguments: dict[str, Any], key: str, default: int, maximum: int) -> int:
-    value = arguments.get(key, default)
-    if not (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= maximum):
-        raise ToolInputError(f"{key} must be an integer from 1 to {maximum}")
-    return value
-
-
-def _string(arguments: dict[str, Any], key: str, default: str | None = None) -> str:
-    """A string argument; required and non-empty when it has no default."""
-    value = arguments.get(key, default)
-    if not isinstance(value, str) or (default is None and not value.strip()):
-        raise ToolInputError(f"{key} must be a {'non-empty ' if default is None else ''}string")
-    return value
 
 
 def read_only_statement(sql: str) -> str:
@@ -470,199 +403,139 @@ def _rows_as_dicts(columns: list[str], rows: list[tuple]) -> list[dict[str, Any]
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
-@dataclass
-class McpReply:
-    http_status: int
-    body: dict[str, Any] | None = None
-    headers: dict[str, str] | None = None
+class SandboxMcp(MCPServer):
+    """The app's MCP server, with the sandbox's MCP faults applied where a broken deploy would show them."""
 
+    def __init__(self, version: str, database: Database, store: ObjectStore, metrics: AppMetrics,
+                 faults: Faults) -> None:
+        super().__init__(APP_NAME, version=version, log_level="WARNING")
+        self._db, self._store, self._metrics, self._faults = database, store, metrics, faults
+        self._stale: dict[str, Any] = {}  # answers frozen by the stale_reads fault
+        self._register()
 
-def _result(request_id: Any, result: dict[str, Any]) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": request_id, "result": result}
+    async def list_tools(self):
+        faults = self._faults.snapshot()
+        tools = [t for t in await super().list_tools() if t.name not in faults["hide_tools"]]
+        if faults["tool_description_missing"] and tools:
+            tools[0] = tools[0].model_copy(update={"description": None})  # registered without its docstring
+        return tools
 
+    async def list_resources(self):
+        if self._faults.snapshot()["resources_broken"]:
+            raise MCPError(INTERNAL_ERROR, "Internal error: resource registry unavailable (sandbox fault "
+                                           "resources_broken)")
+        return await super().list_resources()
 
-def _error(request_id: Any, code: int, message: str) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
-
-
-class McpServer:
-    """JSON-RPC dispatch for the MCP endpoint, independent of HTTP."""
-
-    def __init__(
-        self, version: str, database: Database, store: ObjectStore, metrics: AppMetrics, faults: Faults
-    ) -> None:
-        self._version = version
-        self._db = database
-        self._store = store
-        self._metrics = metrics
-        self._faults = faults
-        self._sessions: set[str] = set()
-        self._sessions_lock = threading.Lock()
-        self._stale: dict[str, dict[str, Any]] = {}  # answers frozen by the stale_reads fault
-        self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-            "ping": lambda params: {},
-            "tools/list": self._visible_tools,
-            "tools/call": self._call_tool,
-            "prompts/list": lambda params: {"prompts": PROMPTS},
-            "prompts/get": self._get_prompt,
-            "resources/list": lambda params: {"resources": RESOURCES},
-            "resources/read": self._read_resource,
-        }
-        self._tools: dict[str, Callable[[dict[str, Any]], Any]] = {
-            "query_database": self._query_database,
-            "list_tables": self._list_tables,
-            "get_table_schema": self._get_table_schema,
-            "list_games": lambda args: self._select_all("games", args),
-            "list_players": lambda args: self._select_all("players", args),
-            "list_s3_files": self._list_s3_files,
-        }
-
-    def handle(self, message: Any, session_id: str | None) -> McpReply:
-        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
-            return McpReply(400, _error(None, INVALID_REQUEST, "Invalid Request: expected one JSON-RPC 2.0 object"))
-        request_id = message.get("id")
-        method = message.get("method")
-        if method == "initialize":
-            return self._initialize(request_id)
-        if not session_id:
-            return McpReply(400, _error(request_id, SESSION_REQUIRED, "Bad Request: Mcp-Session-Id header is required"))
-        with self._sessions_lock:
-            known = session_id in self._sessions
-        if not known:
-            return McpReply(404, _error(request_id, SESSION_NOT_FOUND, "Session not found"))
-        if "id" not in message:  # a notification, or a response to the server: nothing to answer
-            return McpReply(202)
-        if not isinstance(method, str):
-            return McpReply(400, _error(request_id, INVALID_REQUEST, "Invalid Request: method is missing"))
-        handler = self._methods.get(method)
-        if handler is None:
-            return McpReply(200, _error(request_id, METHOD_NOT_FOUND, f"Method not found: {method}"))
-        params = message.get("params") or {}
-        if not isinstance(params, dict):
-            return McpReply(200, _error(request_id, INVALID_PARAMS, "params must be an object"))
-        try:
-            return McpReply(200, _result(request_id, handler(params)))
-        except JsonRpcError as exc:
-            return McpReply(200, _error(request_id, exc.code, exc.message))
-
-    def _initialize(self, request_id: Any) -> McpReply:
-        session_id = uuid.uuid4().hex
-        with self._sessions_lock:
-            self._sessions.add(session_id)
-        result = {
-            "protocolVersion": MCP_PROTOCOL_VERSION,
-            "capabilities": {
-                "tools": {"listChanged": False},
-                "prompts": {"listChanged": False},
-                "resources": {"subscribe": False, "listChanged": False},
-            },
-            "serverInfo": {"name": APP_NAME, "version": self._version},
-        }
-        return McpReply(200, _result(request_id, result), {"Mcp-Session-Id": session_id})
-
-    def _visible_tools(self, params: dict[str, Any]) -> dict[str, Any]:
-        hidden = self._faults.snapshot()["hide_tools"]
-        return {"tools": [t for t in self._list_tools(params)["tools"] if t["name"] not in hidden]}
-
-    def _list_tools(self, params: dict[str, Any]) -> dict[str, Any]:
-        if self._faults.snapshot()["tool_schema_missing"]:
-            broken = {k: v for k, v in TOOL_DEFINITIONS[0].items() if k != "inputSchema"}
-            return {"tools": [broken, *TOOL_DEFINITIONS[1:]]}
-        return {"tools": TOOL_DEFINITIONS}
-
-    def _call_tool(self, params: dict[str, Any]) -> dict[str, Any]:
-        name = params.get("name")
-        tool = self._tools.get(name) if isinstance(name, str) else None
-        if tool is None:
-            raise JsonRpcError(INVALID_PARAMS, f"Unknown tool: {name}")
-        arguments = params.get("arguments") or {}
-        if not isinstance(arguments, dict):
-            raise JsonRpcError(INVALID_PARAMS, "arguments must be an object")
-        self._metrics.api_calls.labels(name).inc()
+    async def call_tool(self, name, arguments, context=None):
+        if name in TOOL_NAMES:
+            self._metrics.api_calls.labels(name).inc()
         if self._faults.snapshot()["mcp_broken"]:
-            raise JsonRpcError(INTERNAL_ERROR, "Internal error: tool backend unavailable (sandbox fault mcp_broken)")
-        stale = self._faults.snapshot()["stale_reads"]
-        key = json.dumps([name, arguments], sort_keys=True, default=str)
-        if not stale:
+            raise MCPError(INTERNAL_ERROR, "Internal error: tool backend unavailable (sandbox fault mcp_broken)")
+        if not self._faults.snapshot()["stale_reads"]:
             self._stale.clear()
-        elif key in self._stale:
-            return self._stale[key]
-        try:
-            payload = tool(arguments)
-        except (ToolInputError, psycopg.Error, BotoCoreError, ClientError) as exc:
-            return {"content": [{"type": "text", "text": f"Error: {exc}"}], "isError": True}
-        result = {"content": [{"type": "text", "text": json.dumps(payload, default=str)}], "isError": False}
-        if stale:
-            self._stale[key] = result
-        return result
+            return await super().call_tool(name, arguments, context)
+        key = json.dumps([name, arguments], sort_keys=True, default=str)
+        if key not in self._stale:
+            self._stale[key] = await super().call_tool(name, arguments, context)
+        return self._stale[key]
 
-    def _query_database(self, args: dict[str, Any]) -> dict[str, Any]:
-        statement = read_only_statement(_string(args, "sql"))
-        columns, rows = self._db.query(statement, max_rows=MAX_QUERY_ROWS + 1)
-        return {
-            "columns": columns,
-            "rows": _rows_as_dicts(columns, rows[:MAX_QUERY_ROWS]),
-            "row_count": min(len(rows), MAX_QUERY_ROWS),
-            "truncated": len(rows) > MAX_QUERY_ROWS,
-        }
+    def _register(self) -> None:
+        db, store = self._db, self._store
 
-    def _table_names(self, schema: str) -> list[str]:
-        _, rows = self._db.query(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name",
-            (schema,),
-        )
-        return [row[0] for row in rows]
+        def guarded(fn):
+            # A failure the tool expects (bad input, the database or bucket down) is a tool error (isError true).
+            @functools.wraps(fn)
+            def run(*args, **kwargs):
+                try:
+                    return fn(*args, **kwargs)
+                except (ToolInputError, psycopg.Error, BotoCoreError, ClientError) as exc:
+                    raise ToolError(f"Error: {exc}") from exc
+            return run
 
-    def _list_tables(self, args: dict[str, Any]) -> dict[str, Any]:
-        schema = _string(args, "schema", "public")
-        return {"schema": schema, "tables": self._table_names(schema)}
+        def table_names(schema: str) -> list[str]:
+            _, rows = db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+                               "ORDER BY table_name", (schema,))
+            return [row[0] for row in rows]
 
-    def _get_table_schema(self, args: dict[str, Any]) -> dict[str, Any]:
-        table, schema = _string(args, "table_name"), _string(args, "schema", "public")
-        columns, rows = self._db.query(
-            "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
-            " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-            (schema, table),
-        )
-        if not rows:
-            raise ToolInputError(f"table {schema}.{table} not found")
-        return {"schema": schema, "table": table, "columns": _rows_as_dicts(columns, rows)}
+        def select_all(table: str, limit: int) -> dict[str, Any]:
+            # The table name is one of two constants, never client input.
+            columns, rows = db.query(f"SELECT * FROM {table} ORDER BY 1 LIMIT %s", (limit,))
+            return {table: _rows_as_dicts(columns, rows), "count": len(rows)}
 
-    def _select_all(self, table: str, args: dict[str, Any]) -> dict[str, Any]:
-        limit = _limit(args, "limit", 10, MAX_QUERY_ROWS)
-        # The table name is one of two constants, never client input.
-        columns, rows = self._db.query(f"SELECT * FROM {table} ORDER BY 1 LIMIT %s", (limit,))
-        return {table: _rows_as_dicts(columns, rows), "count": len(rows)}
+        @self.tool(description="Run a read-only SELECT on the NBA database.")
+        @guarded
+        def query_database(sql: Annotated[str, Field(description="A single SELECT (or WITH) statement")]) -> dict:
+            statement = read_only_statement(sql)
+            columns, rows = db.query(statement, max_rows=MAX_QUERY_ROWS + 1)
+            return {"columns": columns, "rows": _rows_as_dicts(columns, rows[:MAX_QUERY_ROWS]),
+                    "row_count": min(len(rows), MAX_QUERY_ROWS), "truncated": len(rows) > MAX_QUERY_ROWS}
 
-    def _list_s3_files(self, args: dict[str, Any]) -> dict[str, Any]:
-        prefix = _string(args, "prefix", "")
-        files = self._store.list_keys(prefix, _limit(args, "max_keys", 100, 1000))
-        return {"bucket": self._store.bucket, "prefix": prefix, "files": files}
+        @self.tool(description="List the tables of a database schema.")
+        @guarded
+        def list_tables(schema: str = "public") -> dict:
+            return {"schema": schema, "tables": table_names(schema)}
 
-    def _get_prompt(self, params: dict[str, Any]) -> dict[str, Any]:
-        if params.get("name") != PROMPTS[0]["name"]:
-            raise JsonRpcError(INVALID_PARAMS, f"Unknown prompt: {params.get('name')}")
-        team = (params.get("arguments") or {}).get("team")
-        if not team:
-            raise JsonRpcError(INVALID_PARAMS, "argument 'team' is required")
-        text = f"Using list_games and query_database, summarise how {team} has performed this season."
-        return {
-            "description": PROMPTS[0]["description"],
-            "messages": [{"role": "user", "content": {"type": "text", "text": text}}],
-        }
+        @self.tool(description="Describe the columns of a table.")
+        @guarded
+        def get_table_schema(table_name: str, schema: str = "public") -> dict:
+            columns, rows = db.query("SELECT column_name, data_type, is_nullable FROM information_schema.columns"
+                                     " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                                     (schema, table_name))
+            if not rows:
+                raise ToolInputError(f"table {schema}.{table_name} not found")
+            return {"schema": schema, "table": table_name, "columns": _rows_as_dicts(columns, rows)}
 
-    def _read_resource(self, params: dict[str, Any]) -> dict[str, Any]:
-        if params.get("uri") != TABLES_RESOURCE_URI:
-            raise JsonRpcError(INVALID_PARAMS, f"Unknown resource: {params.get('uri')}")
-        try:
-            tables = self._table_names("public")
-        except psycopg.Error as exc:
-            raise JsonRpcError(INTERNAL_ERROR, f"database unavailable: {exc}") from exc
-        return {
-            "contents": [
-                {"uri": TABLES_RESOURCE_URI, "mimeType": "application/json", "text": json.dumps(tables)}
-            ]
-        }
+        @self.tool(description="List games.")
+        @guarded
+        def list_games(limit: LIMIT = 10) -> dict:
+            return select_all("games", limit)
+
+        @self.tool(description="List players.")
+        @guarded
+        def list_players(limit: LIMIT = 10) -> dict:
+            return select_all("players", limit)
+
+        @self.tool(description="List the files in the books bucket.")
+        @guarded
+        def list_s3_files(prefix: str = "", max_keys: Annotated[int, Field(ge=1, le=1000)] = 100) -> dict:
+            return {"bucket": store.bucket, "prefix": prefix, "files": store.list_keys(prefix, max_keys)}
+
+        @self.prompt(description="Analyse a team's results with the database tools.")
+        def analyze_team_performance(team: Annotated[str, Field(description="Team abbreviation, e.g. BOS")]) -> str:
+            return f"Using list_games and query_database, summarise how {team} has performed this season."
+
+        @self.resource(TABLES_RESOURCE_URI, name="Database tables", description="The tables of the NBA database",
+                       mime_type="application/json")
+        def database_tables() -> str:
+            return json.dumps(table_names("public"))
+
+
+def _jsonrpc_rejection(status: int, code: int, message: str, data: Any = None) -> Response:
+    error = {"code": code, "message": message, **({"data": data} if data is not None else {})}
+    return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, status_code=status)
+
+
+def era_gate(mcp_app, faults: Faults):
+    """The mcp_era fault in front of the SDK's endpoint: serve both eras (the SDK's default) or one of them.
+
+    "handshake" answers a 2026-07-28 request as an mcp 1.x server does (400, unsupported protocol version);
+    "stateless" answers a handshake-era request as a 2026-07-28-only server does (-32022 naming its versions).
+    """
+    async def app(scope, receive, send):
+        era = faults.snapshot()["mcp_era"]
+        if scope["type"] == "http" and era != "both" and scope["path"].startswith("/mcp"):
+            version = Headers(scope=scope).get("mcp-protocol-version")
+            modern = version in MODERN_PROTOCOL_VERSIONS
+            if era == "handshake" and modern:
+                return await _jsonrpc_rejection(
+                    400, INVALID_REQUEST, f"Bad Request: Unsupported protocol version: {version}. Supported "
+                    f"versions: {', '.join(HANDSHAKE_PROTOCOL_VERSIONS)}")(scope, receive, send)
+            if era == "stateless" and not modern:
+                return await _jsonrpc_rejection(
+                    400, UNSUPPORTED_PROTOCOL_VERSION, f"Unsupported protocol version: {version or 'none'}",
+                    {"supported": list(MODERN_PROTOCOL_VERSIONS), "requested": version})(scope, receive, send)
+        await mcp_app(scope, receive, send)
+    return app
 
 
 # --- HTTP -------------------------------------------------------------------
@@ -675,14 +548,72 @@ class App:
     faults: Faults
     metrics: AppMetrics
     health: HealthChecker
-    mcp: McpServer
+    mcp: SandboxMcp
 
 
-def accepts_json(accept_header: str | None) -> bool:
-    if not accept_header:
-        return True
-    media_types = {part.split(";")[0].strip().lower() for part in accept_header.split(",")}
-    return bool(media_types & {"application/json", "application/*", "*/*"})
+def application(app: App):
+    """The application port: the MCP server's Starlette app with /health, /ready and the fault control routes,
+    behind the request faults (latency, error_rate) and the HTTP metrics."""
+    mcp = app.mcp
+
+    @mcp.custom_route("/health", methods=["GET"])
+    async def health(request: Request) -> Response:
+        components = await anyio.to_thread.run_sync(app.health.components)
+        failing = sum(c["status"] != "healthy" for c in components.values())
+        status = app.faults.snapshot()["health"] or ("healthy", "degraded", "unhealthy")[min(failing, 2)]
+        return JSONResponse({"status": status, "timestamp": dt.datetime.now(dt.UTC).isoformat(),
+                             "version": app.version, "uptime_seconds": round(time.monotonic() - app.started_at, 3),
+                             "components": components}, status_code=503 if status == "unhealthy" else 200)
+
+    @mcp.custom_route("/ready", methods=["GET"])
+    async def ready(request: Request) -> Response:
+        is_ready = app.faults.snapshot()["ready"]
+        return JSONResponse({"ready": is_ready}, status_code=200 if is_ready else 503)
+
+    @mcp.custom_route("/_sandbox/faults", methods=["GET", "PUT", "DELETE"])
+    async def faults_control(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse(app.faults.snapshot())
+        if request.method == "DELETE":
+            return JSONResponse(app.faults.reset())
+        try:
+            return JSONResponse(app.faults.merge(json.loads(await request.body() or b"null")))
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
+    # Any Host: the app is reached directly and through the Kubernetes API's service proxy.
+    inner = mcp.streamable_http_app(
+        streamable_http_path="/mcp", transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))
+    gated = era_gate(inner, app.faults)
+
+    async def served(scope, receive, send):
+        if scope["type"] != "http" or scope["path"] == "/_sandbox/faults":
+            return await inner(scope, receive, send)
+        method, path = scope["method"], scope["path"].rstrip("/") or "/"
+        endpoint = path if path in KNOWN_ENDPOINTS else "other"
+        status = [500]
+
+        async def send_status(message):
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        app.metrics.active_connections.inc()
+        started = time.perf_counter()
+        try:
+            faults = app.faults.snapshot()
+            if faults["latency_ms"]:
+                await anyio.sleep(faults["latency_ms"] / 1000)
+            if faults["error_rate"] and random.random() < faults["error_rate"]:
+                await JSONResponse({"error": "internal server error (sandbox fault error_rate)"},
+                                   status_code=500)(scope, receive, send_status)
+            else:
+                await gated(scope, receive, send_status)
+        finally:
+            app.metrics.active_connections.dec()
+            app.metrics.http_duration.labels(method, endpoint).observe(time.perf_counter() - started)
+            app.metrics.http_requests.labels(method, endpoint, str(status[0])).inc()
+    return served
 
 
 class JsonHandler(BaseHTTPRequestHandler):
@@ -693,126 +624,29 @@ class JsonHandler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         """Silence per-request access logs: stderr is kept for startup and problems."""
 
-    def _read_body(self) -> bytes:
-        # Always drain the body: on a kept-alive connection, unread bytes
-        # would be parsed as the next request.
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> int:
+    def _send(self, status: int, body: bytes, content_type: str) -> int:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
         return status
 
-    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> int:
-        return self._send(status, json.dumps(payload).encode(), "application/json", headers)
-
-
-class AppHandler(JsonHandler):
-    server: AppHTTPServer
-
-    def _handle(self) -> None:
-        app = self.server.app
-        method = self.command
-        path = urlsplit(self.path).path
-        self.body = self._read_body()
-        if path == "/_sandbox/faults":
-            self._faults_control(method)
-            return
-        endpoint = path if path in KNOWN_ENDPOINTS else "other"
-        app.metrics.active_connections.inc()
-        started = time.perf_counter()
-        status = 500
-        try:
-            status = self._serve(method, path)
-        finally:
-            app.metrics.active_connections.dec()
-            app.metrics.http_duration.labels(method, endpoint).observe(time.perf_counter() - started)
-            app.metrics.http_requests.labels(method, endpoint, str(status)).inc()
-
-    do_GET = do_POST = do_PUT = do_DELETE = _handle
-
-    def _json_body(self) -> Any:
-        """The request body as JSON (None when empty); ValueError when it is not JSON."""
-        return json.loads(self.body or b"null")
-
-    def _serve(self, method: str, path: str) -> int:
-        app = self.server.app
-        faults = app.faults.snapshot()
-        if faults["latency_ms"]:
-            time.sleep(faults["latency_ms"] / 1000)
-        if faults["error_rate"] and random.random() < faults["error_rate"]:
-            return self._send_json(500, {"error": "internal server error (sandbox fault error_rate)"})
-        if path == "/health" and method == "GET":
-            return self._health(faults["health"])
-        if path == "/ready" and method == "GET":
-            ready = faults["ready"]
-            return self._send_json(200 if ready else 503, {"ready": ready})
-        if path == "/mcp":
-            if method != "POST":
-                return self._send_json(405, {"error": "use POST"}, {"Allow": "POST"})
-            return self._mcp()
-        return self._send_json(404, {"error": "not found"})
-
-    def _health(self, forced_status: str | None) -> int:
-        app = self.server.app
-        components = app.health.components()
-        failing = sum(c["status"] != "healthy" for c in components.values())
-        status = forced_status or ("healthy", "degraded", "unhealthy")[min(failing, 2)]
-        body = {
-            "status": status,
-            "timestamp": dt.datetime.now(dt.UTC).isoformat(),
-            "version": app.version,
-            "uptime_seconds": round(time.monotonic() - app.started_at, 3),
-            "components": components,
-        }
-        return self._send_json(503 if status == "unhealthy" else 200, body)
-
-    def _mcp(self) -> int:
-        if not accepts_json(self.headers.get("Accept")):
-            return self._send_json(406, {"error": "this server answers application/json only"})
-        try:
-            message = self._json_body()
-        except ValueError:
-            return self._send_json(400, _error(None, PARSE_ERROR, "Parse error"))
-        reply = self.server.app.mcp.handle(message, self.headers.get("Mcp-Session-Id"))
-        if reply.body is None:
-            return self._send(reply.http_status, b"", "application/json", reply.headers)
-        return self._send_json(reply.http_status, reply.body, reply.headers)
-
-    def _faults_control(self, method: str) -> None:
-        faults = self.server.app.faults
-        if method == "GET":
-            self._send_json(200, faults.snapshot())
-        elif method == "DELETE":
-            self._send_json(200, faults.reset())
-        elif method == "PUT":
-            try:
-                self._send_json(200, faults.merge(self._json_body()))
-            except ValueError as exc:
-                self._send_json(400, {"error": str(exc)})
-        else:
-            self._send_json(405, {"error": "use GET, PUT or DELETE"}, {"Allow": "GET, PUT, DELETE"})
-
 
 class MetricsHandler(JsonHandler):
-    server: AppHTTPServer
+    server: MetricsHTTPServer
 
     def do_GET(self) -> None:
         app = self.server.app
         if urlsplit(self.path).path != "/metrics":
-            self._send_json(404, {"error": "not found"})
+            self._send(404, b'{"error": "not found"}', "application/json")
         elif app.faults.snapshot()["metrics_down"]:
             self._send(503, b"metrics unavailable (sandbox fault metrics_down)\n", "text/plain")
         else:
             self._send(200, app.metrics.exposition(), CONTENT_TYPE_LATEST)
 
 
-class AppHTTPServer(ThreadingHTTPServer):
+class MetricsHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], app: App) -> None:
@@ -823,28 +657,42 @@ class AppHTTPServer(ThreadingHTTPServer):
 # --- background work --------------------------------------------------------
 
 
-def self_traffic(base_url: str, stop: threading.Event) -> None:
-    """Send the app a steady trickle of real requests until ``stop`` is set."""
-    session_id: str | None = None
+def self_traffic(base_url: str, faults: Faults, stop: threading.Event) -> None:
+    """Send the app a steady trickle of real requests until ``stop`` is set (an MCP tools/call every third)."""
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    session: dict[str, str] = {}  # the handshake-era session, while the endpoint speaks only that era
 
-    def post_mcp(message: dict[str, Any]) -> urllib.request.Request:
-        headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-        if session_id:
-            headers["Mcp-Session-Id"] = session_id
-        return urllib.request.Request(f"{base_url}/mcp", json.dumps(message).encode(), headers, method="POST")
+    def post_mcp(method: str, params: dict[str, Any], extra: dict[str, str]) -> urllib.request.Request:
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        return urllib.request.Request(f"{base_url}/mcp", json.dumps(body).encode(), {**headers, **extra}, method="POST")
 
-    call_list_tables = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_tables"}}
+    def call_list_tables() -> None:
+        if faults.snapshot()["mcp_era"] != "handshake":  # stateless: one self-contained POST
+            meta = {"io.modelcontextprotocol/protocolVersion": LATEST_MODERN_VERSION,
+                    "io.modelcontextprotocol/clientCapabilities": {}}
+            urllib.request.urlopen(post_mcp("tools/call", {"name": "list_tables", "arguments": {}, "_meta": meta}, {
+                "MCP-Protocol-Version": LATEST_MODERN_VERSION, "Mcp-Method": "tools/call", "Mcp-Name": "list_tables"}),
+                timeout=10).close()
+            return
+        if not session:
+            with urllib.request.urlopen(post_mcp("initialize", {
+                    "protocolVersion": LATEST_HANDSHAKE_VERSION, "capabilities": {},
+                    "clientInfo": {"name": "self-traffic", "version": "1"}}, {}), timeout=10) as response:
+                session.update({"Mcp-Session-Id": response.headers["Mcp-Session-Id"],
+                                "MCP-Protocol-Version": LATEST_HANDSHAKE_VERSION})
+        try:
+            urllib.request.urlopen(post_mcp("tools/call", {"name": "list_tables", "arguments": {}}, session),
+                                   timeout=10).close()
+        except urllib.error.HTTPError:
+            session.clear()  # the session expired or the era changed: start again next time
+            raise
+
     step = 0
     while not stop.wait(SELF_TRAFFIC_INTERVAL):
         step += 1
         try:
             if step % 3 == 0:
-                if session_id is None:
-                    with urllib.request.urlopen(
-                        post_mcp({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {}}), timeout=10
-                    ) as response:
-                        session_id = response.headers["Mcp-Session-Id"]
-                urllib.request.urlopen(post_mcp(call_list_tables), timeout=10).close()
+                call_list_tables()
             else:
                 urllib.request.urlopen(f"{base_url}/{'health' if step % 3 == 1 else 'ready'}", timeout=10).close()
         except urllib.error.HTTPError as exc:
@@ -901,17 +749,18 @@ def main(argv: list[str] | None = None) -> None:
         faults=faults,
         metrics=metrics,
         health=HealthChecker(database, store),
-        mcp=McpServer(args.app_version, database, store, metrics, faults),
+        mcp=SandboxMcp(args.app_version, database, store, metrics, faults),
     )
-    servers = [
-        AppHTTPServer((args.host, args.port), AppHandler, app),
-        AppHTTPServer((args.host, args.metrics_port), MetricsHandler, app),
-    ]
+    web = uvicorn.Server(uvicorn.Config(application(app), host=args.host, port=args.port, log_level="warning",
+                                        lifespan="on", access_log=False))
+    servers = [MetricsHTTPServer((args.host, args.metrics_port), MetricsHandler, app)]
     stop = threading.Event()
     # Serve from threads so that the signal handler only has to set ``stop``:
     # shutdown() called from the thread running serve_forever would deadlock.
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
-    threads.append(threading.Thread(target=self_traffic, args=(f"http://{args.host}:{args.port}", stop), daemon=True))
+    threads.append(threading.Thread(target=web.run, daemon=True))
+    threads.append(threading.Thread(target=self_traffic, args=(f"http://{args.host}:{args.port}", faults, stop),
+                                    daemon=True))
     threads.append(threading.Thread(target=housekeeping, args=(metrics, faults, stop), daemon=True))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -921,6 +770,7 @@ def main(argv: list[str] | None = None) -> None:
     stop.wait()
     # The background threads are daemons: they end with the process, and an
     # in-flight self request (possibly slowed by a latency fault) is not waited for.
+    web.should_exit = True
     for server in servers:
         server.shutdown()
         server.server_close()

@@ -5,6 +5,7 @@ Real EKS answers DescribeCluster with the endpoint of the cluster's API server (
 kubeconfig to). moto makes up a random `https://<id>.<region>.eks.amazonaws.com`; here every
 cluster's endpoint is the sandbox's Kubernetes API instead, and, given `--eks-ca FILE`, its
 certificateAuthority.data is that file (base64, as EKS gives it) rather than random text.
+AWS Backup jobs and recovery points, which moto lacks, are added by sandbox/aws_backup.py.
 
 Usage: python -m sandbox.aws_server --eks-endpoint URL [--eks-ca FILE] [moto_server's options]
 """
@@ -36,6 +37,10 @@ def main(argv: list[str] | None = None) -> None:
                 self.certificate_authority = {"data": base64.b64encode(ca.read_bytes()).decode()}
 
         models.Cluster.__init__ = with_ca
+
+    from sandbox import aws_backup
+
+    aws_backup.install()
 
     from moto.server import main as moto_main
 

@@ -154,6 +154,7 @@ DB_BACKUP_RETENTION_DAYS = 7
 BACKUP_VAULT = f"{PROJECT}-vault"
 BACKUP_PLAN = f"{PROJECT}-daily"
 BACKUP_LIFECYCLE_DAYS = 30
+BACKUP_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/service-role/AWSBackupDefaultServiceRole"
 
 ALARM_ALB_5XX = f"{PROJECT}-alb-5xx"
 ALARM_RDS_CPU = f"{PROJECT}-rds-cpu"
@@ -761,7 +762,7 @@ def seed_rds(aws: _Clients, private_subnet_ids: list, rds_sg: str) -> dict:
     }
 
 
-def seed_backup(aws: _Clients) -> dict:
+def seed_backup(aws: _Clients, db_instance_arn: str) -> dict:
     backup = aws("backup")
     try:
         vault_arn = backup.describe_backup_vault(BackupVaultName=BACKUP_VAULT)["BackupVaultArn"]
@@ -789,7 +790,24 @@ def seed_backup(aws: _Clients) -> dict:
             BackupPlanTags=COMMON_TAGS,
         )
         plan_id, plan_arn = created["BackupPlanId"], created["BackupPlanArn"]
-    return {"backup_vault_arn": vault_arn, "backup_plan_id": plan_id, "backup_plan_arn": plan_arn}
+    return {"backup_vault_arn": vault_arn, "backup_plan_id": plan_id, "backup_plan_arn": plan_arn,
+            "recovery_point_arn": seed_recovery_point(aws, db_instance_arn)}
+
+
+def seed_recovery_point(aws: _Clients, resource_arn: str) -> str:
+    """The plan's last nightly run: a completed recovery point of the database, younger than an hour.
+
+    The sandbox's Backup (sandbox/aws_backup.py) completes a job at once; a reseed reuses a fresh point.
+    """
+    backup = aws("backup")
+    fresh = [p for p in backup.list_recovery_points_by_backup_vault(BackupVaultName=BACKUP_VAULT)["RecoveryPoints"]
+             if p["ResourceArn"] == resource_arn and p["Status"] == "COMPLETED"
+             and dt.datetime.now(dt.timezone.utc) - p["CreationDate"] < dt.timedelta(hours=1)]
+    if fresh:
+        return fresh[0]["RecoveryPointArn"]
+    return backup.start_backup_job(
+        BackupVaultName=BACKUP_VAULT, ResourceArn=resource_arn, IamRoleArn=BACKUP_ROLE_ARN,
+        Lifecycle={"DeleteAfterDays": BACKUP_LIFECYCLE_DAYS})["RecoveryPointArn"]
 
 
 def seed_cloudwatch(aws: _Clients, lb_arn: str, tg_arn: str) -> dict:
@@ -901,7 +919,7 @@ def seed(endpoint_url: str, region: str = "us-east-1") -> dict:
         seed_elbv2(aws, out["vpc_id"], out["public_subnet_ids"], sgs["alb"], out["certificate_arn"])
     )
     out.update(seed_rds(aws, out["private_subnet_ids"], sgs["rds"]))
-    out.update(seed_backup(aws))
+    out.update(seed_backup(aws, out["db_instance_arn"]))
     out.update(seed_cloudwatch(aws, out["load_balancer_arn"], out["target_group_arn"]))
 
     # Optional services: a moto gap here must not stop the seed.

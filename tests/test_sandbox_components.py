@@ -8,6 +8,7 @@ used when installed; the tests that need them are skipped otherwise.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -29,6 +30,8 @@ import psycopg
 import pytest
 import requests
 import yaml
+from mcp import Client
+from mcp.shared.exceptions import MCPError
 from prometheus_client.parser import text_string_to_metric_families
 
 REPO = Path(__file__).resolve().parents[1]
@@ -193,35 +196,24 @@ def app_up(tmp_path_factory: pytest.TempPathFactory, postgres_dsn: str, s3_endpo
         yield urls
 
 
-class McpClient:
-    def __init__(self, base_url: str) -> None:
-        self.url = f"{base_url}/mcp"
-        self.session_id: str | None = None
-        self._next_id = 0
+def mcp(base_url: str, action, mode: str = "auto"):
+    """`action(client)` in one conversation with the app, by the official SDK client (mode: "auto" negotiates,
+    "legacy" forces the initialize handshake, "2026-07-28" the stateless revision without a probe)."""
+    async def run():
+        async with Client(f"{base_url}/mcp", mode=mode, cache=None, read_timeout_seconds=TIMEOUT) as client:
+            return await action(client)
+    try:
+        return asyncio.run(run())
+    except BaseExceptionGroup as group:  # the SDK's task group wraps what the server refused
+        while isinstance(group, BaseExceptionGroup) and len(group.exceptions) == 1:
+            group = group.exceptions[0]
+        raise group from None
 
-    def post(self, message: dict[str, Any], session_id: str | None = None) -> requests.Response:
-        headers = dict(MCP_HEADERS)
-        if session_id or self.session_id:
-            headers["Mcp-Session-Id"] = session_id or self.session_id
-        return requests.post(self.url, json=message, headers=headers, timeout=TIMEOUT)
 
-    def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        self._next_id += 1
-        response = self.post({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params or {}})
-        assert response.status_code == 200, response.text
-        assert response.headers["Content-Type"] == "application/json"
-        return response.json()
-
-    def initialize(self) -> dict[str, Any]:
-        params = {"protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "golive", "version": "0"}}
-        response = self.post({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params})
-        assert response.status_code == 200, response.text
-        self.session_id = response.headers["Mcp-Session-Id"]
-        assert self.post({"jsonrpc": "2.0", "method": "notifications/initialized"}).status_code == 202
-        return response.json()
-
-    def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self.request("tools/call", {"name": name, "arguments": arguments or {}})
+def tool_payload(base_url: str, name: str, arguments: dict[str, Any] | None = None) -> Any:
+    result = mcp(base_url, lambda c: c.call_tool(name, arguments or {}))
+    assert result.is_error is False, result
+    return json.loads(result.content[0].text)
 
 
 @contextlib.contextmanager
@@ -264,60 +256,64 @@ def test_ready(app_down: tuple[str, str]) -> None:
     assert (response.status_code, response.json()) == (200, {"ready": True})
 
 
-def test_mcp_session_protocol(app_down: tuple[str, str]) -> None:
+@pytest.mark.parametrize("era, mode, version", [("both", "auto", "2026-07-28"), ("both", "legacy", "2025-11-25"),
+                                                ("handshake", "auto", "2025-11-25"),
+                                                ("stateless", "auto", "2026-07-28")])
+def test_mcp_speaks_each_era_with_the_official_client(app_down: tuple[str, str], era, mode, version) -> None:
     base, _ = app_down
-    client = McpClient(base)
-    initialized = client.initialize()["result"]
-    assert initialized["protocolVersion"] == "2025-03-26"
-    assert initialized["serverInfo"]["name"] == "nba-mcp-synthesis"
-    assert set(initialized["capabilities"]) == {"tools", "prompts", "resources"}
 
-    tools = client.request("tools/list")["result"]["tools"]
-    assert {tool["name"] for tool in tools} == MCP_TOOLS
-    assert all(tool["inputSchema"]["type"] == "object" for tool in tools)
-    assert client.request("prompts/list")["result"]["prompts"]
-    assert client.request("resources/list")["result"]["resources"]
-    assert client.request("ping")["result"] == {}
-    assert client.request("no/such/method")["error"]["code"] == -32601
+    async def survey(client):
+        tools = (await client.list_tools()).tools
+        return (client.protocol_version, client.server_info, client.server_capabilities, tools,
+                (await client.list_prompts()).prompts, (await client.list_resources()).resources,
+                await client.call_tool("list_tables", {}))
+
+    with faults(base, mcp_era=era):
+        spoken, server, capabilities, tools, prompts, resources, call = mcp(base, survey, mode)
+    assert spoken == version
+    assert server.name == "nba-mcp-synthesis"
+    assert capabilities.tools and capabilities.prompts and capabilities.resources
+    assert {tool.name for tool in tools} == MCP_TOOLS
+    assert all(tool.input_schema["type"] == "object" and tool.description for tool in tools)
+    assert [p.name for p in prompts] == ["analyze_team_performance"]
+    assert [str(r.uri) for r in resources] == ["nba://database/tables"]
     # Without its database, a tool call is a tool error, not a protocol error.
-    assert client.call_tool("list_tables")["result"]["isError"] is True
+    assert call.is_error is True
 
+
+def test_mcp_single_era_servers_refuse_the_other_era(app_down: tuple[str, str]) -> None:
+    base, _ = app_down
+    with faults(base, mcp_era="handshake"), pytest.raises(MCPError, match="Unsupported protocol version"):
+        mcp(base, lambda c: c.list_tools(), mode="2026-07-28")
+    with faults(base, mcp_era="stateless"), pytest.raises(MCPError, match="Unsupported protocol version"):
+        mcp(base, lambda c: c.list_tools(), mode="legacy")
+    # The handshake era's session rules are the SDK's: a request without a session, or with an unknown one.
     ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
-    assert requests.post(f"{base}/mcp", json=ping, headers=MCP_HEADERS, timeout=TIMEOUT).status_code == 400
-    assert client.post(ping, session_id="unknown-session").status_code == 404
-    assert requests.get(f"{base}/mcp", timeout=TIMEOUT).status_code == 405
+    with faults(base, mcp_era="handshake"):
+        assert requests.post(f"{base}/mcp", json=ping, headers=MCP_HEADERS, timeout=TIMEOUT).status_code == 400
+        assert requests.post(f"{base}/mcp", json=ping, headers={**MCP_HEADERS, "Mcp-Session-Id": "unknown"},
+                             timeout=TIMEOUT).status_code == 404
 
 
 def test_mcp_tools_read_the_real_database_and_bucket(app_up: tuple[str, str]) -> None:
     base, _ = app_up
-    client = McpClient(base)
-    client.initialize()
-
-    def tool_payload(name: str, arguments: dict[str, Any] | None = None) -> Any:
-        result = client.call_tool(name, arguments)["result"]
-        assert result["isError"] is False, result
-        return json.loads(result["content"][0]["text"])
-
-    assert tool_payload("list_tables")["tables"] == ["games", "players"]
-    assert [c["column_name"] for c in tool_payload("get_table_schema", {"table_name": "players"})["columns"]] == [
-        "player_id", "name", "team",
-    ]
-    assert tool_payload("list_games", {"limit": 1})["count"] == 1
-    assert tool_payload("list_players")["players"][0]["name"] == "Jayson Tatum"
-    assert tool_payload("query_database", {"sql": "SELECT count(*) AS n FROM games;"})["rows"] == [{"n": 2}]
-    assert [f["key"] for f in tool_payload("list_s3_files")["files"]] == [BOOK_KEY]
+    assert tool_payload(base, "list_tables")["tables"] == ["games", "players"]
+    assert [c["column_name"] for c in tool_payload(base, "get_table_schema", {"table_name": "players"})["columns"]] \
+        == ["player_id", "name", "team"]
+    assert tool_payload(base, "list_games", {"limit": 1})["count"] == 1
+    assert tool_payload(base, "list_players")["players"][0]["name"] == "Jayson Tatum"
+    assert tool_payload(base, "query_database", {"sql": "SELECT count(*) AS n FROM games;"})["rows"] == [{"n": 2}]
+    assert [f["key"] for f in tool_payload(base, "list_s3_files")["files"]] == [BOOK_KEY]
 
     for statement in ("DELETE FROM games", "SELECT 1; DROP TABLE games",
                       "WITH gone AS (DELETE FROM games RETURNING *) SELECT * FROM gone"):
-        result = client.call_tool("query_database", {"sql": statement})["result"]
-        assert result["isError"] is True, statement
-    assert tool_payload("query_database", {"sql": "SELECT count(*) AS n FROM games"})["rows"] == [{"n": 2}]
+        result = mcp(base, lambda c, sql=statement: c.call_tool("query_database", {"sql": sql}))
+        assert result.is_error is True, statement
+    assert tool_payload(base, "query_database", {"sql": "SELECT count(*) AS n FROM games"})["rows"] == [{"n": 2}]
 
 
 def test_faults_change_the_responses(app_down: tuple[str, str]) -> None:
     base, metrics_url = app_down
-    client = McpClient(base)
-    client.initialize()
 
     with faults(base, latency_ms=300):
         started = time.monotonic()
@@ -329,8 +325,9 @@ def test_faults_change_the_responses(app_down: tuple[str, str]) -> None:
         health = requests.get(f"{base}/health", timeout=TIMEOUT)
         assert (health.status_code, health.json()["status"]) == (200, "degraded")
         assert requests.get(f"{base}/ready", timeout=TIMEOUT).status_code == 503
-    with faults(base, mcp_broken=True):
-        assert client.call_tool("list_tables")["error"]["code"] == -32603
+    with faults(base, mcp_broken=True), pytest.raises(MCPError) as broken:
+        mcp(base, lambda c: c.call_tool("list_tables", {}))
+    assert broken.value.code == -32603
     with faults(base, metrics_down=True):
         assert requests.get(metrics_url, timeout=TIMEOUT).status_code == 503
 

@@ -58,10 +58,10 @@ def _tags(tag_list) -> dict:
 def endpoint(tmp_path_factory):
     port = _free_port()
     log = open(tmp_path_factory.mktemp("moto") / "moto_server.log", "wb")
-    # `python -m moto.server` is what the moto_server script runs, without
-    # depending on the venv's bin/ being on PATH.
+    # The sandbox's moto server (moto plus AWS Backup recovery points), as sandbox/stack.py starts it.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "sandbox.aws_server", "--eks-endpoint", "https://127.0.0.1:6443",
+         "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -549,14 +549,35 @@ def test_moto_gap_simulate_principal_policy(aws, out):
         )
 
 
-def test_moto_gap_eks_addons_and_backup_jobs(aws):
+def test_moto_gap_eks_addons(aws):
     # No routes at all: HTTP 404.
     with pytest.raises(ClientError, match=r"\(404\)"):
         aws("eks").list_addons(clusterName=seed_aws.CLUSTER_NAME)
-    with pytest.raises(ClientError, match=r"\(404\)"):
-        aws("backup").list_recovery_points_by_backup_vault(BackupVaultName=seed_aws.BACKUP_VAULT)
-    with pytest.raises(ClientError, match=r"\(404\)"):
-        aws("backup").list_backup_jobs()
+
+
+def test_vault_holds_one_fresh_completed_recovery_point_of_the_database(aws, seeded):
+    # sandbox/aws_backup.py: the seeded job completed at once; the second seed reused its point.
+    points = aws("backup").list_recovery_points_by_backup_vault(BackupVaultName=seed_aws.BACKUP_VAULT)["RecoveryPoints"]
+    assert [p["RecoveryPointArn"] for p in points] == [seeded["first"]["recovery_point_arn"]]
+    point = points[0]
+    assert (point["Status"], point["ResourceType"], point["ResourceArn"]) == (
+        "COMPLETED", "RDS", seeded["first"]["db_instance_arn"])
+    assert point["CreationDate"].tzinfo is not None
+    jobs = aws("backup").list_backup_jobs()["BackupJobs"]
+    assert [(j["State"], j["RecoveryPointArn"]) for j in jobs] == [("COMPLETED", point["RecoveryPointArn"])]
+
+
+def test_recovery_point_deleted_and_unknown_vault(aws, seeded):
+    backup = aws("backup")
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        backup.list_recovery_points_by_backup_vault(BackupVaultName="no-such-vault")
+    arn = backup.start_backup_job(BackupVaultName=seed_aws.BACKUP_VAULT, ResourceArn=seeded["first"]["db_instance_arn"],
+                                  IamRoleArn=seed_aws.BACKUP_ROLE_ARN)["RecoveryPointArn"]
+    backup.delete_recovery_point(BackupVaultName=seed_aws.BACKUP_VAULT, RecoveryPointArn=arn)
+    left = backup.list_recovery_points_by_backup_vault(BackupVaultName=seed_aws.BACKUP_VAULT)["RecoveryPoints"]
+    assert arn not in [p["RecoveryPointArn"] for p in left]
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        backup.delete_recovery_point(BackupVaultName=seed_aws.BACKUP_VAULT, RecoveryPointArn=arn)
 
 
 def test_moto_gap_eks_oidc_issuer_is_random(aws):

@@ -331,12 +331,17 @@ def endpoints_ok(results: list[tuple], where: str) -> Finding:
 
 
 def mcp_works(transcript, expected_tools: list[str], call: str | None = None) -> Finding:
-    """MCP end to end: a session initialises, tools/list has every expected tool, the tool call succeeds."""
+    """MCP end to end: a conversation opens (either era), tools/list has every expected tool, the tool call succeeds."""
     where = f"MCP at {transcript.url}"
-    observed = {"steps": [s.summary() for s in transcript.steps], "session": bool(transcript.session)}
+    observed = {"era": transcript.era, "protocol_version": transcript.protocol_version,
+                "steps": [s.summary() for s in transcript.steps], "session": bool(transcript.session)}
     expected = {"tools": expected_tools, "call": f"{call}: isError false" if call else None}
     hint = "Read the app's logs for the failing MCP method; test it with an MCP client against the same URL."
     for step in transcript.steps:
+        # An era probe the server refused before the client spoke the older era; prompts and resources are
+        # the interface check's (Verify user interfaces), not what the tools need.
+        if step.fallback or step.method in ("prompts/list", "resources/list"):
+            continue
         if step.status // 100 != 2:
             return failed(f"{where}: {step.label} answered HTTP {step.status}: {step.text[:120]!r}", resource=where,
                           observed=observed, expected=expected, hint=hint)
@@ -344,16 +349,20 @@ def mcp_works(transcript, expected_tools: list[str], call: str | None = None) ->
         if error:
             return failed(f"{where}: {step.label} failed with JSON-RPC error {error.get('code')}: "
                           f"{error.get('message')}", resource=where, observed=observed, expected=expected, hint=hint)
-    listed = [t.get("name") for s in transcript.steps if s.method == "tools/list"
-              for t in ((s.message or {}).get("result") or {}).get("tools") or []]
+    if transcript.problem:
+        return failed(f"{where}: the MCP client refused the server's answer: {transcript.problem}", resource=where,
+                      observed=observed, expected=expected, hint=hint)
+    listed = [t.get("name") for t in transcript.listed("tools")]
     observed["tools"] = listed
     missing = [t for t in expected_tools if t not in listed]
     if missing:
         return failed(f"{where}: tools/list lacks {', '.join(missing)} (listed {len(listed)}: "
                       f"{', '.join(listed) or 'none'})", resource=where, observed=observed, expected=expected,
                       hint="Check that the deployed version registers every tool.")
-    server = (transcript.result("initialize") or {}).get("serverInfo") or {}
-    said = f"{where}: session initialised ({server.get('name', '?')} {server.get('version', '')}), " \
+    opening = transcript.opening  # 2026-07-28 names the server in _meta; the handshake in serverInfo
+    server = opening.get("serverInfo") or (opening.get("_meta") or {}).get("io.modelcontextprotocol/serverInfo") or {}
+    named = f"; {server.get('name', '?')} {server.get('version', '')}".rstrip() if server else ""
+    said = f"{where}: conversation opened ({transcript.spoke()}{named}), " \
            f"tools/list has all {len(expected_tools)} expected tools"
     if call:
         result = transcript.result("tools/call")
@@ -362,7 +371,7 @@ def mcp_works(transcript, expected_tools: list[str], call: str | None = None) ->
                           expected=expected)
         text = " ".join(c.get("text", "") for c in result.get("content") or [] if isinstance(c, dict))
         observed["call"] = {"isError": result.get("isError"), "content": text[:300]}
-        if result.get("isError") is not False or not result.get("content"):
+        if result.get("isError") not in (False, None) or not result.get("content"):
             return failed(f"{where}: tools/call {call} returned isError {result.get('isError')}: {_oneline(text, 160)}",
                           resource=where, observed=observed, expected=expected, hint=hint)
         said += f", {call} answered (isError false) in {transcript.step('tools/call').ms:.0f} ms"

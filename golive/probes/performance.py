@@ -623,10 +623,11 @@ def workflow_data(runs: list[tuple[str, object]], url: str) -> Finding:
 
 
 def interface(transcript, expected_tools: list[str]) -> Finding:
-    """The MCP tools users see are well-formed: each has a name, a description and an object inputSchema."""
+    """What MCP users see is well-formed: each tool has a name, a description and an object inputSchema; each
+    prompt a name and named arguments; each resource a uri and a name; every list the server offers answers."""
     where = f"MCP at {transcript.url}"
-    tools = [t for s in transcript.steps if s.method == "tools/list"
-             for t in ((s.message or {}).get("result") or {}).get("tools") or []]
+    capabilities = sorted(transcript.opening.get("capabilities") or {})
+    tools, prompts, resources = (transcript.listed(kind) for kind in ("tools", "prompts", "resources"))
     problems = []
     for tool in tools:
         missing = [k for k in ("name", "description") if not tool.get(k)]
@@ -634,18 +635,35 @@ def interface(transcript, expected_tools: list[str]) -> Finding:
             missing.append("inputSchema")
         if missing:
             problems.append(f"tool {tool.get('name') or '(unnamed)'} has no {', '.join(missing)}")
+    for prompt in prompts:
+        if not prompt.get("name") or any(not a.get("name") for a in prompt.get("arguments") or []):
+            problems.append(f"prompt {prompt.get('name') or '(unnamed)'} has an unnamed argument or no name")
+    for resource in resources:
+        missing = [k for k in ("uri", "name") if not resource.get(k)]
+        if missing:
+            problems.append(f"resource {resource.get('uri') or '(no uri)'} has no {', '.join(missing)}")
+    for kind in ("prompts", "resources"):
+        if kind in transcript.refused_lists:
+            problems.append(f"the MCP client refused {kind}/list: {transcript.refused_lists[kind]}")
+        elif kind in capabilities and not any(s.method == f"{kind}/list" and s.ok for s in transcript.steps):
+            problems.append(f"{kind}/list did not answer although the server offers {kind}")
     absent = sorted(set(expected_tools) - {t.get("name") for t in tools})
     if absent:
         problems.append(f"tools missing: {', '.join(absent)}")
-    capabilities = sorted(((transcript.result("initialize") or {}).get("capabilities") or {}))
-    observed = {"tools": [t.get("name") for t in tools], "capabilities": capabilities, "problems": problems}
-    expected = "every tool with a name, a description and an object inputSchema"
+    observed = {"era": transcript.era, "protocol_version": transcript.protocol_version,
+                "tools": [t.get("name") for t in tools], "prompts": [p.get("name") for p in prompts],
+                "resources": [r.get("uri") for r in resources], "capabilities": capabilities, "problems": problems}
+    expected = "every tool with a name, a description and an object inputSchema; prompts and resources well-formed"
     if not tools:
-        return failed(f"{where} listed no tools", resource=where, observed=observed, expected=expected)
+        refused = next((f"{s.label}: JSON-RPC error {s.message['error'].get('code')}: {s.message['error'].get('message')}"
+                        for s in transcript.steps if not s.fallback and "error" in (s.message or {})), None)
+        return failed(f"{where} listed no tools ({refused or transcript.problem or transcript.spoke()})",
+                      resource=where, observed=observed, expected=expected)
     if problems:
         return failed(f"{where} is not well-formed: " + "; ".join(problems), resource=where, observed=observed,
-                      expected=expected, hint="Fix the tool definitions in the app and redeploy.")
-    return passed(f"{where}: {len(tools)} tools, each with a name, a description and an inputSchema (server "
+                      expected=expected, hint="Fix the tool, prompt and resource definitions in the app and redeploy.")
+    return passed(f"{where} ({transcript.spoke()}): {len(tools)} tools, each with a name, a description and an "
+                  f"inputSchema; {len(prompts)} prompts and {len(resources)} resources well-formed (server "
                   f"capabilities: {', '.join(capabilities)})", resource=where, observed=observed, expected=expected)
 
 

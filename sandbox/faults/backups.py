@@ -1,4 +1,4 @@
-"""Backup faults: RDS automated backups and snapshots, the backup bucket and its dumps.
+"""Backup faults: RDS automated backups and snapshots, AWS Backup recovery points, the backup bucket and its dumps.
 
 No fault removes the AWS Backup plan: moto never frees a deleted plan's name, so it could not be healed.
 """
@@ -10,6 +10,7 @@ from sandbox.faults.infrastructure import reseed_aws
 
 DB = seed_aws.DB_INSTANCE
 BUCKET = seed_aws.BACKUP_BUCKET
+VAULT = seed_aws.BACKUP_VAULT
 DUMPS = "postgres/"
 T24 = "t-24h/infrastructure-verification/confirm-backup-systems-operational"
 T30 = "t-30m/rollback-preparation/"
@@ -51,6 +52,12 @@ def _delete_snapshots(sb):
         rds.delete_db_snapshot(DBSnapshotIdentifier=snapshot["DBSnapshotIdentifier"])
 
 
+def _delete_recovery_points(sb):
+    backup = sb.aws("backup")
+    for point in backup.list_recovery_points_by_backup_vault(BackupVaultName=VAULT)["RecoveryPoints"]:
+        backup.delete_recovery_point(BackupVaultName=VAULT, RecoveryPointArn=point["RecoveryPointArn"])
+
+
 def _recreate_database(sb):
     # Only a new instance gets a new automated snapshot: delete it and seed it again (with its manual snapshot).
     rds = sb.aws("rds")
@@ -63,6 +70,9 @@ register(
     Fault("rds-backup-retention-zero", f"RDS instance {DB}: automated backups turned off (retention 0)",
           breaks=(T24,), expect="automated backups disabled (retention 0 days)",
           inject=_retention(0), heal=_retention(seed_aws.DB_BACKUP_RETENTION_DAYS)),
+    Fault("backup-recovery-points-missing", f"every recovery point in AWS Backup vault {VAULT} deleted",
+          breaks=(T24,), expect="no completed recovery point younger than",
+          inject=_delete_recovery_points, heal=reseed_aws),
     Fault("backup-bucket-missing", f"backup bucket {BUCKET} deleted with every object version",
           breaks=(T24, T30 + "test-backup-restoration"), expect="NoSuchBucket",
           inject=_delete_bucket, heal=reseed_aws),

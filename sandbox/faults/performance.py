@@ -10,6 +10,7 @@ for 3 min after it resolves.
 """
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -153,11 +154,15 @@ def _hpa_pinned(sb):
 
 
 def _mcp_call(sb, name: str, arguments: dict) -> None:
-    url = f"http://{sb.host}:{sb.ports['app']}{sb.config.app.mcp_path}"
-    init = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}, timeout=5)
-    requests.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-                             "params": {"name": name, "arguments": arguments}},
-                  headers={"Mcp-Session-Id": init.headers["Mcp-Session-Id"]}, timeout=5).raise_for_status()
+    """One tool call with the official MCP client, in whichever era the app speaks now."""
+    from mcp import Client
+
+    async def call():
+        async with Client(f"http://{sb.host}:{sb.ports['app']}{sb.config.app.mcp_path}", cache=None) as client:
+            result = await client.call_tool(name, arguments)
+            assert not result.is_error, result.content
+
+    asyncio.run(call())
 
 
 def _database():
@@ -230,9 +235,13 @@ register(
           inject=_hpa_pinned,
           heal=lambda sb: sb.kube.restore("HorizontalPodAutoscaler", sb.config.kubernetes.hpa,
                                           sb.config.kubernetes.app_namespace)),
-    Fault("tool-without-input-schema", "tools/list publishes a tool without its inputSchema",
-          breaks=(UAT + "verify-user-interfaces",), expect="has no inputSchema",
-          inject=lambda sb: sb.app_faults(tool_schema_missing=True), heal=lambda sb: sb.app_faults()),
+    # The SDK's server refuses to publish a tool without an object inputSchema; a missing description it allows.
+    Fault("tool-without-description", "tools/list publishes a tool without its description",
+          breaks=(UAT + "verify-user-interfaces",), expect="has no description",
+          inject=lambda sb: sb.app_faults(tool_description_missing=True), heal=lambda sb: sb.app_faults()),
+    Fault("mcp-resources-broken", "resources/list answers JSON-RPC error -32603 (the prompts and tools still work)",
+          breaks=(UAT + "verify-user-interfaces",), expect="resources/list did not answer",
+          inject=lambda sb: sb.app_faults(resources_broken=True), heal=lambda sb: sb.app_faults()),
     Fault("stale-app-data", "the app serves frozen answers while a game is added to the database",
           breaks=(UAT + "confirm-data-accuracy",), expect="data mismatch",
           inject=_stale_data, heal=_fresh_data),

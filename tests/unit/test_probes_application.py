@@ -336,21 +336,25 @@ def test_endpoints_ok(results, expected, fragments):
 
 # --- mcp_works -------------------------------------------------------------------------------
 
-SESSION = load("application", "mcp_session")
+SESSION = load("application", "mcp_session")  # the handshake era, after the refused server/discover probe
+STATELESS = load("application", "mcp_session_stateless")  # 2026-07-28: server/discover, no session
 MCP = f"MCP at {SESSION['url']}"
 TOOLS = ["query_database", "list_tables", "get_table_schema", "list_games", "list_players", "list_s3_files"]
 CALL = "tools/call"
+SERVER_IN_META = "steps[method=server/discover].message.result._meta"
 
 
-def transcript(changes=None, edit=None) -> Transcript:
-    """The recorded MCP session (initialize, notifications/initialized, tools/list, tools/call list_tables)."""
-    data = derive(SESSION, changes, edit)
-    return Transcript(data["url"], [Step(**s) for s in data["steps"]], data["session"])
+def transcript(changes=None, edit=None, base=SESSION) -> Transcript:
+    """A recorded MCP conversation (the lists, then tools/call list_tables), or a variant of it."""
+    data = derive(base, changes, edit)
+    return Transcript(data["url"], [Step(**s) for s in data["steps"]], data["session"], data.get("era"),
+                      data.get("protocol_version"), data.get("problem"))
 
 
 def _only_initialize_refused(s):
-    s["steps"] = [{**s["steps"][0], "status": 406, "message": None, "headers": {},
-                   "text": '{"error": "this server answers application/json only"}'}]
+    probe, initialize = s["steps"][:2]
+    s["steps"] = [probe, {**initialize, "status": 406, "message": None, "headers": {},
+                          "text": '{"error": "this server answers application/json only"}'}]
 
 
 def _tool_result(content, is_error):
@@ -359,8 +363,15 @@ def _tool_result(content, is_error):
 
 @pytest.mark.parametrize("session, call, expected, fragments", [
     row("works", transcript(), "list_tables", PASS,
-        (f"{MCP}: session initialised (nba-mcp-synthesis 1.0.0), tools/list has all 6 expected tools",
-         "list_tables answered (isError false) in 12 ms")),
+        (f"{MCP}: conversation opened (handshake 2025-11-25 (session); nba-mcp-synthesis 1.0.0), tools/list has "
+         "all 6 expected tools", "list_tables answered (isError false) in 12 ms")),
+    row("works-stateless", transcript(base=STATELESS), "list_tables", PASS,
+        f"{MCP}: conversation opened (stateless 2026-07-28; nba-mcp-synthesis 1.0.0), tools/list has all 6"),
+    row("server-unnamed", transcript({SERVER_IN_META: DROP}, base=STATELESS), None, PASS,
+        f"{MCP}: conversation opened (stateless 2026-07-28), tools/list"),
+    row("resources-refused-is-not-the-tools-concern", transcript({"steps[method=resources/list].message": {
+        "jsonrpc": "2.0", "id": 5, "error": {"code": -32603, "message": "Internal error"}}}), "list_tables", PASS,
+        "list_tables answered (isError false)"),
     row("works-without-call", transcript({f"steps[method={CALL}]": DROP}), None, PASS,
         "tools/list has all 6 expected tools"),
     row("empty-transcript", transcript({"steps": []}), None, FAIL,
@@ -368,6 +379,11 @@ def _tool_result(content, is_error):
         f"list_s3_files (listed 0: none)"),
     row("initialize-refused", transcript(edit=_only_initialize_refused), "list_tables", FAIL,
         f"{MCP}: initialize answered HTTP 406"),
+    row("discover-refused-no-fallback", transcript({"steps.0.fallback": False}), "list_tables", FAIL,
+        f"{MCP}: server/discover answered HTTP 400"),
+    row("client-refused", transcript({"problem": "ValidationError: 1 validation error for ListToolsResult",
+                                      f"steps[method={CALL}]": DROP}), None, FAIL,
+        f"{MCP}: the MCP client refused the server's answer: ValidationError: 1 validation error"),
     row("tool-backend-broken", transcript({f"steps[method={CALL}].message": {
         "jsonrpc": "2.0", "id": 3, "error": {"code": -32603, "message": "Internal error: tool backend unavailable"}}}),
         "list_tables", FAIL,

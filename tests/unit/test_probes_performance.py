@@ -478,20 +478,26 @@ def test_workflow_data(runs, expected, fragments):
     verdict(perf.workflow_data(runs, MCP_URL), expected, fragments)
 
 
-SESSION = load("application", "mcp_session")  # initialize, notifications/initialized, tools/list, tools/call
+SESSION = load("application", "mcp_session")  # handshake era: the lists and a tools/call
+STATELESS = load("application", "mcp_session_stateless")  # 2026-07-28
 TOOLS_LISTED = "steps[method=tools/list].message.result.tools"
+PROMPTS_LISTED = "steps[method=prompts/list].message.result.prompts"
+RESOURCES_LISTED = "steps[method=resources/list].message.result.resources"
 TOOLS = ["query_database", "list_tables", "get_table_schema", "list_games", "list_players", "list_s3_files"]
+WELL_FORMED = ("6 tools, each with a name, a description and an inputSchema; 1 prompts and 1 resources well-formed "
+               "(server capabilities: prompts, resources, tools)")
 
 
-def transcript(changes=None) -> Transcript:
-    data = derive(SESSION, changes)
-    return Transcript(data["url"], [Step(**s) for s in data["steps"]], data["session"])
+def transcript(changes=None, base=SESSION) -> Transcript:
+    data = derive(base, changes)
+    return Transcript(data["url"], [Step(**s) for s in data["steps"]], data["session"], data.get("era"),
+                      data.get("protocol_version"), data.get("problem"), data.get("refused_lists") or {})
 
 
 @pytest.mark.parametrize("session, expected, fragments", [
-    row("well-formed", transcript(), PASS,
-        f"MCP at {MCP_URL}: 6 tools, each with a name, a description and an inputSchema (server capabilities: "
-        f"prompts, resources, tools)"),
+    row("well-formed", transcript(), PASS, f"MCP at {MCP_URL} (handshake 2025-11-25 (session)): {WELL_FORMED}"),
+    row("well-formed-stateless", transcript(base=STATELESS), PASS,
+        f"MCP at {MCP_URL} (stateless 2026-07-28): {WELL_FORMED}"),
     row("schema-missing", transcript({f"{TOOLS_LISTED}.0.inputSchema": DROP}), FAIL,
         f"MCP at {MCP_URL} is not well-formed: tool query_database has no inputSchema"),
     row("schema-not-an-object", transcript({f"{TOOLS_LISTED}.0.inputSchema": {"type": "string"}}), FAIL,
@@ -499,7 +505,23 @@ def transcript(changes=None) -> Transcript:
     row("unnamed-undescribed", transcript({f"{TOOLS_LISTED}.0.name": "", f"{TOOLS_LISTED}.0.description": DROP}),
         FAIL, ("tool (unnamed) has no name, description", "tools missing: query_database")),
     row("tool-hidden", transcript({f"{TOOLS_LISTED}.5": DROP}), FAIL, "tools missing: list_s3_files"),
-    row("no-tools", transcript({TOOLS_LISTED: []}), FAIL, f"MCP at {MCP_URL} listed no tools"),
+    row("prompt-argument-unnamed", transcript({f"{PROMPTS_LISTED}.0.arguments.0.name": ""}), FAIL,
+        "prompt analyze_team_performance has an unnamed argument or no name"),
+    row("prompt-unnamed", transcript({f"{PROMPTS_LISTED}.0.name": DROP}, base=STATELESS), FAIL,
+        "prompt (unnamed) has an unnamed argument or no name"),
+    row("resource-unnamed", transcript({f"{RESOURCES_LISTED}.0.name": DROP}), FAIL,
+        "resource nba://database/tables has no name"),
+    row("resource-without-uri", transcript({f"{RESOURCES_LISTED}.0.uri": DROP}), FAIL, "resource (no uri) has no uri"),
+    row("prompts-offered-not-listed", transcript({"steps[method=prompts/list]": DROP}), FAIL,
+        "prompts/list did not answer although the server offers prompts"),
+    row("prompts-refused-by-the-client", transcript({"refused_lists": {"prompts": "ValidationError: arguments"}}),
+        FAIL, "the MCP client refused prompts/list: ValidationError: arguments"),
+    row("no-tools", transcript({TOOLS_LISTED: []}), FAIL, f"MCP at {MCP_URL} listed no tools (handshake 2025-11-25"),
+    row("tools-list-refused", transcript({"steps[method=tools/list].message": {
+        "jsonrpc": "2.0", "id": 3, "error": {"code": -32603, "message": "Handler returned an invalid result"}}}), FAIL,
+        f"MCP at {MCP_URL} listed no tools (tools/list: JSON-RPC error -32603: Handler returned an invalid result)"),
+    row("client-refused", transcript({TOOLS_LISTED: [], "problem": "ValidationError: tools"}), FAIL,
+        "listed no tools (ValidationError: tools)"),
     row("empty-transcript", transcript({"steps": []}), FAIL, f"MCP at {MCP_URL} listed no tools"),
 ])
 def test_interface(session, expected, fragments):
