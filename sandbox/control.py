@@ -14,37 +14,12 @@ import boto3
 import requests
 import yaml
 
+from golive.kinds import BY_KIND
 from sandbox import stack
 from sandbox.pki import Pki
 
 SEED = Path(stack.HERE) / "seed" / "kubernetes.yaml"
 GRAFANA_ADMIN = ("admin", "sandbox-not-default")
-
-# kind -> (API base, plural, namespaced); the subset faults touch.
-KINDS = {
-    "Node": ("/api/v1", "nodes", False),
-    "Namespace": ("/api/v1", "namespaces", False),
-    "Pod": ("/api/v1", "pods", True),
-    "Service": ("/api/v1", "services", True),
-    "Endpoints": ("/api/v1", "endpoints", True),
-    "Secret": ("/api/v1", "secrets", True),
-    "ServiceAccount": ("/api/v1", "serviceaccounts", True),
-    "ConfigMap": ("/api/v1", "configmaps", True),
-    "Deployment": ("/apis/apps/v1", "deployments", True),
-    "ReplicaSet": ("/apis/apps/v1", "replicasets", True),
-    "DaemonSet": ("/apis/apps/v1", "daemonsets", True),
-    "StatefulSet": ("/apis/apps/v1", "statefulsets", True),
-    "HorizontalPodAutoscaler": ("/apis/autoscaling/v2", "horizontalpodautoscalers", True),
-    "Ingress": ("/apis/networking.k8s.io/v1", "ingresses", True),
-    "NetworkPolicy": ("/apis/networking.k8s.io/v1", "networkpolicies", True),
-    "PodDisruptionBudget": ("/apis/policy/v1", "poddisruptionbudgets", True),
-    "APIService": ("/apis/apiregistration.k8s.io/v1", "apiservices", False),
-    "SecretStore": ("/apis/external-secrets.io/v1beta1", "secretstores", True),
-    "ExternalSecret": ("/apis/external-secrets.io/v1beta1", "externalsecrets", True),
-    "ServiceMonitor": ("/apis/monitoring.coreos.com/v1", "servicemonitors", True),
-    "PrometheusRule": ("/apis/monitoring.coreos.com/v1", "prometheusrules", True),
-}
-
 
 class Kube:
     def __init__(self, base: str, ca: str | None = None, token: str | None = None):
@@ -57,9 +32,7 @@ class Kube:
             self.http.headers["Authorization"] = f"Bearer {token}"
 
     def url(self, kind: str, name: str | None = None, namespace: str | None = None, sub: str = "") -> str:
-        api, plural, namespaced = KINDS[kind]
-        path = f"{api}/namespaces/{namespace}/{plural}" if namespaced else f"{api}/{plural}"
-        return f"{self.base}{path}" + (f"/{name}" if name else "") + (f"/{sub}" if sub else "")
+        return f"{self.base}{BY_KIND[kind].path(namespace, name)}" + (f"/{sub}" if sub else "")
 
     def get(self, kind, name, namespace=None) -> dict | None:
         r = self.http.get(self.url(kind, name, namespace), timeout=5)
@@ -93,9 +66,10 @@ class Kube:
 
         Like a real apiserver, the emulator keeps status apart: spec via the object, status via /status.
         """
-        from sandbox.kube_api import fill_placeholders
+        from sandbox.kube_api import fill_placeholders, seeded_owner_uids
 
-        body = fill_placeholders(self.seeded(kind, name, namespace), datetime.now(timezone.utc).replace(microsecond=0))
+        body = seeded_owner_uids(fill_placeholders(self.seeded(kind, name, namespace),
+                                                   datetime.now(timezone.utc).replace(microsecond=0)))
         if self.get(kind, name, namespace) is None:
             _ok(self.http.post(self.url(kind, None, namespace), json=body, timeout=5))
         else:

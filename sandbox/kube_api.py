@@ -7,7 +7,8 @@ proxy (`/api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy/...`, to the b
 given with --proxy). Plain HTTP with Authorization ignored, or, as `golive-sandbox up` runs it,
 HTTPS (--tls-cert/--tls-key) with bearer tokens required (--tokens, and EKS tokens verified
 against STS with --eks-cluster/--sts-endpoint); anything else gets 401 Unauthorized. Watch,
-logs, exec, OpenAPI and server-side apply are refused with Status errors. Usage:
+logs, exec, OpenAPI v2 and server-side apply are refused with Status errors; OpenAPI v3 serves what kubectl
+needs to leave validation to the server. Usage:
 
     python -m sandbox.kube_api --host 127.0.0.1 --port 18443 --seed sandbox/seed/kubernetes.yaml
 
@@ -29,83 +30,24 @@ import ssl
 import sys
 import threading
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree import ElementTree
 
 import yaml
+from kubernetes.utils import parse_quantity
+
+from golive.kinds import KINDS
+from sandbox import kube_validation
 
 
-@dataclass(frozen=True)
-class Resource:
-    group: str
-    version: str
-    kind: str
-    plural: str
-    namespaced: bool
-    short_names: tuple = ()
-    status: bool = False  # has a status subresource
-    custom: bool = False  # served from a CRD (no strategic merge patch)
-    categories: tuple = ()
-
-    @property
-    def group_version(self):
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def qualified(self):
-        return f"{self.plural}.{self.group}" if self.group else self.plural
-
-
-R = Resource
-ALL = ("all",)
-# One line per served kind.
-RESOURCES = [
-    R("", "v1", "Namespace", "namespaces", False, ("ns",), status=True),
-    R("", "v1", "Node", "nodes", False, ("no",), status=True),
-    R("", "v1", "Pod", "pods", True, ("po",), status=True, categories=ALL),
-    R("", "v1", "Service", "services", True, ("svc",), status=True, categories=ALL),
-    R("", "v1", "Endpoints", "endpoints", True, ("ep",)),
-    R("", "v1", "Secret", "secrets", True),
-    R("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",)),
-    R("", "v1", "ConfigMap", "configmaps", True, ("cm",)),
-    R("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", True, ("pvc",), status=True),
-    R("", "v1", "Event", "events", True, ("ev",)),
-    R("apps", "v1", "Deployment", "deployments", True, ("deploy",), status=True, categories=ALL),
-    R("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",), status=True, categories=ALL),
-    R("apps", "v1", "DaemonSet", "daemonsets", True, ("ds",), status=True, categories=ALL),
-    R("apps", "v1", "StatefulSet", "statefulsets", True, ("sts",), status=True, categories=ALL),
-    R("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True, ("hpa",),
-      status=True, categories=ALL),
-    R("networking.k8s.io", "v1", "Ingress", "ingresses", True, ("ing",), status=True),
-    R("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, ("netpol",)),
-    R("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",), status=True),
-    R("apiregistration.k8s.io", "v1", "APIService", "apiservices", False, status=True),
-    R("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False,
-      ("crd", "crds"), status=True),
-    R("external-secrets.io", "v1beta1", "SecretStore", "secretstores", True, ("ss",), status=True,
-      custom=True, categories=("external-secrets",)),
-    R("external-secrets.io", "v1beta1", "ClusterSecretStore", "clustersecretstores", False, ("css",),
-      status=True, custom=True, categories=("external-secrets",)),
-    R("external-secrets.io", "v1beta1", "ExternalSecret", "externalsecrets", True, ("es",),
-      status=True, custom=True, categories=("external-secrets",)),
-    R("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors", True, ("smon",), custom=True),
-    R("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules", True, ("promrule",),
-      custom=True),
-    # golive's own in-cluster runner (deploy/): its Jobs, CronJob and RBAC apply here too.
-    R("batch", "v1", "Job", "jobs", True, status=True, categories=ALL),
-    R("batch", "v1", "CronJob", "cronjobs", True, ("cj",), status=True, categories=ALL),
-    R("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
-    R("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False),
-    R("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
-    R("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),
-]
+# The served kinds are golive's kinds table (golive/kinds.py): one list, read by the product and the sandbox.
+RESOURCES = KINDS
 BY_PATH = {(r.group_version, r.plural): r for r in RESOURCES}
 BY_KIND = {(r.group_version, r.kind): r for r in RESOURCES}
-VERBS = ["create", "delete", "get", "list", "patch", "update"]  # no watch: not emulated
 
 VERSION = {
     "major": "1", "minor": "28+", "gitVersion": "v1.28.15-eks-7f9249a",
@@ -178,6 +120,21 @@ def dig(obj, dotted, default=None):
     return obj
 
 
+def seed_uid(res, namespace, name):
+    """Deterministic uids keep seeded objects stable across restarts."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"golive-sandbox/{res.group_version}/{res.kind}/{namespace}/{name}"))
+
+
+def seeded_owner_uids(doc):
+    """A seed document's ownerReferences with the uids their seeded owners have (restores send them)."""
+    namespace = dig(doc, "metadata.namespace", "")
+    for ref in dig(doc, "metadata.ownerReferences", []) or []:
+        owner = BY_KIND.get((ref.get("apiVersion"), ref.get("kind")))
+        if owner and not ref.get("uid"):
+            ref["uid"] = seed_uid(owner, namespace if owner.namespaced else "", ref["name"])
+    return doc
+
+
 def fill_placeholders(value, now):
     if isinstance(value, dict):
         return {k: fill_placeholders(v, now) for k, v in value.items()}
@@ -188,6 +145,28 @@ def fill_placeholders(value, now):
         return value
     amount, unit = match.groups()
     return rfc3339(now - timedelta(**{UNITS[unit]: int(amount)}) if amount else now)
+
+
+METRICS_GROUP = "metrics.k8s.io"
+METRICS_APISERVICE = "v1beta1.metrics.k8s.io"
+METRICS_WINDOW = "20.035s"  # metrics-server's scrape window, as it reports it
+# What a running container uses, as a share of what it requests (the seeded HPA's currentMetrics: 35 % CPU,
+# 52 % memory); without a request, a small idle figure. A node adds its system daemons' use.
+USAGE_OF_REQUEST = {"cpu": Decimal("0.35"), "memory": Decimal("0.52")}
+IDLE_USAGE = {"cpu": Decimal("0.005"), "memory": Decimal(48 * 2**20)}
+NODE_OVERHEAD = {"cpu": Decimal("0.18"), "memory": Decimal(900 * 2**20)}
+VERB_METHODS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+def usage(resource, value):
+    """A usage figure as metrics-server writes it: CPU in nanocores, memory in KiB."""
+    return f"{int(value * 10**9)}n" if resource == "cpu" else f"{int(value / 1024)}Ki"
+
+
+def container_usage(container):
+    requests = dig(container, "resources.requests", {}) or {}
+    return {r: parse_quantity(requests[r]) * share if r in requests else IDLE_USAGE[r]
+            for r, share in USAGE_OF_REQUEST.items()}
 
 
 # ----------------------------------------------------------------- selectors
@@ -407,7 +386,7 @@ def api_resource_list(group_version):
     resources = []
     for res in (r for r in RESOURCES if r.group_version == group_version):
         entry = {"name": res.plural, "singularName": res.kind.lower(), "namespaced": res.namespaced,
-                 "kind": res.kind, "verbs": VERBS}
+                 "kind": res.kind, "verbs": list(res.verbs)}
         entry.update({"shortNames": list(res.short_names)} if res.short_names else {})
         entry.update({"categories": list(res.categories)} if res.categories else {})
         resources.append(entry)
@@ -434,6 +413,38 @@ GROUPS = api_groups()
 GROUP_VERSIONS = {r.group_version for r in RESOURCES}
 
 
+def openapi_path(group_version):
+    return f"api/{group_version}" if "/" not in group_version else f"apis/{group_version}"
+
+
+def openapi_v3_root():
+    """/openapi/v3: where each group version's document is (the hash lets kubectl cache it)."""
+    return {"paths": {openapi_path(gv): {"serverRelativeURL": f"/openapi/v3/{openapi_path(gv)}?hash={OPENAPI_HASH}"}
+                      for gv in sorted(GROUP_VERSIONS)}}
+
+
+def openapi_v3_document(group_version):
+    """A group version's OpenAPI v3 document, as far as kubectl reads it before `apply`/`create`: each kind's
+    PATCH operation takes `fieldValidation`, so kubectl leaves validation to the server (which checks the
+    schemas, kube_validation) instead of validating client-side. No component schemas: `kubectl explain` and
+    OpenAPI-driven strategic merge are not served (kubectl then merges from its built-in types)."""
+    paths = {}
+    for res in (r for r in RESOURCES if r.group_version == group_version and "patch" in r.verbs):
+        scope = "/namespaces/{namespace}" if res.namespaced else ""
+        gvk = {"group": res.group, "version": res.version, "kind": res.kind}
+        params = [{"name": p, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+                  for p in ("dryRun", "fieldManager", "fieldValidation", "force")]
+        paths[f"/{openapi_path(group_version)}{scope}/{res.plural}/{{name}}"] = {"patch": {
+            "operationId": f"patch{res.kind}", "parameters": params, "responses": {"200": {"description": "OK"}},
+            "x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk}}
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]}, "paths": paths,
+            "components": {"schemas": {}}}
+
+
+OPENAPI_HASH = uuid.uuid5(uuid.NAMESPACE_URL, json.dumps([openapi_v3_document(gv) for gv in sorted(GROUP_VERSIONS)],
+                                                          sort_keys=True)).hex.upper()
+
+
 # -------------------------------------------------------------------- store
 
 class KubeApi:
@@ -447,6 +458,8 @@ class KubeApi:
         self._revision = 1000
         self._server_address = server_address
         self.unready = None  # a failing readiness check injected by the sandbox, e.g. "etcd"
+        self.schemas = kube_validation.Schemas()
+        self._request = threading.local()  # per request: fieldValidation and the warnings to send back
         self._load_seed(Path(seed_path))
 
     def _next_revision(self):
@@ -476,9 +489,7 @@ class KubeApi:
                 added[key] = doc
             for (res, namespace, name), doc in added.items():
                 meta = doc["metadata"]
-                # Deterministic uids keep seeded objects stable across restarts.
-                seed_name = f"golive-sandbox/{res.group_version}/{res.kind}/{namespace}/{name}"
-                meta.setdefault("uid", str(uuid.uuid5(uuid.NAMESPACE_URL, seed_name)))
+                meta.setdefault("uid", seed_uid(res, namespace, name))
                 meta.setdefault("creationTimestamp", rfc3339(now - SEED_AGE))
                 meta.setdefault("generation", 1)
             uids = {(r.kind, ns, name): obj["metadata"]["uid"]
@@ -533,12 +544,16 @@ class KubeApi:
                 return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": list(GROUPS.values())}
             if len(parts) == 2 and parts[0] == "apis" and parts[1] in GROUPS:
                 return 200, {"kind": "APIGroup", "apiVersion": "v1", **GROUPS[parts[1]]}
+            if parts == ["openapi", "v3"]:
+                return 200, openapi_v3_root()
+            if parts[:2] == ["openapi", "v3"] and "/".join(parts[3:]) in GROUP_VERSIONS:
+                return 200, openapi_v3_document("/".join(parts[3:]))
         if parts[:1] == ["api"] and len(parts) >= 2:
             group_version, rest = parts[1], parts[2:]
         elif parts[:1] == ["apis"] and len(parts) >= 3:
             group_version, rest = f"{parts[1]}/{parts[2]}", parts[3:]
         else:
-            raise no_route(path)  # also /openapi/*: kubectl get copes, kubectl apply needs --validate=false
+            raise no_route(path)  # also /openapi/v2: kubectl reads v3
         if group_version not in GROUP_VERSIONS:
             raise no_route(path)
         if not rest:
@@ -560,7 +575,15 @@ class KubeApi:
             raise no_route(path)
         param = lambda key: query.get(key, [""])[0]
         dry_run = param("dryRun") == "All"
+        self._request.field_validation = param("fieldValidation")
+        if self._request.field_validation not in ("", "Ignore", "Warn", "Strict"):
+            raise bad_request(f"fieldValidation must be one of Ignore, Warn, Strict, not {self._request.field_validation!r}")
         table = "as=Table" in headers.get("Accept", "")  # kubectl's server-side printing
+        verb = ("get" if name else "list") if method == "GET" else VERB_METHODS.get(method)
+        if verb not in res.verbs:
+            raise not_allowed(f"{method} is not allowed on {path}")
+        if res.group == METRICS_GROUP:
+            return 200, self._metrics(res, namespace, name, param, table)
         if method == "GET" and name is None:
             if param("watch") in ("true", "1"):
                 raise not_allowed("watch is not supported by the golive sandbox Kubernetes emulator")
@@ -689,6 +712,7 @@ class KubeApi:
                 obj["status"] = copy.deepcopy(STATUS_ON_CREATE.get(res.kind, {}))
             meta.update(uid=str(uuid.uuid4()), generation=1, resourceVersion=self._next_revision(),
                         creationTimestamp=rfc3339(datetime.now(timezone.utc)))
+            self._admit(res, obj)
             if not dry_run:
                 self._store(key, obj)
             return copy.deepcopy(obj)
@@ -717,6 +741,7 @@ class KubeApi:
                     meta[immutable] = old_meta[immutable]
             if new.get("spec") != old.get("spec"):
                 meta["generation"] = old_meta.get("generation", 0) + 1
+            self._admit(res, new)
             meta["resourceVersion"] = self._next_revision()
             if not dry_run:
                 self._store((res, namespace, name), new)
@@ -731,6 +756,91 @@ class KubeApi:
                     for key in [k for k in self._objects if k[0].namespaced and k[1] == name]:
                         self._drop(key)
             return obj
+
+    def _admit(self, res, obj):
+        """Validate as the API server does before storing (kube_validation): 422 naming each field; unknown
+        fields refused (fieldValidation=Strict), dropped with a warning (Warn, the default) or silently (Ignore)."""
+        try:
+            unknown = kube_validation.admit(self._validator(res, obj), obj)
+        except kube_validation.Invalid as exc:
+            name = dig(obj, "metadata.name", "")
+            fields = [f"{field}: {message}" for _, field, message in exc.causes]
+            listed = fields[0] if len(fields) == 1 else f"[{', '.join(fields)}]"
+            raise ApiError(422, "Invalid", f'{res.kind}{"." + res.group if res.group else ""} "{name}" is invalid: {listed}',
+                           {"name": name, **({"group": res.group} if res.group else {}), "kind": res.kind,
+                            "causes": [{"reason": r, "message": m, "field": f} for r, f, m in exc.causes]}) from None
+        if not unknown:
+            return
+        named = ", ".join(f'unknown field "{kube_validation.field_path(path)}"' for path in unknown)
+        mode = getattr(self._request, "field_validation", "") or "Warn"
+        if mode == "Strict":
+            raise bad_request(f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: '
+                              f"strict decoding error: {named}")
+        kube_validation.prune(obj, unknown)
+        if mode == "Warn":
+            self._request.warnings = getattr(self._request, "warnings", []) + \
+                [f'unknown field "{kube_validation.field_path(path)}"' for path in unknown]
+
+    def _validator(self, res, obj):
+        if not res.custom:
+            return self.schemas.builtin(res.group_version, res.kind)
+        crd = self._objects.get((BY_KIND[("apiextensions.k8s.io/v1", "CustomResourceDefinition")], "",
+                                 f"{res.plural}.{res.group}"))
+        version = next((v for v in dig(crd, "spec.versions", []) or [] if v.get("name") == res.version), {})
+        return kube_validation.custom(dig(version, "schema.openAPIV3Schema"))
+
+    def _metrics(self, res, namespace, name, param, table):
+        """metrics-server's answers, made from the stored Nodes and Pods (running pods only, as it reports)."""
+        with self._lock:
+            service = self._objects.get((BY_KIND[("apiregistration.k8s.io/v1", "APIService")], "", METRICS_APISERVICE))
+        available = [c for c in dig(service, "status.conditions", []) or [] if c.get("type") == "Available"]
+        if not available or available[0].get("status") != "True":
+            raise ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
+        source = BY_KIND[("v1", res.kind.removesuffix("Metrics"))]
+        if name is not None:
+            found = self._metrics_of(res, [self.get(source, namespace, name)])
+            if not found:
+                raise not_found(res, name)
+            return to_table(res, found, {}, param("includeObject")) if table else \
+                {"kind": res.kind, "apiVersion": res.group_version, **found[0]}
+        objects, meta = self.list(source, namespace, param)
+        items = self._metrics_of(res, objects)
+        if table:
+            return to_table(res, items, meta, param("includeObject"))
+        return {"kind": f"{res.kind}List", "apiVersion": res.group_version, "metadata": meta, "items": items}
+
+    def _metrics_of(self, res, objects):
+        now = rfc3339(datetime.now(timezone.utc))
+        running = lambda pod: dig(pod, "status.phase") == "Running"
+        made = []
+        if res.kind == "PodMetrics":
+            for pod in filter(running, objects):
+                made.append({"metadata": self._metrics_meta(pod, now), "timestamp": now, "window": METRICS_WINDOW,
+                             "containers": [{"name": c["name"], "usage": {r: usage(r, v) for r, v in container_usage(c).items()}}
+                                            for c in dig(pod, "spec.containers", [])]})
+            return made
+        pods, _ = self.list(BY_KIND[("v1", "Pod")], "", lambda key: "")
+        for node in objects:
+            total = dict(NODE_OVERHEAD)
+            for pod in pods:
+                if running(pod) and dig(pod, "spec.nodeName") == node["metadata"]["name"]:
+                    for container in dig(pod, "spec.containers", []):
+                        for r, v in container_usage(container).items():
+                            total[r] += v
+            made.append({"metadata": self._metrics_meta(node, now), "timestamp": now, "window": METRICS_WINDOW,
+                         "usage": {r: usage(r, v) for r, v in total.items()}})
+        return made
+
+    @staticmethod
+    def _metrics_meta(obj, now):
+        meta = {"name": obj["metadata"]["name"], "creationTimestamp": now,
+                "labels": dict(obj["metadata"].get("labels") or {})}
+        return {**meta, "namespace": obj["metadata"]["namespace"]} if "namespace" in obj["metadata"] else meta
+
+    def take_warnings(self):
+        """The warnings of this thread's request (the Warning headers of its answer), cleared."""
+        warnings, self._request.warnings = getattr(self._request, "warnings", []), []
+        return warnings
 
     @staticmethod
     def _check_body(res, obj):
@@ -876,6 +986,7 @@ class Handler(BaseHTTPRequestHandler):
                                         unquote(proxied["service"]))
                 return self._relay(*forward(self.command, backend, proxied["rest"] or "/", url.query,
                                             self.headers, body))
+            self.server.api.take_warnings()  # a kept-alive connection's thread serves the next request too
             code, payload = self.server.api.handle(self.command, url.path, parse_qs(url.query),
                                                    self.headers, body)
         except ApiError as exc:
@@ -886,6 +997,8 @@ class Handler(BaseHTTPRequestHandler):
         data = payload.encode() if text else payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain; charset=utf-8" if text else "application/json")
+        for warning in self.server.api.take_warnings():
+            self.send_header("Warning", f"299 - {json.dumps(warning)}")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
