@@ -67,7 +67,6 @@ FIELD_SELECTORS = {
 PLACEHOLDER = re.compile(r"__NOW(?:_MINUS_(\d+)([smhd]))?__")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 SEED_AGE = timedelta(days=30)
-SMP_MERGE_KEYS = ("name", "type", "containerPort", "port")  # list keys strategic merge patch uses
 STATUS_ON_CREATE = {"Namespace": {"phase": "Active"}, "Pod": {"phase": "Pending"}}
 
 
@@ -206,37 +205,67 @@ def field_selector(text, kind):
 
 # ------------------------------------------------------------------- patches
 
-def merge_patch(target, patch, strategic=False):
-    """RFC 7386 merge patch; `strategic` adds keyed list merging and skips `$` directives."""
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch."""
     if not isinstance(patch, dict):
         return patch
     result = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
-        if strategic and key.startswith("$"):
-            continue  # $setElementOrder/$retainKeys only order or prune; ignoring them is safe
         if value is None:
             result.pop(key, None)
-        elif strategic and isinstance(value, list) and isinstance(result.get(key), list):
-            result[key] = merge_list(result[key], value)
         else:
-            result[key] = merge_patch(result.get(key), value, strategic)
+            result[key] = merge_patch(result.get(key), value)
     return result
 
 
-def merge_list(current, patch):
-    key = next((k for k in SMP_MERGE_KEYS
-                if patch and all(isinstance(i, dict) and k in i for i in current + patch)), None)
-    if key is None:
-        return patch  # scalar and unkeyed lists are replaced, as strategic merge does by default
+def strategic_merge_patch(target, patch, schema, resolve):
+    """Strategic merge patch as the API server applies it, led by the kind's schema: lists marked
+    x-kubernetes-patch-strategy "merge" merge by their x-kubernetes-patch-merge-key (`name` for containers,
+    `mountPath` for volumeMounts, `containerPort` for container ports ...), or as sets when they hold scalars;
+    other lists are replaced. Directives: `$patch: delete|replace`, `$retainKeys`; `$setElementOrder` only
+    orders and is skipped."""
+    if not isinstance(patch, dict):
+        return patch
+    schema = resolve(schema)
+    if patch.get("$patch") == "replace":
+        return {k: v for k, v in patch.items() if k != "$patch"}
+    result = dict(target) if isinstance(target, dict) else {}
+    properties = schema.get("properties") or {}
+    for key, value in patch.items():
+        if key.startswith("$"):
+            continue
+        node = properties.get(key)
+        if node is None and isinstance(schema.get("additionalProperties"), dict):
+            node = schema["additionalProperties"]
+        node = resolve(node or {})
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, list) and "merge" in (node.get("x-kubernetes-patch-strategy") or "").split(","):
+            result[key] = _merge_list(result.get(key) or [], value, node, resolve)
+        elif isinstance(value, dict):
+            result[key] = strategic_merge_patch(result.get(key), value, node, resolve)
+        else:
+            result[key] = value
+    if isinstance(patch.get("$retainKeys"), list):
+        result = {k: v for k, v in result.items() if k in patch["$retainKeys"]}
+    return result
+
+
+def _merge_list(current, patch, node, resolve):
+    key = node.get("x-kubernetes-patch-merge-key")
+    if key is None:  # a set of scalars (finalizers): union, in order
+        return list(dict.fromkeys([*current, *patch]))
     merged = list(current)
     for item in patch:
-        index = next((i for i, old in enumerate(merged) if old[key] == item[key]), None)
+        if not isinstance(item, dict) or key not in item:
+            continue
+        index = next((i for i, old in enumerate(merged) if isinstance(old, dict) and old.get(key) == item[key]), None)
         if item.get("$patch") == "delete":
-            merged = [old for old in merged if old[key] != item[key]]
+            merged = [old for old in merged if not (isinstance(old, dict) and old.get(key) == item[key])]
         elif index is None:
-            merged.append(merge_patch({}, item, True))
+            merged.append(strategic_merge_patch({}, item, node.get("items") or {}, resolve))
         else:
-            merged[index] = merge_patch(merged[index], item, True)
+            merged[index] = strategic_merge_patch(merged[index], item, node.get("items") or {}, resolve)
     return merged
 
 
@@ -618,13 +647,13 @@ class KubeApi:
         except ValueError as exc:
             raise bad_request(f"request body is not valid JSON: {exc}") from None
 
-    @staticmethod
-    def _patcher(res, content_type, patch):
+    def _patcher(self, res, content_type, patch):
         media = content_type.split(";")[0].strip()
         if media == "application/merge-patch+json":
             return lambda old: merge_patch(old, patch)
         if media == "application/strategic-merge-patch+json" and not res.custom:
-            return lambda old: merge_patch(old, patch, strategic=True)
+            schema = self.schemas.schema(res.group_version, res.kind) or {}
+            return lambda old: strategic_merge_patch(old, patch, schema, self.schemas.resolve)
         if media == "application/json-patch+json":
             return lambda old: json_patch(old, patch)
         # Server-side apply and, for custom resources, strategic merge are refused, as upstream.
@@ -713,6 +742,7 @@ class KubeApi:
             meta.update(uid=str(uuid.uuid4()), generation=1, resourceVersion=self._next_revision(),
                         creationTimestamp=rfc3339(datetime.now(timezone.utc)))
             self._admit(res, obj)
+            self._as_stored(res, obj)
             if not dry_run:
                 self._store(key, obj)
             return copy.deepcopy(obj)
@@ -742,6 +772,7 @@ class KubeApi:
             if new.get("spec") != old.get("spec"):
                 meta["generation"] = old_meta.get("generation", 0) + 1
             self._admit(res, new)
+            self._as_stored(res, new, old)
             meta["resourceVersion"] = self._next_revision()
             if not dry_run:
                 self._store((res, namespace, name), new)
@@ -780,6 +811,19 @@ class KubeApi:
         if mode == "Warn":
             self._request.warnings = getattr(self._request, "warnings", []) + \
                 [f'unknown field "{kube_validation.field_path(path)}"' for path in unknown]
+
+    @staticmethod
+    def _as_stored(res, obj, old=None):
+        """What the API server's strategies do on write: a Secret's stringData folds into data (base64), and a
+        Service replaced without its allocated cluster IPs keeps them."""
+        if res.kind == "Secret" and obj.get("stringData"):
+            obj["data"] = {**(obj.get("data") or {}), **{k: base64.b64encode(str(v).encode()).decode()
+                                                         for k, v in obj.pop("stringData").items()}}
+        if res.kind == "Service" and old is not None:
+            spec, before = obj.setdefault("spec", {}), old.get("spec") or {}
+            for allocated in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
+                if allocated in before and not spec.get(allocated):
+                    spec[allocated] = before[allocated]
 
     def _validator(self, res, obj):
         if not res.custom:

@@ -44,23 +44,39 @@ class Schemas:
         self._lock = threading.Lock()
         self._registry = None
 
+        self._defs = None
+
     def _definitions(self) -> Registry:
         with self._lock:
             if self._registry is None:
-                self._registry = Resource.from_contents(
-                    kv.schema_contents(f"{self._dir}/_definitions.json", KUBERNETES_VERSION)) @ Registry()
+                self._defs = kv.schema_contents(f"{self._dir}/_definitions.json", KUBERNETES_VERSION)
+                self._registry = Resource.from_contents(self._defs) @ Registry()
             return self._registry
+
+    @lru_cache(maxsize=None)
+    def schema(self, api_version: str, kind: str) -> dict | None:
+        """A built-in kind's JSON schema, or None if the schemas hold no such kind."""
+        slug = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+        try:
+            return kv.schema_contents(f"{self._dir}/{kind.lower()}-{slug}.json", KUBERNETES_VERSION)
+        except FileNotFoundError:
+            return None
 
     @lru_cache(maxsize=None)
     def builtin(self, api_version: str, kind: str):
         """The validator of a built-in kind, or None if the schemas hold no such kind."""
-        slug = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-        try:
-            schema = kv.schema_contents(f"{self._dir}/{kind.lower()}-{slug}.json", KUBERNETES_VERSION)
-        except FileNotFoundError:
+        schema = self.schema(api_version, kind)
+        if schema is None:
             return None
         registry = Resource.from_contents(schema) @ self._definitions()
         return jsonschema.Draft202012Validator(schema, registry=registry)
+
+    def resolve(self, node):
+        """A schema node with its $ref followed (the x-kubernetes-patch-* markers sit beside or behind it)."""
+        while isinstance(node, dict) and "$ref" in node:
+            self._definitions()
+            node = self._defs["$defs"][node["$ref"].split("#/$defs/")[1]]
+        return node if isinstance(node, dict) else {}
 
 
 @lru_cache(maxsize=256)

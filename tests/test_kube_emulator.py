@@ -613,3 +613,26 @@ def test_kubectl_apply_leaves_validation_to_the_server(kubectl_raw, tmp_path):
                            "jsonpath={.spec.replicas}").stdout == "3"
     finally:
         kubectl_raw("delete", "-f", str(manifest), "--wait=false")
+
+
+def test_strategic_merge_follows_the_schemas_merge_keys(apps):
+    """volumeMounts merge by mountPath, containers by name, as the API's x-kubernetes-patch-merge-key says
+    (what kubectl apply sends when a mount is removed from a manifest)."""
+    name = "golive-smp"
+    body = {"metadata": {"name": name}, "spec": {"selector": {"matchLabels": {"app": name}}, "template": {
+        "metadata": {"labels": {"app": name}}, "spec": {
+            "containers": [{"name": "web", "image": "nginx:1.27", "volumeMounts": [
+                {"name": "tmp", "mountPath": "/tmp"}, {"name": "cache", "mountPath": "/cache"}]}],
+            "volumes": [{"name": "tmp", "emptyDir": {}}, {"name": "cache", "emptyDir": {}}]}}}}
+    apps.create_namespaced_deployment("default", body)
+    try:
+        patched = apps.patch_namespaced_deployment(name, "default", {"spec": {"template": {"spec": {
+            "containers": [{"name": "web", "image": "nginx:1.28",
+                            "volumeMounts": [{"$patch": "delete", "mountPath": "/cache"}]}],
+            "volumes": [{"$patch": "delete", "name": "cache"}]}}}},
+            _content_type="application/strategic-merge-patch+json")
+        container = patched.spec.template.spec.containers[0]
+        assert container.image == "nginx:1.28" and [m.mount_path for m in container.volume_mounts] == ["/tmp"]
+        assert [v.name for v in patched.spec.template.spec.volumes] == ["tmp"]
+    finally:
+        apps.delete_namespaced_deployment(name, "default")
