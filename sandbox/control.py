@@ -108,6 +108,13 @@ class Sandbox:
         pki = Pki(stack.state_dir())
         return Kube(stack.KUBE_URL, str(pki.ca), pki.token("admin"))
 
+    def load(self, paths, namespace: str | None = None, prune: bool = False):
+        """Create or replace the objects of these manifests in the Kubernetes API (sandbox/load.py); the
+        returned Loaded's `undo()` puts back what was there, as a fault's heal does."""
+        from sandbox import load
+
+        return load.load(list(paths), namespace or self.config.kubernetes.app_namespace, prune)
+
     def aws(self, service: str):
         return boto3.client(service, region_name="us-east-1", endpoint_url=f"http://{self.host}:{self.ports['aws']}",
                             aws_access_key_id="testing", aws_secret_access_key="testing")

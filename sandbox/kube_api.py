@@ -738,7 +738,8 @@ class KubeApi:
                 raise ApiError(409, "AlreadyExists", f'{res.qualified} "{meta["name"]}" already exists',
                                details(res, meta["name"]))
             if res.status:  # the apiserver resets status on create; only the subresource sets it
-                obj["status"] = copy.deepcopy(STATUS_ON_CREATE.get(res.kind, {}))
+                obj["status"] = {**self.schemas.zero_status(res.group_version, res.kind),
+                                 **copy.deepcopy(STATUS_ON_CREATE.get(res.kind, {}))}
             meta.update(uid=str(uuid.uuid4()), generation=1, resourceVersion=self._next_revision(),
                         creationTimestamp=rfc3339(datetime.now(timezone.utc)))
             self._admit(res, obj)

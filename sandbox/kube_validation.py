@@ -71,6 +71,19 @@ class Schemas:
         registry = Resource.from_contents(schema) @ self._definitions()
         return jsonschema.Draft202012Validator(schema, registry=registry)
 
+    def zero_status(self, api_version: str, kind: str) -> dict:
+        """A new object's status as the API server stores it: the fields Go always serializes (those the
+        schema requires) at their zero values, e.g. a StatefulSet's replicas 0."""
+        schema = self.schema(api_version, kind) or {}
+        status = self.resolve((schema.get("properties") or {}).get("status") or {})
+        zero = {"integer": 0, "number": 0, "string": "", "boolean": False, "array": [], "object": {}}
+        made = {}
+        for name in status.get("required") or []:
+            kind_of = self.resolve((status.get("properties") or {}).get(name) or {}).get("type", "object")
+            kind_of = next((t for t in ([kind_of] if isinstance(kind_of, str) else kind_of) if t != "null"), "object")
+            made[name] = zero.get(kind_of)
+        return made
+
     def resolve(self, node):
         """A schema node with its $ref followed (the x-kubernetes-patch-* markers sit beside or behind it)."""
         while isinstance(node, dict) and "$ref" in node:

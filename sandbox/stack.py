@@ -119,6 +119,12 @@ def _fresh_start(state: Path, service: str) -> None:
     _copy_config(state, service)
 
 
+def _kube_prepare(state: Path) -> None:
+    Pki(state).ensure(HOST)
+    # The emulator starts from its seed: what earlier `golive-sandbox load`s changed is gone, and so is their undo.
+    (state / "loaded.json").unlink(missing_ok=True)
+
+
 def _grafana_prepare(state: Path) -> None:
     (state / "grafana").mkdir(parents=True, exist_ok=True)
 
@@ -129,7 +135,7 @@ SERVICES = [
                                             "--eks-ca", str(Pki(s).ensure(HOST).ca), "-H", HOST, "-p", str(PORTS["aws"])],
             f"http://{HOST}:{PORTS['aws']}/moto-api/"),
     Service("kubernetes", PORTS["kubernetes"], lambda s: _kube_command(s), ready_check=_kube_ready,
-            prepare=lambda s: Pki(s).ensure(HOST)),
+            prepare=_kube_prepare),
     Service("webhook", PORTS["webhook"],
             lambda s: [sys.executable, "-m", "sandbox.webhook_sink", "--host", HOST, "--port", str(PORTS["webhook"]),
                        "--log", str(s / "webhook.jsonl")],
