@@ -32,16 +32,17 @@ import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree import ElementTree
 
 import yaml
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
 from kubernetes.utils import parse_quantity
 
 from golive.kinds import KINDS
-from sandbox import kube_validation
+from sandbox import emulator, kube_validation
 
 
 # The served kinds are golive's kinds table (golive/kinds.py): one list, read by the product and the sandbox.
@@ -548,48 +549,57 @@ class KubeApi:
 
     # Routing ---------------------------------------------------------------
 
-    def handle(self, method, path, query, headers, body):
-        """Serve one request: returns (status code, JSON-able body or plain text)."""
-        parts = [p for p in path.split("/") if p]
-        if parts == ["_sandbox", "readyz"] and method == "PUT":  # sandbox-only fault switch
-            self.unready = (self._json(body) or {}).get("failing")
-            return 200, {"failing": self.unready}
-        if parts == ["_sandbox", "seed"] and method == "POST":  # sandbox-only: scale mode's objects, in one request
-            try:
-                return 201, {"seeded": self.seed(self._json(body) or [])}
-            except SeedError as exc:
-                raise ApiError(422, "Invalid", f"seed rejected: {exc}") from None
-        if method == "GET":
-            if parts == ["readyz"] and self.unready:
-                return 500, f"[+]ping ok\n[-]{self.unready} failed: reason withheld\nreadyz check failed"
-            if parts in (["healthz"], ["readyz"], ["livez"]):
-                return 200, "ok"
-            if parts == ["version"]:
-                return 200, VERSION
-            if parts == ["api"]:
-                return 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-                    {"clientCIDR": "0.0.0.0/0", "serverAddress": self._server_address}]}
-            if parts == ["apis"]:
-                return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": list(GROUPS.values())}
-            if len(parts) == 2 and parts[0] == "apis" and parts[1] in GROUPS:
-                return 200, {"kind": "APIGroup", "apiVersion": "v1", **GROUPS[parts[1]]}
-            if parts == ["openapi", "v3"]:
-                return 200, openapi_v3_root()
-            if parts[:2] == ["openapi", "v3"] and "/".join(parts[3:]) in GROUP_VERSIONS:
-                return 200, openapi_v3_document("/".join(parts[3:]))
-        if parts[:1] == ["api"] and len(parts) >= 2:
-            group_version, rest = parts[1], parts[2:]
-        elif parts[:1] == ["apis"] and len(parts) >= 3:
-            group_version, rest = f"{parts[1]}/{parts[2]}", parts[3:]
-        else:
-            raise no_route(path)  # also /openapi/v2: kubectl reads v3
+    # Answers (the routes are in create_app) -------------------------------
+
+    def set_unready(self, body):
+        """Sandbox-only fault switch: /readyz fails with this check's name (None: ready)."""
+        self.unready = (self._json(body) or {}).get("failing")
+        return {"failing": self.unready}
+
+    def seed_request(self, body):
+        """Sandbox-only: scale mode's objects, in one request."""
+        try:
+            return {"seeded": self.seed(self._json(body) or [])}
+        except SeedError as exc:
+            raise ApiError(422, "Invalid", f"seed rejected: {exc}") from None
+
+    def readyz(self):
+        if self.unready:
+            return 500, f"[+]ping ok\n[-]{self.unready} failed: reason withheld\nreadyz check failed"
+        return 200, "ok"
+
+    def api_versions(self):
+        return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+            {"clientCIDR": "0.0.0.0/0", "serverAddress": self._server_address}]}
+
+    @staticmethod
+    def api_group_list():
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": list(GROUPS.values())}
+
+    @staticmethod
+    def api_group(group, path):
+        if group not in GROUPS:
+            raise no_route(path)
+        return {"kind": "APIGroup", "apiVersion": "v1", **GROUPS[group]}
+
+    @staticmethod
+    def resource_list(group_version, path):
         if group_version not in GROUP_VERSIONS:
             raise no_route(path)
-        if not rest:
-            if method != "GET":
-                raise not_allowed(f"{method} is not allowed on {path}")
-            return 200, api_resource_list(group_version)
-        return self._resource_request(method, path, group_version, rest, query, headers, body)
+        return api_resource_list(group_version)
+
+    @staticmethod
+    def openapi_document(group_version, path):
+        if group_version not in GROUP_VERSIONS:
+            raise no_route(path)
+        return openapi_v3_document(group_version)
+
+    def resource_request(self, method, path, group_version, rest, query, headers, body):
+        """A request on a resource path below /api/VERSION or /apis/GROUP/VERSION: (status code, answer)."""
+        if group_version not in GROUP_VERSIONS:
+            raise no_route(path)
+        return self._resource_request(method, path, group_version, [p for p in rest.split("/") if p], query,
+                                      headers, body)
 
     def _resource_request(self, method, path, group_version, rest, query, headers, body):
         namespace = ""
@@ -1013,54 +1023,86 @@ def forward(method, backend, path, query, headers, body, timeout=30):
 
 # --------------------------------------------------------------------- HTTP
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as kubectl and urllib3 expect
-    server_version = "golive-kube-api"
-    # Headers and body go out in two writes: with Nagle on, the second waits for the client's delayed ACK (~40 ms).
-    disable_nagle_algorithm = True
+def create_app(api, auth=None, backends=None):
+    """The emulator's routes (Flask, as the sandbox's other emulators): each answers from the store (KubeApi),
+    errors are Status objects as the API server sends them."""
+    app = Flask("golive-kube-api")
+    app.url_map.strict_slashes = False  # kubectl and some clients send trailing slashes
+    backends = backends or {}
+    every = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
-    def _serve(self):
-        url = urlsplit(self.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            if self.server.auth is not None:
-                self.server.auth.user(self.headers)
-            proxied = SERVICE_PROXY.fullmatch(url.path)
-            if proxied:
-                backend = proxy_backend(self.server.api, self.server.backends, proxied["namespace"],
-                                        unquote(proxied["service"]))
-                return self._relay(*forward(self.command, backend, proxied["rest"] or "/", url.query,
-                                            self.headers, body))
-            self.server.api.take_warnings()  # a kept-alive connection's thread serves the next request too
-            code, payload = self.server.api.handle(self.command, url.path, parse_qs(url.query),
-                                                   self.headers, body)
-        except ApiError as exc:
-            code, payload = exc.code, exc.status()
-        except Exception as exc:  # a bug must still answer as an apiserver would, not drop the connection
-            code, payload = 500, ApiError(500, "InternalError", f"emulator error: {exc!r}").status()
+    def answer(code, payload):
         text = isinstance(payload, str)
         data = payload.encode() if text else payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "text/plain; charset=utf-8" if text else "application/json")
-        for warning in self.server.api.take_warnings():
-            self.send_header("Warning", f"299 - {json.dumps(warning)}")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        response = Response(data, code, content_type="text/plain; charset=utf-8" if text else "application/json")
+        for warning in api.take_warnings():
+            response.headers.add("Warning", f"299 - {json.dumps(warning)}")
+        return response
 
-    def _relay(self, code, headers, data):
-        self.send_response(code)
-        for key, value in headers:
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    @app.before_request
+    def authenticate():
+        api.take_warnings()  # a kept-alive connection's thread serves the next request too
+        if auth is not None:
+            auth.user(request.headers)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+    @app.errorhandler(ApiError)
+    def api_error(exc):
+        return answer(exc.code, exc.status())
 
-    def log_message(self, format, *args):
-        if self.server.verbose:
-            super().log_message(format, *args)
+    @app.errorhandler(HTTPException)
+    def no_such_route(exc):
+        if exc.code == 405:
+            return answer(405, not_allowed(f"{request.method} is not allowed on {request.path}").status())
+        return answer(exc.code or 404, no_route(request.path).status() if exc.code == 404 else
+                      ApiError(exc.code, exc.name.replace(" ", ""), exc.description).status())
+
+    @app.errorhandler(Exception)
+    def emulator_bug(exc):  # a bug must still answer as an apiserver would, not drop the connection
+        return answer(500, ApiError(500, "InternalError", f"emulator error: {exc!r}").status())
+
+    def body():
+        return request.get_data()
+
+    def query():
+        return {k: request.args.getlist(k) for k in request.args}
+
+    def resources(version, rest="", group=None):
+        group_version = f"{group}/{version}" if group else version
+        return answer(*api.resource_request(request.method, request.path, group_version, rest, query(),
+                                            request.headers, body()))
+
+    def proxy(namespace, service, rest="/"):
+        backend = proxy_backend(api, backends, namespace, unquote(service))
+        code, headers, data = forward(request.method, backend, "/" + rest.lstrip("/"),
+                                      request.query_string.decode(), request.headers, body())
+        return Response(data, code, headers=headers)
+
+    routes = [  # (rule, methods, view)
+        ("/healthz", ["GET"], lambda: answer(200, "ok")),
+        ("/livez", ["GET"], lambda: answer(200, "ok")),
+        ("/readyz", ["GET"], lambda: answer(*api.readyz())),
+        ("/version", ["GET"], lambda: answer(200, VERSION)),
+        ("/api", ["GET"], lambda: answer(200, api.api_versions())),
+        ("/apis", ["GET"], lambda: answer(200, api.api_group_list())),
+        ("/apis/<group>", ["GET"], lambda group: answer(200, api.api_group(group, request.path))),
+        ("/openapi/v3", ["GET"], lambda: answer(200, openapi_v3_root())),
+        ("/openapi/v3/api/<version>", ["GET"],
+         lambda version: answer(200, api.openapi_document(version, request.path))),
+        ("/openapi/v3/apis/<group>/<version>", ["GET"],
+         lambda group, version: answer(200, api.openapi_document(f"{group}/{version}", request.path))),
+        ("/api/<version>", ["GET"], lambda version: answer(200, api.resource_list(version, request.path))),
+        ("/apis/<group>/<version>", ["GET"],
+         lambda group, version: answer(200, api.resource_list(f"{group}/{version}", request.path))),
+        ("/api/<version>/<path:rest>", every, resources),
+        ("/apis/<group>/<version>/<path:rest>", every, resources),
+        ("/api/v1/namespaces/<namespace>/services/<service>/proxy", every, proxy),
+        ("/api/v1/namespaces/<namespace>/services/<service>/proxy/<path:rest>", every, proxy),
+        ("/_sandbox/readyz", ["PUT"], lambda: answer(200, api.set_unready(body()))),
+        ("/_sandbox/seed", ["POST"], lambda: answer(201, api.seed_request(body()))),
+    ]
+    for rule, methods, view in routes:
+        app.add_url_rule(rule, rule, view, methods=methods)
+    return app
 
 
 def main(argv=None):
@@ -1079,29 +1121,22 @@ def main(argv=None):
     parser.add_argument("--proxy", action="append", default=[], metavar="NS/SERVICE:PORT=HOST:PORT",
                         help="service proxy backend for a Service port (repeatable)")
     args = parser.parse_args(argv)
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
-    server.daemon_threads = True
-    server.verbose = args.verbose
-    server.backends = parse_backends(args.proxy)
-    server.auth = None
+    auth = None
     if args.tokens or args.eks_cluster:
         tokens = json.loads(Path(args.tokens).read_text()) if args.tokens else {}
-        server.auth = Authenticator(tokens, args.eks_cluster, args.sts_endpoint)
-    scheme = "http"
+        auth = Authenticator(tokens, args.eks_cluster, args.sts_endpoint)
+    context = None
     if args.tls_cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args.tls_cert, args.tls_key)
-        # The handshake happens in each request's thread, not in the accept loop.
-        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-        scheme = "https"
-    server.api = KubeApi(args.seed, f"{args.host}:{server.server_port}")
-    print(f"kube-api emulator serving {scheme}://{args.host}:{server.server_port}", file=sys.stderr, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    store = {}  # the API needs the bound port for discovery's serverAddress: made once the socket is bound
+    server = emulator.server(args.host, args.port, lambda environ, start: store["app"](environ, start), context,
+                             verbose=args.verbose)
+    store["app"] = create_app(KubeApi(args.seed, f"{args.host}:{server.server_port}"), auth,
+                              parse_backends(args.proxy))
+    print(f"kube-api emulator serving {'https' if context else 'http'}://{args.host}:{server.server_port}",
+          file=sys.stderr, flush=True)
+    emulator.serve(server)
 
 
 if __name__ == "__main__":
