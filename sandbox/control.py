@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from functools import cached_property
-from pathlib import Path
+from functools import cache, cached_property
 from typing import Callable
 
 import boto3
 import requests
-import yaml
 
 from golive.kinds import BY_KIND
 from sandbox import stack
 from sandbox.pki import Pki
 
-SEED = Path(stack.HERE) / "seed" / "kubernetes.yaml"
 GRAFANA_ADMIN = ("admin", "sandbox-not-default")
 
 class Kube:
@@ -55,7 +52,7 @@ class Kube:
             _ok(r)
 
     def seeded(self, kind, name, namespace=None) -> dict:
-        for doc in yaml.safe_load_all(SEED.read_text()):
+        for doc in _seed():
             meta = (doc or {}).get("metadata", {})
             if doc and doc.get("kind") == kind and meta.get("name") == name and meta.get("namespace") == namespace:
                 return doc
@@ -82,6 +79,14 @@ class Kube:
     def unready(self, failing: str | None) -> None:
         """Make /readyz fail with the named check (None: ready again)."""
         _ok(self.http.put(f"{self.base}/_sandbox/readyz", json={"failing": failing}, timeout=5))
+
+
+@cache
+def _seed() -> list[dict]:
+    """The Kubernetes seed as the running emulator holds it: rendered from the sandbox environment."""
+    from sandbox import seed_kube
+
+    return seed_kube.render(stack.sandbox_config())
 
 
 def _ok(r: requests.Response) -> dict:
