@@ -41,7 +41,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from kubernetes.utils import parse_quantity
 
-from golive.kinds import KINDS
+from golive.kinds import KINDS, Kind
 from sandbox import emulator, kube_validation
 
 
@@ -412,67 +412,77 @@ def to_table(res, objects, list_meta, include_object):
 
 # ---------------------------------------------------------------- discovery
 
-def api_resource_list(group_version):
-    resources = []
-    for res in (r for r in RESOURCES if r.group_version == group_version):
-        entry = {"name": res.plural, "singularName": res.kind.lower(), "namespaced": res.namespaced,
-                 "kind": res.kind, "verbs": list(res.verbs)}
-        entry.update({"shortNames": list(res.short_names)} if res.short_names else {})
-        entry.update({"categories": list(res.categories)} if res.categories else {})
-        resources.append(entry)
-        if res.status:
-            resources.append({"name": f"{res.plural}/status", "singularName": "",
-                              "namespaced": res.namespaced, "kind": res.kind,
-                              "verbs": ["get", "patch", "update"]})
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
-            "resources": resources}
+class Served:
+    """The kinds served and their indexes: golive's kinds table, and the kinds of the CRDs stored."""
 
+    def __init__(self, resources):
+        self.resources = list(resources)
+        self.by_path = {(r.group_version, r.plural): r for r in self.resources}
+        self.by_kind = {(r.group_version, r.kind): r for r in self.resources}
+        self.group_versions = {r.group_version for r in self.resources}
+        self.groups = {}
+        for res in (r for r in self.resources if r.group):
+            version = {"groupVersion": res.group_version, "version": res.version}
+            group = self.groups.setdefault(res.group, {"name": res.group, "versions": [], "preferredVersion": version})
+            if version not in group["versions"]:
+                group["versions"].append(version)
+        self.openapi_hash = uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(
+            [self.openapi_v3_document(gv) for gv in sorted(self.group_versions)], sort_keys=True)).hex.upper()
 
-def api_groups():
-    groups = {}
-    for res in (r for r in RESOURCES if r.group):
-        version = {"groupVersion": res.group_version, "version": res.version}
-        group = groups.setdefault(res.group, {"name": res.group, "versions": [],
-                                              "preferredVersion": version})
-        if version not in group["versions"]:
-            group["versions"].append(version)
-    return groups
+    def api_resource_list(self, group_version):
+        resources = []
+        for res in (r for r in self.resources if r.group_version == group_version):
+            entry = {"name": res.plural, "singularName": res.kind.lower(), "namespaced": res.namespaced,
+                     "kind": res.kind, "verbs": list(res.verbs)}
+            entry.update({"shortNames": list(res.short_names)} if res.short_names else {})
+            entry.update({"categories": list(res.categories)} if res.categories else {})
+            resources.append(entry)
+            if res.status:
+                resources.append({"name": f"{res.plural}/status", "singularName": "",
+                                  "namespaced": res.namespaced, "kind": res.kind,
+                                  "verbs": ["get", "patch", "update"]})
+        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
+                "resources": resources}
 
+    def openapi_v3_root(self):
+        """/openapi/v3: where each group version's document is (the hash lets kubectl cache it)."""
+        return {"paths": {openapi_path(gv): {
+            "serverRelativeURL": f"/openapi/v3/{openapi_path(gv)}?hash={self.openapi_hash}"}
+            for gv in sorted(self.group_versions)}}
 
-GROUPS = api_groups()
-GROUP_VERSIONS = {r.group_version for r in RESOURCES}
+    def openapi_v3_document(self, group_version):
+        """A group version's OpenAPI v3 document, as far as kubectl reads it before `apply`/`create`: each
+        kind's PATCH operation takes `fieldValidation`, so kubectl leaves validation to the server (which checks
+        the schemas, kube_validation) instead of validating client-side. No component schemas: `kubectl
+        explain` and OpenAPI-driven strategic merge are not served (kubectl then merges from its built-in types)."""
+        paths = {}
+        for res in (r for r in self.resources if r.group_version == group_version and "patch" in r.verbs):
+            scope = "/namespaces/{namespace}" if res.namespaced else ""
+            gvk = {"group": res.group, "version": res.version, "kind": res.kind}
+            params = [{"name": p, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+                      for p in ("dryRun", "fieldManager", "fieldValidation", "force")]
+            paths[f"/{openapi_path(group_version)}{scope}/{res.plural}/{{name}}"] = {"patch": {
+                "operationId": f"patch{res.kind}", "parameters": params, "responses": {"200": {"description": "OK"}},
+                "x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk}}
+        return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]},
+                "paths": paths, "components": {"schemas": {}}}
 
 
 def openapi_path(group_version):
     return f"api/{group_version}" if "/" not in group_version else f"apis/{group_version}"
 
 
-def openapi_v3_root():
-    """/openapi/v3: where each group version's document is (the hash lets kubectl cache it)."""
-    return {"paths": {openapi_path(gv): {"serverRelativeURL": f"/openapi/v3/{openapi_path(gv)}?hash={OPENAPI_HASH}"}
-                      for gv in sorted(GROUP_VERSIONS)}}
+def crd_kinds(crd):
+    """The kinds a CustomResourceDefinition serves (one per served version)."""
+    spec, names = crd.get("spec") or {}, (crd.get("spec") or {}).get("names") or {}
+    return [Kind(spec.get("group", ""), v["name"], names.get("kind", ""), names.get("plural", ""),
+                 spec.get("scope") == "Namespaced", tuple(names.get("shortNames") or ()),
+                 status="status" in ((v.get("subresources") or {})), custom=True,
+                 categories=tuple(names.get("categories") or ()))
+            for v in spec.get("versions") or [] if v.get("served", True) and v.get("name")]
 
 
-def openapi_v3_document(group_version):
-    """A group version's OpenAPI v3 document, as far as kubectl reads it before `apply`/`create`: each kind's
-    PATCH operation takes `fieldValidation`, so kubectl leaves validation to the server (which checks the
-    schemas, kube_validation) instead of validating client-side. No component schemas: `kubectl explain` and
-    OpenAPI-driven strategic merge are not served (kubectl then merges from its built-in types)."""
-    paths = {}
-    for res in (r for r in RESOURCES if r.group_version == group_version and "patch" in r.verbs):
-        scope = "/namespaces/{namespace}" if res.namespaced else ""
-        gvk = {"group": res.group, "version": res.version, "kind": res.kind}
-        params = [{"name": p, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
-                  for p in ("dryRun", "fieldManager", "fieldValidation", "force")]
-        paths[f"/{openapi_path(group_version)}{scope}/{res.plural}/{{name}}"] = {"patch": {
-            "operationId": f"patch{res.kind}", "parameters": params, "responses": {"200": {"description": "OK"}},
-            "x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk}}
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]}, "paths": paths,
-            "components": {"schemas": {}}}
-
-
-OPENAPI_HASH = uuid.uuid5(uuid.NAMESPACE_URL, json.dumps([openapi_v3_document(gv) for gv in sorted(GROUP_VERSIONS)],
-                                                          sort_keys=True)).hex.upper()
+STATIC = Served(RESOURCES)
 
 
 # -------------------------------------------------------------------- store
@@ -490,6 +500,7 @@ class KubeApi:
         self.unready = None  # a failing readiness check injected by the sandbox, e.g. "etcd"
         self.schemas = kube_validation.Schemas()
         self._request = threading.local()  # per request: fieldValidation and the warnings to send back
+        self.served = STATIC  # grows with the CRDs stored (_serve_crds)
         self._load_seed(Path(seed_path))
 
     def _next_revision(self):
@@ -508,7 +519,7 @@ class KubeApi:
         with self._lock:
             added = {}
             for doc in fill_placeholders(docs, now):
-                res = BY_KIND.get((doc.get("apiVersion"), doc.get("kind")))
+                res = self.served.by_kind.get((doc.get("apiVersion"), doc.get("kind")))
                 if res is None:
                     raise SeedError(f"{doc.get('apiVersion')} {doc.get('kind')} is not served")
                 meta = doc.setdefault("metadata", {})
@@ -540,12 +551,30 @@ class KubeApi:
         self._objects[key] = obj
         self._encoded.pop(key, None)
         self._names.setdefault(res, {}).setdefault(namespace, set()).add(name)
+        if res.kind == "CustomResourceDefinition":
+            self._serve_crds()
 
     def _drop(self, key):
         res, namespace, name = key
         del self._objects[key]
         self._encoded.pop(key, None)
         self._names[res][namespace].discard(name)
+        if res.kind == "CustomResourceDefinition":
+            self._serve_crds()
+
+    def _serve_crds(self):
+        """Serve the kinds of the stored CRDs, as the API server does once a CRD is established; a CRD's
+        deletion deletes its custom resources."""
+        crds = BY_KIND[("apiextensions.k8s.io/v1", "CustomResourceDefinition")]
+        added = [k for name in self._names.get(crds, {}).get("", ())
+                 for k in crd_kinds(self._objects[(crds, "", name)]) if (k.group_version, k.kind) not in STATIC.by_kind]
+        served = Served([*STATIC.resources, *added])
+        for gone in set(self.served.resources) - set(served.resources):
+            for key in [k for k in self._objects if k[0] == gone]:
+                del self._objects[key]
+                self._encoded.pop(key, None)
+            self._names.pop(gone, None)
+        self.served = served
 
     # Routing ---------------------------------------------------------------
 
@@ -572,41 +601,40 @@ class KubeApi:
         return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
             {"clientCIDR": "0.0.0.0/0", "serverAddress": self._server_address}]}
 
-    @staticmethod
-    def api_group_list():
-        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": list(GROUPS.values())}
+    def api_group_list(self):
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": list(self.served.groups.values())}
 
-    @staticmethod
-    def api_group(group, path):
-        if group not in GROUPS:
+    def api_group(self, group, path):
+        if group not in self.served.groups:
             raise no_route(path)
-        return {"kind": "APIGroup", "apiVersion": "v1", **GROUPS[group]}
+        return {"kind": "APIGroup", "apiVersion": "v1", **self.served.groups[group]}
 
-    @staticmethod
-    def resource_list(group_version, path):
-        if group_version not in GROUP_VERSIONS:
+    def resource_list(self, group_version, path):
+        if group_version not in self.served.group_versions:
             raise no_route(path)
-        return api_resource_list(group_version)
+        return self.served.api_resource_list(group_version)
 
-    @staticmethod
-    def openapi_document(group_version, path):
-        if group_version not in GROUP_VERSIONS:
+    def openapi_root(self):
+        return self.served.openapi_v3_root()
+
+    def openapi_document(self, group_version, path):
+        if group_version not in self.served.group_versions:
             raise no_route(path)
-        return openapi_v3_document(group_version)
+        return self.served.openapi_v3_document(group_version)
 
     def resource_request(self, method, path, group_version, rest, query, headers, body):
         """A request on a resource path below /api/VERSION or /apis/GROUP/VERSION: (status code, answer)."""
-        if group_version not in GROUP_VERSIONS:
+        if group_version not in self.served.group_versions:
             raise no_route(path)
         return self._resource_request(method, path, group_version, [p for p in rest.split("/") if p], query,
                                       headers, body)
 
     def _resource_request(self, method, path, group_version, rest, query, headers, body):
         namespace = ""
-        inner = BY_PATH.get((group_version, rest[2])) if len(rest) >= 3 else None
+        inner = self.served.by_path.get((group_version, rest[2])) if len(rest) >= 3 else None
         if rest[0] == "namespaces" and inner and inner.namespaced:
             namespace, rest = rest[1], rest[2:]
-        res = BY_PATH.get((group_version, rest[0]))
+        res = self.served.by_path.get((group_version, rest[0]))
         if res is None or len(rest) > 3 or (res.namespaced and len(rest) > 1 and not namespace):
             raise no_route(path)
         name, sub = (rest + [None, None])[1:3]
@@ -1085,7 +1113,7 @@ def create_app(api, auth=None, backends=None):
         ("/api", ["GET"], lambda: answer(200, api.api_versions())),
         ("/apis", ["GET"], lambda: answer(200, api.api_group_list())),
         ("/apis/<group>", ["GET"], lambda group: answer(200, api.api_group(group, request.path))),
-        ("/openapi/v3", ["GET"], lambda: answer(200, openapi_v3_root())),
+        ("/openapi/v3", ["GET"], lambda: answer(200, api.openapi_root())),
         ("/openapi/v3/api/<version>", ["GET"],
          lambda version: answer(200, api.openapi_document(version, request.path))),
         ("/openapi/v3/apis/<group>/<version>", ["GET"],

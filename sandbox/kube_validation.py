@@ -99,7 +99,14 @@ def _custom_validator(schema_json: str):
 
 def custom(schema: dict | None):
     """The validator of a CRD version's openAPIV3Schema (None: nothing to check)."""
-    return _custom_validator(json.dumps(schema, sort_keys=True)) if schema else None
+    if not schema:
+        return None
+    # Every object has these whatever its schema says (metadata is ObjectMeta; status its subresource's).
+    implicit = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+                "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
+    schema = {**schema, "properties": {**implicit, **(schema.get("properties") or {})}} \
+        if schema.get("properties") else schema
+    return _custom_validator(json.dumps(schema, sort_keys=True))
 
 
 def _openapi_to_jsonschema(schema):

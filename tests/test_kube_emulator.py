@@ -636,3 +636,38 @@ def test_strategic_merge_follows_the_schemas_merge_keys(apps):
         assert [v.name for v in patched.spec.template.spec.volumes] == ["tmp"]
     finally:
         apps.delete_namespaced_deployment(name, "default")
+
+
+CERTIFICATE_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "certificates.cert-manager.io"},
+    "spec": {"group": "cert-manager.io", "scope": "Namespaced",
+             "names": {"kind": "Certificate", "plural": "certificates", "singular": "certificate",
+                       "shortNames": ["cert"], "listKind": "CertificateList"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
+                           "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {
+                               "type": "object", "required": ["secretName"],
+                               "properties": {"secretName": {"type": "string"},
+                                              "dnsNames": {"type": "array", "items": {"type": "string"}}}}}}}}]}}
+
+
+def test_a_created_crd_serves_its_kind_until_deleted(kubectl, kubectl_raw, tmp_path):
+    """A project's own CRDs: once created, their kind is discovered, applied, validated; deleted, it is gone."""
+    (tmp_path / "crd.json").write_text(json.dumps(CERTIFICATE_CRD))
+    certificate = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                   "metadata": {"name": "golive-cert", "namespace": "default"},
+                   "spec": {"secretName": "golive-tls", "dnsNames": ["golive.example.com"]}}
+    (tmp_path / "cert.json").write_text(json.dumps(certificate))
+    kubectl("apply", "-f", str(tmp_path / "crd.json"))
+    try:
+        assert "certificate.cert-manager.io/golive-cert created" in kubectl("apply", "-f", str(tmp_path / "cert.json"))
+        assert "golive-cert" in kubectl("get", "cert", "-n", "default")
+        assert "certificates" in kubectl("api-resources", "--api-group", "cert-manager.io")
+        del certificate["spec"]["secretName"]
+        (tmp_path / "cert.json").write_text(json.dumps({**certificate, "metadata": {"name": "bad", "namespace": "default"}}))
+        refused = kubectl_raw("apply", "-f", str(tmp_path / "cert.json"))
+        assert refused.returncode == 1 and "spec.secretName: Required value" in refused.stderr
+    finally:
+        kubectl("delete", "-f", str(tmp_path / "crd.json"))
+    gone = kubectl_raw("get", "certificates.cert-manager.io", "-n", "default")
+    assert gone.returncode == 1

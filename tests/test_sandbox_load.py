@@ -130,3 +130,22 @@ def test_bad_input_is_one_line(tmp_path):
     done = subprocess.run([sys.executable, "-m", "sandbox", "load", str(tmp_path / "missing")], capture_output=True,
                           text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "does not exist" in done.stderr
+
+
+def test_a_crd_and_its_resources_load_together(sandbox, tmp_path):
+    """A project's own CRD in the same files as its resources: the CRD goes first, discovery then finds the kind."""
+    from tests.test_kube_emulator import CERTIFICATE_CRD
+
+    certificate = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "golive-cert"},
+                   "spec": {"secretName": "golive-tls"}}
+    (tmp_path / "all.yaml").write_text(yaml.safe_dump_all([certificate, CERTIFICATE_CRD]))
+    result = sandbox.load([tmp_path / "all.yaml"])
+    try:
+        assert not result.refused, result.refused
+        assert result.lines == ["created CustomResourceDefinition certificates.cert-manager.io",
+                                f"created Certificate {APP_NS}/golive-cert"]
+    finally:
+        result.undo()
+    gone = sandbox.kube.http.get(f"{sandbox.kube.base}/apis/cert-manager.io/v1/namespaces/{APP_NS}/certificates",
+                                 timeout=5)
+    assert gone.status_code == 404
