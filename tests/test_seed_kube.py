@@ -19,9 +19,18 @@ RENAMED = {"app_namespace": "shop-prod", "monitoring_namespace": "observability"
            "eso_namespace": "eso", "log_agent": {"namespace": "logs"}}
 
 
+IMAGE = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/shop:v2.0.0"
+
+
 def renamed_config(tmp_path):
-    """golive.toml with the sandbox environment's namespaces renamed (and nothing else)."""
+    """golive.toml with the sandbox environment's namespaces, secret prefix, account, ESO role and image renamed."""
     text = (ROOT / "golive.toml").read_text()
+    text = text.replace('expected_image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/nba-mcp-synthesis:v1.4.0" }',
+                        f'expected_image = "{IMAGE}" }}', 1)
+    text = re.sub(r'^(\[environments\.sandbox\]\n(?:.*\n)*?)(aws = \{.*)account_id = "123456789012"', r'\1\2account_id = "210987654321"',
+                  text, count=1, flags=re.M)
+    text = re.sub(r'^(\[environments\.sandbox\]\n)', r'\1secrets = { prefix = "shop/prod/", eso_role_name = "shop-eso" }\n',
+                  text, count=1, flags=re.M)
     overrides = ", ".join(f"{k} = {{ namespace = \"{v['namespace']}\" }}" if isinstance(v, dict) else f'{k} = "{v}"'
                           for k, v in RENAMED.items())
     text = re.sub(r'^(\[environments\.sandbox\]\n(?:.*\n)*?kubernetes = \{ )', lambda m: m[1] + overrides + ", ", text,
@@ -44,8 +53,14 @@ def test_a_renamed_environment_moves_every_object_and_reference(tmp_path):
     docs = seed_kube.render(cfg)
     text = yaml.safe_dump_all(docs)
     for old in ("namespace: nba-mcp-synthesis", "namespace: monitoring", "namespace: external-secrets-system",
-                'namespace="nba-mcp-synthesis"', "kubernetes.io/metadata.name: monitoring"):
+                'namespace="nba-mcp-synthesis"', "kubernetes.io/metadata.name: monitoring", "nba-mcp-synthesis/production/",
+                "123456789012", "nba-mcp-synthesis-prod-external-secrets"):
         assert old not in text, old
+    external = next(d for d in docs if d["kind"] == "ExternalSecret")
+    assert {r["remoteRef"]["key"] for r in external["spec"]["data"]} == {f"shop/prod/{k}" for k in cfg.secrets.keys}
+    assert "arn:aws:iam::210987654321:role/shop-eso" in text
+    deployment = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == cfg.kubernetes.deployment)
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == IMAGE
     namespaces = {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"}
     assert {"shop-prod", "observability", "eso", "logs"} <= namespaces
     assert not {"nba-mcp-synthesis", "monitoring", "external-secrets-system", "logging"} & namespaces
