@@ -96,7 +96,7 @@ def _load(args) -> int:
         loaded = Sandbox().load(args.paths, args.namespace, args.prune)
     except load.LoadError as exc:
         print(f"{PROG}: cannot load: {exc}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(exc, load.SandboxDown) else 2
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         print(f"{PROG}: cannot load: {str(exc).splitlines()[0]} (is the sandbox up? `{PROG} status`)", file=sys.stderr)
         return 1

@@ -42,7 +42,11 @@ SYSTEM_OBJECTS = {("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.crt
 
 
 class LoadError(Exception):
-    """One line: why the manifests cannot be loaded."""
+    """One line: why the manifests cannot be loaded (bad input)."""
+
+
+class SandboxDown(LoadError):
+    """The sandbox's Kubernetes API cannot be reached or has no credentials."""
 
 
 @dataclass
@@ -76,7 +80,7 @@ def dynamic_client() -> dynamic.DynamicClient:
     """The sandbox's Kubernetes API as its admin (loading is an operator's job, not golive's)."""
     pki = Pki(stack.state_dir())
     if not pki.tokens_file.exists():
-        raise LoadError(f"the sandbox has no credentials in {stack.state_dir()}: is it up? (`golive-sandbox up`)")
+        raise SandboxDown(f"the sandbox has no credentials in {stack.state_dir()}: is it up? (`golive-sandbox up`)")
     configuration = client.Configuration()
     configuration.host = stack.KUBE_URL
     configuration.ssl_ca_cert = str(pki.ca)
