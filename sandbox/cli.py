@@ -4,6 +4,8 @@
     golive-sandbox faults [--markdown]     every fault and the checks it must break
     golive-sandbox fault NAME              inject one fault
     golive-sandbox heal NAME               heal it (stateless: may run in another process)
+    golive-sandbox load PATH... [-n NS] [--prune]  your own manifests into its Kubernetes API
+    golive-sandbox unload                  put back what the loads changed
 
 Exit codes: 0 done (status: everything answers), 1 the sandbox failed (status: something is down),
 2 bad input (an unknown command or fault).
@@ -14,6 +16,7 @@ import argparse
 import sys
 
 import requests
+import urllib3
 
 PROG = "golive-sandbox"
 
@@ -85,6 +88,41 @@ def _fault_or_heal(args) -> int:
     return 0
 
 
+def _load(args) -> int:
+    from sandbox import load
+    from sandbox.control import Sandbox
+
+    try:
+        loaded = Sandbox().load(args.paths, args.namespace, args.prune)
+    except load.LoadError as exc:
+        print(f"{PROG}: cannot load: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, load.SandboxDown) else 2
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        print(f"{PROG}: cannot load: {str(exc).splitlines()[0]} (is the sandbox up? `{PROG} status`)", file=sys.stderr)
+        return 1
+    for line in loaded.lines:
+        print(line)
+    for line in loaded.refused:
+        print(f"refused {line}", file=sys.stderr)
+    if loaded.changes:
+        print(f"{len(loaded.changes)} object(s) loaded; `{PROG} unload` puts back what was there")
+    return 1 if loaded.refused else 0
+
+
+def _unload(args) -> int:
+    from sandbox import load
+
+    try:
+        lines = load.outstanding().undo()
+    except (load.LoadError, urllib3.exceptions.HTTPError) as exc:
+        print(f"{PROG}: cannot unload: {exc}", file=sys.stderr)
+        return 1
+    for line in lines:
+        print(line)
+    print(f"{len(lines)} object(s) put back" if lines else "nothing loaded")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog=PROG, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -101,6 +139,15 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(command, help=f"{verb} one fault")
         p.add_argument("name", metavar="NAME", help=f"fault name (see `{PROG} faults`)")
         p.set_defaults(func=_fault_or_heal)
+    p = sub.add_parser("load", help="create or replace a team's manifests in the sandbox's Kubernetes API")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="YAML/JSON files or folders, kustomization folders")
+    p.add_argument("-n", "--namespace", help="for objects that name none (default: kubernetes.app_namespace)")
+    p.add_argument("--prune", action="store_true",
+                   help="the namespace then holds only what the files declare (undeclared objects of the kinds "
+                        "a team declares are deleted; `unload` puts them back)")
+    p.set_defaults(func=_load)
+    sub.add_parser("unload", help="put back what every `load` replaced, delete what it created").set_defaults(
+        func=_unload)
     args = parser.parse_args(argv)
 
     from sandbox.stack import SandboxError

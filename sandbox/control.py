@@ -6,45 +6,17 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from functools import cached_property
-from pathlib import Path
+from functools import cache, cached_property
 from typing import Callable
 
 import boto3
 import requests
-import yaml
 
+from golive.kinds import BY_KIND
 from sandbox import stack
 from sandbox.pki import Pki
 
-SEED = Path(stack.HERE) / "seed" / "kubernetes.yaml"
 GRAFANA_ADMIN = ("admin", "sandbox-not-default")
-
-# kind -> (API base, plural, namespaced); the subset faults touch.
-KINDS = {
-    "Node": ("/api/v1", "nodes", False),
-    "Namespace": ("/api/v1", "namespaces", False),
-    "Pod": ("/api/v1", "pods", True),
-    "Service": ("/api/v1", "services", True),
-    "Endpoints": ("/api/v1", "endpoints", True),
-    "Secret": ("/api/v1", "secrets", True),
-    "ServiceAccount": ("/api/v1", "serviceaccounts", True),
-    "ConfigMap": ("/api/v1", "configmaps", True),
-    "Deployment": ("/apis/apps/v1", "deployments", True),
-    "ReplicaSet": ("/apis/apps/v1", "replicasets", True),
-    "DaemonSet": ("/apis/apps/v1", "daemonsets", True),
-    "StatefulSet": ("/apis/apps/v1", "statefulsets", True),
-    "HorizontalPodAutoscaler": ("/apis/autoscaling/v2", "horizontalpodautoscalers", True),
-    "Ingress": ("/apis/networking.k8s.io/v1", "ingresses", True),
-    "NetworkPolicy": ("/apis/networking.k8s.io/v1", "networkpolicies", True),
-    "PodDisruptionBudget": ("/apis/policy/v1", "poddisruptionbudgets", True),
-    "APIService": ("/apis/apiregistration.k8s.io/v1", "apiservices", False),
-    "SecretStore": ("/apis/external-secrets.io/v1beta1", "secretstores", True),
-    "ExternalSecret": ("/apis/external-secrets.io/v1beta1", "externalsecrets", True),
-    "ServiceMonitor": ("/apis/monitoring.coreos.com/v1", "servicemonitors", True),
-    "PrometheusRule": ("/apis/monitoring.coreos.com/v1", "prometheusrules", True),
-}
-
 
 class Kube:
     def __init__(self, base: str, ca: str | None = None, token: str | None = None):
@@ -57,9 +29,7 @@ class Kube:
             self.http.headers["Authorization"] = f"Bearer {token}"
 
     def url(self, kind: str, name: str | None = None, namespace: str | None = None, sub: str = "") -> str:
-        api, plural, namespaced = KINDS[kind]
-        path = f"{api}/namespaces/{namespace}/{plural}" if namespaced else f"{api}/{plural}"
-        return f"{self.base}{path}" + (f"/{name}" if name else "") + (f"/{sub}" if sub else "")
+        return f"{self.base}{BY_KIND[kind].path(namespace, name)}" + (f"/{sub}" if sub else "")
 
     def get(self, kind, name, namespace=None) -> dict | None:
         r = self.http.get(self.url(kind, name, namespace), timeout=5)
@@ -82,7 +52,7 @@ class Kube:
             _ok(r)
 
     def seeded(self, kind, name, namespace=None) -> dict:
-        for doc in yaml.safe_load_all(SEED.read_text()):
+        for doc in _seed():
             meta = (doc or {}).get("metadata", {})
             if doc and doc.get("kind") == kind and meta.get("name") == name and meta.get("namespace") == namespace:
                 return doc
@@ -93,9 +63,10 @@ class Kube:
 
         Like a real apiserver, the emulator keeps status apart: spec via the object, status via /status.
         """
-        from sandbox.kube_api import fill_placeholders
+        from sandbox.kube_api import fill_placeholders, seeded_owner_uids
 
-        body = fill_placeholders(self.seeded(kind, name, namespace), datetime.now(timezone.utc).replace(microsecond=0))
+        body = seeded_owner_uids(fill_placeholders(self.seeded(kind, name, namespace),
+                                                   datetime.now(timezone.utc).replace(microsecond=0)))
         if self.get(kind, name, namespace) is None:
             _ok(self.http.post(self.url(kind, None, namespace), json=body, timeout=5))
         else:
@@ -108,6 +79,14 @@ class Kube:
     def unready(self, failing: str | None) -> None:
         """Make /readyz fail with the named check (None: ready again)."""
         _ok(self.http.put(f"{self.base}/_sandbox/readyz", json={"failing": failing}, timeout=5))
+
+
+@cache
+def _seed() -> list[dict]:
+    """The Kubernetes seed as the running emulator holds it: rendered from the sandbox environment."""
+    from sandbox import seed_kube
+
+    return seed_kube.render(stack.sandbox_config())
 
 
 def _ok(r: requests.Response) -> dict:
@@ -133,6 +112,13 @@ class Sandbox:
     def kube(self) -> Kube:
         pki = Pki(stack.state_dir())
         return Kube(stack.KUBE_URL, str(pki.ca), pki.token("admin"))
+
+    def load(self, paths, namespace: str | None = None, prune: bool = False):
+        """Create or replace the objects of these manifests in the Kubernetes API (sandbox/load.py); the
+        returned Loaded's `undo()` puts back what was there, as a fault's heal does."""
+        from sandbox import load
+
+        return load.load(list(paths), namespace or self.config.kubernetes.app_namespace, prune)
 
     def aws(self, service: str):
         return boto3.client(service, region_name="us-east-1", endpoint_url=f"http://{self.host}:{self.ports['aws']}",

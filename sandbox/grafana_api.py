@@ -46,24 +46,28 @@ import argparse
 import base64
 import copy
 import datetime as dt
+import functools
 import hmac
 import json
 import logging
 import os
 import re
 import secrets
-import signal
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
+import flask
 import yaml
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
+
+from sandbox import emulator
 
 log = logging.getLogger("sandbox.grafana_api")
 
@@ -348,41 +352,27 @@ class GrafanaApi:
         self.state = state
         self.admin_password = admin_password
         self._token = token
-        route = re.compile
-        # (method, path pattern, handler, needs authentication)
-        self.routes: list[tuple[str, re.Pattern[str], Callable[[Request], Reply], bool]] = [
-            ("GET", route(r"/api/health"), self.health, False),
-            ("PUT", route(r"/_sandbox/admin-password"), self.set_admin_password, False),
-            ("GET", route(r"/api/frontend/settings"), self.frontend_settings, True),
-            ("GET", route(r"/api/search"), self.search, True),
-            ("GET", route(r"/api/dashboards/uid/(?P<uid>[^/]+)"), self.get_dashboard, True),
-            ("DELETE", route(r"/api/dashboards/uid/(?P<uid>[^/]+)"), self.delete_dashboard, True),
-            ("POST", route(r"/api/dashboards/db"), self.save_dashboard, True),
-            ("GET", route(r"/api/folders"), self.list_folders, True),
-            ("GET", route(r"/api/datasources"), self.list_datasources, True),
-            ("GET", route(r"/api/datasources/uid/(?P<uid>[^/]+)"), self.get_datasource, True),
-            ("PUT", route(r"/api/datasources/uid/(?P<uid>[^/]+)"), self.update_datasource, True),
-            ("GET", route(r"/api/datasources/uid/(?P<uid>[^/]+)/health"), self.datasource_health, True),
-            ("GET", route(r"/api/datasources/proxy/uid/(?P<uid>[^/]+)/(?P<path>.*)"), self.proxy, True),
-            ("POST", route(r"/api/datasources/proxy/uid/(?P<uid>[^/]+)/(?P<path>.*)"), self.proxy, True),
-            ("GET", route(r"/api/v1/provisioning/alert-rules"), self.list_alert_rules, True),
-            ("GET", route(r"/api/v1/provisioning/alert-rules/(?P<uid>[^/]+)"), self.get_alert_rule, True),
-            ("GET", route(r"/api/org"), lambda request: json_reply(200, MAIN_ORG), True),
-            ("GET", route(r"/api/user"), lambda request: json_reply(200, request.user), True),
+        # (method, Flask rule, handler, needs authentication): the routes create_app serves
+        self.routes: list[tuple[str, str, Callable[[Request], Reply], bool]] = [
+            ("GET", "/api/health", self.health, False),
+            ("PUT", "/_sandbox/admin-password", self.set_admin_password, False),
+            ("GET", "/api/frontend/settings", self.frontend_settings, True),
+            ("GET", "/api/search", self.search, True),
+            ("GET", "/api/dashboards/uid/<uid>", self.get_dashboard, True),
+            ("DELETE", "/api/dashboards/uid/<uid>", self.delete_dashboard, True),
+            ("POST", "/api/dashboards/db", self.save_dashboard, True),
+            ("GET", "/api/folders", self.list_folders, True),
+            ("GET", "/api/datasources", self.list_datasources, True),
+            ("GET", "/api/datasources/uid/<uid>", self.get_datasource, True),
+            ("PUT", "/api/datasources/uid/<uid>", self.update_datasource, True),
+            ("GET", "/api/datasources/uid/<uid>/health", self.datasource_health, True),
+            ("GET", "/api/datasources/proxy/uid/<uid>/<path:path>", self.proxy, True),
+            ("POST", "/api/datasources/proxy/uid/<uid>/<path:path>", self.proxy, True),
+            ("GET", "/api/v1/provisioning/alert-rules", self.list_alert_rules, True),
+            ("GET", "/api/v1/provisioning/alert-rules/<uid>", self.get_alert_rule, True),
+            ("GET", "/api/org", lambda request: json_reply(200, MAIN_ORG), True),
+            ("GET", "/api/user", lambda request: json_reply(200, request.user), True),
         ]
-
-    def dispatch(self, request: Request) -> Reply:
-        for method, pattern, handler, needs_auth in self.routes:
-            match = pattern.fullmatch(request.path)
-            if method != request.method or match is None:
-                continue
-            request.params = match.groupdict()
-            if needs_auth:
-                request.user = self.authenticate(request.headers.get("Authorization"))
-                if request.user is None:
-                    return UNAUTHORIZED
-            return handler(request)
-        return NOT_FOUND
 
     def authenticate(self, authorization: str | None) -> dict[str, Any] | None:
         scheme, _, credentials = (authorization or "").partition(" ")
@@ -627,7 +617,7 @@ class GrafanaApi:
         target = f"{datasource['url'].rstrip('/')}/{request.params['path']}"
         if request.raw_query:
             target += f"?{request.raw_query}"
-        headers = {"Content-Type": request.headers["Content-Type"]} if request.headers["Content-Type"] else {}
+        headers = {"Content-Type": request.headers.get("Content-Type")} if request.headers.get("Content-Type") else {}
         upstream = urllib.request.Request(
             target, data=request.body if request.method == "POST" else None, headers=headers, method=request.method
         )
@@ -657,34 +647,35 @@ class GrafanaApi:
 # --- HTTP -------------------------------------------------------------------
 
 
-class GrafanaHandler(BaseHTTPRequestHandler):
-    server: GrafanaServer
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes: with Nagle on, the second waits for the client's delayed ACK (~40 ms).
-    disable_nagle_algorithm = True
+def create_app(api: GrafanaApi) -> Flask:
+    """The routes (Flask, as the sandbox's other emulators): each handler answers from GrafanaState; what no
+    route serves is Grafana's 404 {"message": "Not found"}."""
+    app = Flask("golive-grafana-api")
+    app.url_map.merge_slashes = False
 
-    def log_message(self, *args: Any) -> None:
-        """Silence per-request access logs."""
+    def reply(answer: Reply) -> Response:
+        return Response(answer.body, answer.status, content_type=answer.content_type)
 
-    def _handle(self) -> None:
-        url = urlsplit(self.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        reply = self.server.api.dispatch(Request(self.command, url.path, url.query, self.headers, body))
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
+    @app.errorhandler(HTTPException)
+    def not_found(exc):  # Grafana answers an unknown route or method with its JSON 404
+        return reply(NOT_FOUND)
 
-    do_GET = do_POST = do_PUT = do_DELETE = _handle
+    def view(handler, needs_auth, **params):
+        asked = Request(flask.request.method, flask.request.path, flask.request.query_string.decode(),
+                        flask.request.headers, flask.request.get_data(), params)
+        if needs_auth:
+            asked.user = api.authenticate(flask.request.headers.get("Authorization"))
+            if asked.user is None:
+                return reply(UNAUTHORIZED)
+        return reply(handler(asked))
 
-
-class GrafanaServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], api: GrafanaApi) -> None:
-        super().__init__(address, GrafanaHandler)
-        self.api = api
+    for method, rule, handler, needs_auth in api.routes:
+        endpoint = functools.partial(view, handler, needs_auth)
+        app.add_url_rule(rule, f"{method} {rule}", endpoint, methods=[method])
+        if rule.endswith("/<path:path>"):  # the proxied path may be empty
+            app.add_url_rule(rule[: -len("<path:path>")], f"{method} {rule} (root)", endpoint, methods=[method],
+                             defaults={"path": ""})
+    return app
 
 
 def write_token_file(path: Path, token: str) -> None:
@@ -711,19 +702,12 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(2, f"invalid Grafana provisioning: {exc}\n")
     token = new_service_account_token()
     write_token_file(args.token_file, token)
-    server = GrafanaServer((args.host, args.port), GrafanaApi(state, args.admin_password, token))
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    # serve_forever in a thread: shutdown() from the serving thread would deadlock.
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = emulator.server(args.host, args.port, create_app(GrafanaApi(state, args.admin_password, token)))
     log.info(
         "Grafana %s API emulator on http://%s:%d: %d dashboards, %d data sources, %d alert rules",
         GRAFANA_VERSION, args.host, args.port, len(state.dashboards), len(state.datasources), len(state.alert_rules),
     )
-    stop.wait()
-    server.shutdown()
-    server.server_close()
+    emulator.serve(server)
 
 
 if __name__ == "__main__":

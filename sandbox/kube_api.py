@@ -7,7 +7,8 @@ proxy (`/api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy/...`, to the b
 given with --proxy). Plain HTTP with Authorization ignored, or, as `golive-sandbox up` runs it,
 HTTPS (--tls-cert/--tls-key) with bearer tokens required (--tokens, and EKS tokens verified
 against STS with --eks-cluster/--sts-endpoint); anything else gets 401 Unauthorized. Watch,
-logs, exec, OpenAPI and server-side apply are refused with Status errors. Usage:
+logs, exec, OpenAPI v2 and server-side apply are refused with Status errors; OpenAPI v3 serves what kubectl
+needs to leave validation to the server. Usage:
 
     python -m sandbox.kube_api --host 127.0.0.1 --port 18443 --seed sandbox/seed/kubernetes.yaml
 
@@ -29,83 +30,25 @@ import ssl
 import sys
 import threading
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree import ElementTree
 
 import yaml
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+from kubernetes.utils import parse_quantity
+
+from golive.kinds import KINDS, Kind
+from sandbox import emulator, kube_validation
 
 
-@dataclass(frozen=True)
-class Resource:
-    group: str
-    version: str
-    kind: str
-    plural: str
-    namespaced: bool
-    short_names: tuple = ()
-    status: bool = False  # has a status subresource
-    custom: bool = False  # served from a CRD (no strategic merge patch)
-    categories: tuple = ()
-
-    @property
-    def group_version(self):
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def qualified(self):
-        return f"{self.plural}.{self.group}" if self.group else self.plural
-
-
-R = Resource
-ALL = ("all",)
-# One line per served kind.
-RESOURCES = [
-    R("", "v1", "Namespace", "namespaces", False, ("ns",), status=True),
-    R("", "v1", "Node", "nodes", False, ("no",), status=True),
-    R("", "v1", "Pod", "pods", True, ("po",), status=True, categories=ALL),
-    R("", "v1", "Service", "services", True, ("svc",), status=True, categories=ALL),
-    R("", "v1", "Endpoints", "endpoints", True, ("ep",)),
-    R("", "v1", "Secret", "secrets", True),
-    R("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",)),
-    R("", "v1", "ConfigMap", "configmaps", True, ("cm",)),
-    R("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", True, ("pvc",), status=True),
-    R("", "v1", "Event", "events", True, ("ev",)),
-    R("apps", "v1", "Deployment", "deployments", True, ("deploy",), status=True, categories=ALL),
-    R("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",), status=True, categories=ALL),
-    R("apps", "v1", "DaemonSet", "daemonsets", True, ("ds",), status=True, categories=ALL),
-    R("apps", "v1", "StatefulSet", "statefulsets", True, ("sts",), status=True, categories=ALL),
-    R("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True, ("hpa",),
-      status=True, categories=ALL),
-    R("networking.k8s.io", "v1", "Ingress", "ingresses", True, ("ing",), status=True),
-    R("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, ("netpol",)),
-    R("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",), status=True),
-    R("apiregistration.k8s.io", "v1", "APIService", "apiservices", False, status=True),
-    R("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False,
-      ("crd", "crds"), status=True),
-    R("external-secrets.io", "v1beta1", "SecretStore", "secretstores", True, ("ss",), status=True,
-      custom=True, categories=("external-secrets",)),
-    R("external-secrets.io", "v1beta1", "ClusterSecretStore", "clustersecretstores", False, ("css",),
-      status=True, custom=True, categories=("external-secrets",)),
-    R("external-secrets.io", "v1beta1", "ExternalSecret", "externalsecrets", True, ("es",),
-      status=True, custom=True, categories=("external-secrets",)),
-    R("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors", True, ("smon",), custom=True),
-    R("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules", True, ("promrule",),
-      custom=True),
-    # golive's own in-cluster runner (deploy/): its Jobs, CronJob and RBAC apply here too.
-    R("batch", "v1", "Job", "jobs", True, status=True, categories=ALL),
-    R("batch", "v1", "CronJob", "cronjobs", True, ("cj",), status=True, categories=ALL),
-    R("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
-    R("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False),
-    R("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
-    R("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),
-]
+# The served kinds are golive's kinds table (golive/kinds.py): one list, read by the product and the sandbox.
+RESOURCES = KINDS
 BY_PATH = {(r.group_version, r.plural): r for r in RESOURCES}
 BY_KIND = {(r.group_version, r.kind): r for r in RESOURCES}
-VERBS = ["create", "delete", "get", "list", "patch", "update"]  # no watch: not emulated
 
 VERSION = {
     "major": "1", "minor": "28+", "gitVersion": "v1.28.15-eks-7f9249a",
@@ -125,7 +68,6 @@ FIELD_SELECTORS = {
 PLACEHOLDER = re.compile(r"__NOW(?:_MINUS_(\d+)([smhd]))?__")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 SEED_AGE = timedelta(days=30)
-SMP_MERGE_KEYS = ("name", "type", "containerPort", "port")  # list keys strategic merge patch uses
 STATUS_ON_CREATE = {"Namespace": {"phase": "Active"}, "Pod": {"phase": "Pending"}}
 
 
@@ -178,6 +120,21 @@ def dig(obj, dotted, default=None):
     return obj
 
 
+def seed_uid(res, namespace, name):
+    """Deterministic uids keep seeded objects stable across restarts."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"golive-sandbox/{res.group_version}/{res.kind}/{namespace}/{name}"))
+
+
+def seeded_owner_uids(doc):
+    """A seed document's ownerReferences with the uids their seeded owners have (restores send them)."""
+    namespace = dig(doc, "metadata.namespace", "")
+    for ref in dig(doc, "metadata.ownerReferences", []) or []:
+        owner = BY_KIND.get((ref.get("apiVersion"), ref.get("kind")))
+        if owner and not ref.get("uid"):
+            ref["uid"] = seed_uid(owner, namespace if owner.namespaced else "", ref["name"])
+    return doc
+
+
 def fill_placeholders(value, now):
     if isinstance(value, dict):
         return {k: fill_placeholders(v, now) for k, v in value.items()}
@@ -188,6 +145,28 @@ def fill_placeholders(value, now):
         return value
     amount, unit = match.groups()
     return rfc3339(now - timedelta(**{UNITS[unit]: int(amount)}) if amount else now)
+
+
+METRICS_GROUP = "metrics.k8s.io"
+METRICS_APISERVICE = "v1beta1.metrics.k8s.io"
+METRICS_WINDOW = "20.035s"  # metrics-server's scrape window, as it reports it
+# What a running container uses, as a share of what it requests (the seeded HPA's currentMetrics: 35 % CPU,
+# 52 % memory); without a request, a small idle figure. A node adds its system daemons' use.
+USAGE_OF_REQUEST = {"cpu": Decimal("0.35"), "memory": Decimal("0.52")}
+IDLE_USAGE = {"cpu": Decimal("0.005"), "memory": Decimal(48 * 2**20)}
+NODE_OVERHEAD = {"cpu": Decimal("0.18"), "memory": Decimal(900 * 2**20)}
+VERB_METHODS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+def usage(resource, value):
+    """A usage figure as metrics-server writes it: CPU in nanocores, memory in KiB."""
+    return f"{int(value * 10**9)}n" if resource == "cpu" else f"{int(value / 1024)}Ki"
+
+
+def container_usage(container):
+    requests = dig(container, "resources.requests", {}) or {}
+    return {r: parse_quantity(requests[r]) * share if r in requests else IDLE_USAGE[r]
+            for r, share in USAGE_OF_REQUEST.items()}
 
 
 # ----------------------------------------------------------------- selectors
@@ -227,37 +206,67 @@ def field_selector(text, kind):
 
 # ------------------------------------------------------------------- patches
 
-def merge_patch(target, patch, strategic=False):
-    """RFC 7386 merge patch; `strategic` adds keyed list merging and skips `$` directives."""
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch."""
     if not isinstance(patch, dict):
         return patch
     result = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
-        if strategic and key.startswith("$"):
-            continue  # $setElementOrder/$retainKeys only order or prune; ignoring them is safe
         if value is None:
             result.pop(key, None)
-        elif strategic and isinstance(value, list) and isinstance(result.get(key), list):
-            result[key] = merge_list(result[key], value)
         else:
-            result[key] = merge_patch(result.get(key), value, strategic)
+            result[key] = merge_patch(result.get(key), value)
     return result
 
 
-def merge_list(current, patch):
-    key = next((k for k in SMP_MERGE_KEYS
-                if patch and all(isinstance(i, dict) and k in i for i in current + patch)), None)
-    if key is None:
-        return patch  # scalar and unkeyed lists are replaced, as strategic merge does by default
+def strategic_merge_patch(target, patch, schema, resolve):
+    """Strategic merge patch as the API server applies it, led by the kind's schema: lists marked
+    x-kubernetes-patch-strategy "merge" merge by their x-kubernetes-patch-merge-key (`name` for containers,
+    `mountPath` for volumeMounts, `containerPort` for container ports ...), or as sets when they hold scalars;
+    other lists are replaced. Directives: `$patch: delete|replace`, `$retainKeys`; `$setElementOrder` only
+    orders and is skipped."""
+    if not isinstance(patch, dict):
+        return patch
+    schema = resolve(schema)
+    if patch.get("$patch") == "replace":
+        return {k: v for k, v in patch.items() if k != "$patch"}
+    result = dict(target) if isinstance(target, dict) else {}
+    properties = schema.get("properties") or {}
+    for key, value in patch.items():
+        if key.startswith("$"):
+            continue
+        node = properties.get(key)
+        if node is None and isinstance(schema.get("additionalProperties"), dict):
+            node = schema["additionalProperties"]
+        node = resolve(node or {})
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, list) and "merge" in (node.get("x-kubernetes-patch-strategy") or "").split(","):
+            result[key] = _merge_list(result.get(key) or [], value, node, resolve)
+        elif isinstance(value, dict):
+            result[key] = strategic_merge_patch(result.get(key), value, node, resolve)
+        else:
+            result[key] = value
+    if isinstance(patch.get("$retainKeys"), list):
+        result = {k: v for k, v in result.items() if k in patch["$retainKeys"]}
+    return result
+
+
+def _merge_list(current, patch, node, resolve):
+    key = node.get("x-kubernetes-patch-merge-key")
+    if key is None:  # a set of scalars (finalizers): union, in order
+        return list(dict.fromkeys([*current, *patch]))
     merged = list(current)
     for item in patch:
-        index = next((i for i, old in enumerate(merged) if old[key] == item[key]), None)
+        if not isinstance(item, dict) or key not in item:
+            continue
+        index = next((i for i, old in enumerate(merged) if isinstance(old, dict) and old.get(key) == item[key]), None)
         if item.get("$patch") == "delete":
-            merged = [old for old in merged if old[key] != item[key]]
+            merged = [old for old in merged if not (isinstance(old, dict) and old.get(key) == item[key])]
         elif index is None:
-            merged.append(merge_patch({}, item, True))
+            merged.append(strategic_merge_patch({}, item, node.get("items") or {}, resolve))
         else:
-            merged[index] = merge_patch(merged[index], item, True)
+            merged[index] = strategic_merge_patch(merged[index], item, node.get("items") or {}, resolve)
     return merged
 
 
@@ -403,35 +412,77 @@ def to_table(res, objects, list_meta, include_object):
 
 # ---------------------------------------------------------------- discovery
 
-def api_resource_list(group_version):
-    resources = []
-    for res in (r for r in RESOURCES if r.group_version == group_version):
-        entry = {"name": res.plural, "singularName": res.kind.lower(), "namespaced": res.namespaced,
-                 "kind": res.kind, "verbs": VERBS}
-        entry.update({"shortNames": list(res.short_names)} if res.short_names else {})
-        entry.update({"categories": list(res.categories)} if res.categories else {})
-        resources.append(entry)
-        if res.status:
-            resources.append({"name": f"{res.plural}/status", "singularName": "",
-                              "namespaced": res.namespaced, "kind": res.kind,
-                              "verbs": ["get", "patch", "update"]})
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
-            "resources": resources}
+class Served:
+    """The kinds served and their indexes: golive's kinds table, and the kinds of the CRDs stored."""
+
+    def __init__(self, resources):
+        self.resources = list(resources)
+        self.by_path = {(r.group_version, r.plural): r for r in self.resources}
+        self.by_kind = {(r.group_version, r.kind): r for r in self.resources}
+        self.group_versions = {r.group_version for r in self.resources}
+        self.groups = {}
+        for res in (r for r in self.resources if r.group):
+            version = {"groupVersion": res.group_version, "version": res.version}
+            group = self.groups.setdefault(res.group, {"name": res.group, "versions": [], "preferredVersion": version})
+            if version not in group["versions"]:
+                group["versions"].append(version)
+        self.openapi_hash = uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(
+            [self.openapi_v3_document(gv) for gv in sorted(self.group_versions)], sort_keys=True)).hex.upper()
+
+    def api_resource_list(self, group_version):
+        resources = []
+        for res in (r for r in self.resources if r.group_version == group_version):
+            entry = {"name": res.plural, "singularName": res.kind.lower(), "namespaced": res.namespaced,
+                     "kind": res.kind, "verbs": list(res.verbs)}
+            entry.update({"shortNames": list(res.short_names)} if res.short_names else {})
+            entry.update({"categories": list(res.categories)} if res.categories else {})
+            resources.append(entry)
+            if res.status:
+                resources.append({"name": f"{res.plural}/status", "singularName": "",
+                                  "namespaced": res.namespaced, "kind": res.kind,
+                                  "verbs": ["get", "patch", "update"]})
+        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
+                "resources": resources}
+
+    def openapi_v3_root(self):
+        """/openapi/v3: where each group version's document is (the hash lets kubectl cache it)."""
+        return {"paths": {openapi_path(gv): {
+            "serverRelativeURL": f"/openapi/v3/{openapi_path(gv)}?hash={self.openapi_hash}"}
+            for gv in sorted(self.group_versions)}}
+
+    def openapi_v3_document(self, group_version):
+        """A group version's OpenAPI v3 document, as far as kubectl reads it before `apply`/`create`: each
+        kind's PATCH operation takes `fieldValidation`, so kubectl leaves validation to the server (which checks
+        the schemas, kube_validation) instead of validating client-side. No component schemas: `kubectl
+        explain` and OpenAPI-driven strategic merge are not served (kubectl then merges from its built-in types)."""
+        paths = {}
+        for res in (r for r in self.resources if r.group_version == group_version and "patch" in r.verbs):
+            scope = "/namespaces/{namespace}" if res.namespaced else ""
+            gvk = {"group": res.group, "version": res.version, "kind": res.kind}
+            params = [{"name": p, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+                      for p in ("dryRun", "fieldManager", "fieldValidation", "force")]
+            paths[f"/{openapi_path(group_version)}{scope}/{res.plural}/{{name}}"] = {"patch": {
+                "operationId": f"patch{res.kind}", "parameters": params, "responses": {"200": {"description": "OK"}},
+                "x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk}}
+        return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]},
+                "paths": paths, "components": {"schemas": {}}}
 
 
-def api_groups():
-    groups = {}
-    for res in (r for r in RESOURCES if r.group):
-        version = {"groupVersion": res.group_version, "version": res.version}
-        group = groups.setdefault(res.group, {"name": res.group, "versions": [],
-                                              "preferredVersion": version})
-        if version not in group["versions"]:
-            group["versions"].append(version)
-    return groups
+def openapi_path(group_version):
+    return f"api/{group_version}" if "/" not in group_version else f"apis/{group_version}"
 
 
-GROUPS = api_groups()
-GROUP_VERSIONS = {r.group_version for r in RESOURCES}
+def crd_kinds(crd):
+    """The kinds a CustomResourceDefinition serves (one per served version)."""
+    spec, names = crd.get("spec") or {}, (crd.get("spec") or {}).get("names") or {}
+    return [Kind(spec.get("group", ""), v["name"], names.get("kind", ""), names.get("plural", ""),
+                 spec.get("scope") == "Namespaced", tuple(names.get("shortNames") or ()),
+                 status="status" in ((v.get("subresources") or {})), custom=True,
+                 categories=tuple(names.get("categories") or ()))
+            for v in spec.get("versions") or [] if v.get("served", True) and v.get("name")]
+
+
+STATIC = Served(RESOURCES)
 
 
 # -------------------------------------------------------------------- store
@@ -447,6 +498,9 @@ class KubeApi:
         self._revision = 1000
         self._server_address = server_address
         self.unready = None  # a failing readiness check injected by the sandbox, e.g. "etcd"
+        self.schemas = kube_validation.Schemas()
+        self._request = threading.local()  # per request: fieldValidation and the warnings to send back
+        self.served = STATIC  # grows with the CRDs stored (_serve_crds)
         self._load_seed(Path(seed_path))
 
     def _next_revision(self):
@@ -465,7 +519,7 @@ class KubeApi:
         with self._lock:
             added = {}
             for doc in fill_placeholders(docs, now):
-                res = BY_KIND.get((doc.get("apiVersion"), doc.get("kind")))
+                res = self.served.by_kind.get((doc.get("apiVersion"), doc.get("kind")))
                 if res is None:
                     raise SeedError(f"{doc.get('apiVersion')} {doc.get('kind')} is not served")
                 meta = doc.setdefault("metadata", {})
@@ -476,9 +530,7 @@ class KubeApi:
                 added[key] = doc
             for (res, namespace, name), doc in added.items():
                 meta = doc["metadata"]
-                # Deterministic uids keep seeded objects stable across restarts.
-                seed_name = f"golive-sandbox/{res.group_version}/{res.kind}/{namespace}/{name}"
-                meta.setdefault("uid", str(uuid.uuid5(uuid.NAMESPACE_URL, seed_name)))
+                meta.setdefault("uid", seed_uid(res, namespace, name))
                 meta.setdefault("creationTimestamp", rfc3339(now - SEED_AGE))
                 meta.setdefault("generation", 1)
             uids = {(r.kind, ns, name): obj["metadata"]["uid"]
@@ -499,60 +551,90 @@ class KubeApi:
         self._objects[key] = obj
         self._encoded.pop(key, None)
         self._names.setdefault(res, {}).setdefault(namespace, set()).add(name)
+        if res.kind == "CustomResourceDefinition":
+            self._serve_crds()
 
     def _drop(self, key):
         res, namespace, name = key
         del self._objects[key]
         self._encoded.pop(key, None)
         self._names[res][namespace].discard(name)
+        if res.kind == "CustomResourceDefinition":
+            self._serve_crds()
+
+    def _serve_crds(self):
+        """Serve the kinds of the stored CRDs, as the API server does once a CRD is established; a CRD's
+        deletion deletes its custom resources."""
+        crds = BY_KIND[("apiextensions.k8s.io/v1", "CustomResourceDefinition")]
+        added = [k for name in self._names.get(crds, {}).get("", ())
+                 for k in crd_kinds(self._objects[(crds, "", name)]) if (k.group_version, k.kind) not in STATIC.by_kind]
+        served = Served([*STATIC.resources, *added])
+        for gone in set(self.served.resources) - set(served.resources):
+            for key in [k for k in self._objects if k[0] == gone]:
+                del self._objects[key]
+                self._encoded.pop(key, None)
+            self._names.pop(gone, None)
+        self.served = served
 
     # Routing ---------------------------------------------------------------
 
-    def handle(self, method, path, query, headers, body):
-        """Serve one request: returns (status code, JSON-able body or plain text)."""
-        parts = [p for p in path.split("/") if p]
-        if parts == ["_sandbox", "readyz"] and method == "PUT":  # sandbox-only fault switch
-            self.unready = (self._json(body) or {}).get("failing")
-            return 200, {"failing": self.unready}
-        if parts == ["_sandbox", "seed"] and method == "POST":  # sandbox-only: scale mode's objects, in one request
-            try:
-                return 201, {"seeded": self.seed(self._json(body) or [])}
-            except SeedError as exc:
-                raise ApiError(422, "Invalid", f"seed rejected: {exc}") from None
-        if method == "GET":
-            if parts == ["readyz"] and self.unready:
-                return 500, f"[+]ping ok\n[-]{self.unready} failed: reason withheld\nreadyz check failed"
-            if parts in (["healthz"], ["readyz"], ["livez"]):
-                return 200, "ok"
-            if parts == ["version"]:
-                return 200, VERSION
-            if parts == ["api"]:
-                return 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-                    {"clientCIDR": "0.0.0.0/0", "serverAddress": self._server_address}]}
-            if parts == ["apis"]:
-                return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": list(GROUPS.values())}
-            if len(parts) == 2 and parts[0] == "apis" and parts[1] in GROUPS:
-                return 200, {"kind": "APIGroup", "apiVersion": "v1", **GROUPS[parts[1]]}
-        if parts[:1] == ["api"] and len(parts) >= 2:
-            group_version, rest = parts[1], parts[2:]
-        elif parts[:1] == ["apis"] and len(parts) >= 3:
-            group_version, rest = f"{parts[1]}/{parts[2]}", parts[3:]
-        else:
-            raise no_route(path)  # also /openapi/*: kubectl get copes, kubectl apply needs --validate=false
-        if group_version not in GROUP_VERSIONS:
+    # Answers (the routes are in create_app) -------------------------------
+
+    def set_unready(self, body):
+        """Sandbox-only fault switch: /readyz fails with this check's name (None: ready)."""
+        self.unready = (self._json(body) or {}).get("failing")
+        return {"failing": self.unready}
+
+    def seed_request(self, body):
+        """Sandbox-only: scale mode's objects, in one request."""
+        try:
+            return {"seeded": self.seed(self._json(body) or [])}
+        except SeedError as exc:
+            raise ApiError(422, "Invalid", f"seed rejected: {exc}") from None
+
+    def readyz(self):
+        if self.unready:
+            return 500, f"[+]ping ok\n[-]{self.unready} failed: reason withheld\nreadyz check failed"
+        return 200, "ok"
+
+    def api_versions(self):
+        return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+            {"clientCIDR": "0.0.0.0/0", "serverAddress": self._server_address}]}
+
+    def api_group_list(self):
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": list(self.served.groups.values())}
+
+    def api_group(self, group, path):
+        if group not in self.served.groups:
             raise no_route(path)
-        if not rest:
-            if method != "GET":
-                raise not_allowed(f"{method} is not allowed on {path}")
-            return 200, api_resource_list(group_version)
-        return self._resource_request(method, path, group_version, rest, query, headers, body)
+        return {"kind": "APIGroup", "apiVersion": "v1", **self.served.groups[group]}
+
+    def resource_list(self, group_version, path):
+        if group_version not in self.served.group_versions:
+            raise no_route(path)
+        return self.served.api_resource_list(group_version)
+
+    def openapi_root(self):
+        return self.served.openapi_v3_root()
+
+    def openapi_document(self, group_version, path):
+        if group_version not in self.served.group_versions:
+            raise no_route(path)
+        return self.served.openapi_v3_document(group_version)
+
+    def resource_request(self, method, path, group_version, rest, query, headers, body):
+        """A request on a resource path below /api/VERSION or /apis/GROUP/VERSION: (status code, answer)."""
+        if group_version not in self.served.group_versions:
+            raise no_route(path)
+        return self._resource_request(method, path, group_version, [p for p in rest.split("/") if p], query,
+                                      headers, body)
 
     def _resource_request(self, method, path, group_version, rest, query, headers, body):
         namespace = ""
-        inner = BY_PATH.get((group_version, rest[2])) if len(rest) >= 3 else None
+        inner = self.served.by_path.get((group_version, rest[2])) if len(rest) >= 3 else None
         if rest[0] == "namespaces" and inner and inner.namespaced:
             namespace, rest = rest[1], rest[2:]
-        res = BY_PATH.get((group_version, rest[0]))
+        res = self.served.by_path.get((group_version, rest[0]))
         if res is None or len(rest) > 3 or (res.namespaced and len(rest) > 1 and not namespace):
             raise no_route(path)
         name, sub = (rest + [None, None])[1:3]
@@ -560,7 +642,15 @@ class KubeApi:
             raise no_route(path)
         param = lambda key: query.get(key, [""])[0]
         dry_run = param("dryRun") == "All"
+        self._request.field_validation = param("fieldValidation")
+        if self._request.field_validation not in ("", "Ignore", "Warn", "Strict"):
+            raise bad_request(f"fieldValidation must be one of Ignore, Warn, Strict, not {self._request.field_validation!r}")
         table = "as=Table" in headers.get("Accept", "")  # kubectl's server-side printing
+        verb = ("get" if name else "list") if method == "GET" else VERB_METHODS.get(method)
+        if verb not in res.verbs:
+            raise not_allowed(f"{method} is not allowed on {path}")
+        if res.group == METRICS_GROUP:
+            return 200, self._metrics(res, namespace, name, param, table)
         if method == "GET" and name is None:
             if param("watch") in ("true", "1"):
                 raise not_allowed("watch is not supported by the golive sandbox Kubernetes emulator")
@@ -595,13 +685,13 @@ class KubeApi:
         except ValueError as exc:
             raise bad_request(f"request body is not valid JSON: {exc}") from None
 
-    @staticmethod
-    def _patcher(res, content_type, patch):
+    def _patcher(self, res, content_type, patch):
         media = content_type.split(";")[0].strip()
         if media == "application/merge-patch+json":
             return lambda old: merge_patch(old, patch)
         if media == "application/strategic-merge-patch+json" and not res.custom:
-            return lambda old: merge_patch(old, patch, strategic=True)
+            schema = self.schemas.schema(res.group_version, res.kind) or {}
+            return lambda old: strategic_merge_patch(old, patch, schema, self.schemas.resolve)
         if media == "application/json-patch+json":
             return lambda old: json_patch(old, patch)
         # Server-side apply and, for custom resources, strategic merge are refused, as upstream.
@@ -686,9 +776,12 @@ class KubeApi:
                 raise ApiError(409, "AlreadyExists", f'{res.qualified} "{meta["name"]}" already exists',
                                details(res, meta["name"]))
             if res.status:  # the apiserver resets status on create; only the subresource sets it
-                obj["status"] = copy.deepcopy(STATUS_ON_CREATE.get(res.kind, {}))
+                obj["status"] = {**self.schemas.zero_status(res.group_version, res.kind),
+                                 **copy.deepcopy(STATUS_ON_CREATE.get(res.kind, {}))}
             meta.update(uid=str(uuid.uuid4()), generation=1, resourceVersion=self._next_revision(),
                         creationTimestamp=rfc3339(datetime.now(timezone.utc)))
+            self._admit(res, obj)
+            self._as_stored(res, obj)
             if not dry_run:
                 self._store(key, obj)
             return copy.deepcopy(obj)
@@ -717,6 +810,8 @@ class KubeApi:
                     meta[immutable] = old_meta[immutable]
             if new.get("spec") != old.get("spec"):
                 meta["generation"] = old_meta.get("generation", 0) + 1
+            self._admit(res, new)
+            self._as_stored(res, new, old)
             meta["resourceVersion"] = self._next_revision()
             if not dry_run:
                 self._store((res, namespace, name), new)
@@ -731,6 +826,104 @@ class KubeApi:
                     for key in [k for k in self._objects if k[0].namespaced and k[1] == name]:
                         self._drop(key)
             return obj
+
+    def _admit(self, res, obj):
+        """Validate as the API server does before storing (kube_validation): 422 naming each field; unknown
+        fields refused (fieldValidation=Strict), dropped with a warning (Warn, the default) or silently (Ignore)."""
+        try:
+            unknown = kube_validation.admit(self._validator(res, obj), obj)
+        except kube_validation.Invalid as exc:
+            name = dig(obj, "metadata.name", "")
+            fields = [f"{field}: {message}" for _, field, message in exc.causes]
+            listed = fields[0] if len(fields) == 1 else f"[{', '.join(fields)}]"
+            raise ApiError(422, "Invalid", f'{res.kind}{"." + res.group if res.group else ""} "{name}" is invalid: {listed}',
+                           {"name": name, **({"group": res.group} if res.group else {}), "kind": res.kind,
+                            "causes": [{"reason": r, "message": m, "field": f} for r, f, m in exc.causes]}) from None
+        if not unknown:
+            return
+        named = ", ".join(f'unknown field "{kube_validation.field_path(path)}"' for path in unknown)
+        mode = getattr(self._request, "field_validation", "") or "Warn"
+        if mode == "Strict":
+            raise bad_request(f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: '
+                              f"strict decoding error: {named}")
+        kube_validation.prune(obj, unknown)
+        if mode == "Warn":
+            self._request.warnings = getattr(self._request, "warnings", []) + \
+                [f'unknown field "{kube_validation.field_path(path)}"' for path in unknown]
+
+    @staticmethod
+    def _as_stored(res, obj, old=None):
+        """What the API server's strategies do on write: a Secret's stringData folds into data (base64), and a
+        Service replaced without its allocated cluster IPs keeps them."""
+        if res.kind == "Secret" and obj.get("stringData"):
+            obj["data"] = {**(obj.get("data") or {}), **{k: base64.b64encode(str(v).encode()).decode()
+                                                         for k, v in obj.pop("stringData").items()}}
+        if res.kind == "Service" and old is not None:
+            spec, before = obj.setdefault("spec", {}), old.get("spec") or {}
+            for allocated in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
+                if allocated in before and not spec.get(allocated):
+                    spec[allocated] = before[allocated]
+
+    def _validator(self, res, obj):
+        if not res.custom:
+            return self.schemas.builtin(res.group_version, res.kind)
+        crd = self._objects.get((BY_KIND[("apiextensions.k8s.io/v1", "CustomResourceDefinition")], "",
+                                 f"{res.plural}.{res.group}"))
+        version = next((v for v in dig(crd, "spec.versions", []) or [] if v.get("name") == res.version), {})
+        return kube_validation.custom(dig(version, "schema.openAPIV3Schema"))
+
+    def _metrics(self, res, namespace, name, param, table):
+        """metrics-server's answers, made from the stored Nodes and Pods (running pods only, as it reports)."""
+        with self._lock:
+            service = self._objects.get((BY_KIND[("apiregistration.k8s.io/v1", "APIService")], "", METRICS_APISERVICE))
+        available = [c for c in dig(service, "status.conditions", []) or [] if c.get("type") == "Available"]
+        if not available or available[0].get("status") != "True":
+            raise ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
+        source = BY_KIND[("v1", res.kind.removesuffix("Metrics"))]
+        if name is not None:
+            found = self._metrics_of(res, [self.get(source, namespace, name)])
+            if not found:
+                raise not_found(res, name)
+            return to_table(res, found, {}, param("includeObject")) if table else \
+                {"kind": res.kind, "apiVersion": res.group_version, **found[0]}
+        objects, meta = self.list(source, namespace, param)
+        items = self._metrics_of(res, objects)
+        if table:
+            return to_table(res, items, meta, param("includeObject"))
+        return {"kind": f"{res.kind}List", "apiVersion": res.group_version, "metadata": meta, "items": items}
+
+    def _metrics_of(self, res, objects):
+        now = rfc3339(datetime.now(timezone.utc))
+        running = lambda pod: dig(pod, "status.phase") == "Running"
+        made = []
+        if res.kind == "PodMetrics":
+            for pod in filter(running, objects):
+                made.append({"metadata": self._metrics_meta(pod, now), "timestamp": now, "window": METRICS_WINDOW,
+                             "containers": [{"name": c["name"], "usage": {r: usage(r, v) for r, v in container_usage(c).items()}}
+                                            for c in dig(pod, "spec.containers", [])]})
+            return made
+        pods, _ = self.list(BY_KIND[("v1", "Pod")], "", lambda key: "")
+        for node in objects:
+            total = dict(NODE_OVERHEAD)
+            for pod in pods:
+                if running(pod) and dig(pod, "spec.nodeName") == node["metadata"]["name"]:
+                    for container in dig(pod, "spec.containers", []):
+                        for r, v in container_usage(container).items():
+                            total[r] += v
+            made.append({"metadata": self._metrics_meta(node, now), "timestamp": now, "window": METRICS_WINDOW,
+                         "usage": {r: usage(r, v) for r, v in total.items()}})
+        return made
+
+    @staticmethod
+    def _metrics_meta(obj, now):
+        meta = {"name": obj["metadata"]["name"], "creationTimestamp": now,
+                "labels": dict(obj["metadata"].get("labels") or {})}
+        return {**meta, "namespace": obj["metadata"]["namespace"]} if "namespace" in obj["metadata"] else meta
+
+    def take_warnings(self):
+        """The warnings of this thread's request (the Warning headers of its answer), cleared."""
+        warnings, self._request.warnings = getattr(self._request, "warnings", []), []
+        return warnings
 
     @staticmethod
     def _check_body(res, obj):
@@ -858,51 +1051,86 @@ def forward(method, backend, path, query, headers, body, timeout=30):
 
 # --------------------------------------------------------------------- HTTP
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as kubectl and urllib3 expect
-    server_version = "golive-kube-api"
-    # Headers and body go out in two writes: with Nagle on, the second waits for the client's delayed ACK (~40 ms).
-    disable_nagle_algorithm = True
+def create_app(api, auth=None, backends=None):
+    """The emulator's routes (Flask, as the sandbox's other emulators): each answers from the store (KubeApi),
+    errors are Status objects as the API server sends them."""
+    app = Flask("golive-kube-api")
+    app.url_map.strict_slashes = False  # kubectl and some clients send trailing slashes
+    backends = backends or {}
+    every = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
-    def _serve(self):
-        url = urlsplit(self.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            if self.server.auth is not None:
-                self.server.auth.user(self.headers)
-            proxied = SERVICE_PROXY.fullmatch(url.path)
-            if proxied:
-                backend = proxy_backend(self.server.api, self.server.backends, proxied["namespace"],
-                                        unquote(proxied["service"]))
-                return self._relay(*forward(self.command, backend, proxied["rest"] or "/", url.query,
-                                            self.headers, body))
-            code, payload = self.server.api.handle(self.command, url.path, parse_qs(url.query),
-                                                   self.headers, body)
-        except ApiError as exc:
-            code, payload = exc.code, exc.status()
-        except Exception as exc:  # a bug must still answer as an apiserver would, not drop the connection
-            code, payload = 500, ApiError(500, "InternalError", f"emulator error: {exc!r}").status()
+    def answer(code, payload):
         text = isinstance(payload, str)
         data = payload.encode() if text else payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "text/plain; charset=utf-8" if text else "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        response = Response(data, code, content_type="text/plain; charset=utf-8" if text else "application/json")
+        for warning in api.take_warnings():
+            response.headers.add("Warning", f"299 - {json.dumps(warning)}")
+        return response
 
-    def _relay(self, code, headers, data):
-        self.send_response(code)
-        for key, value in headers:
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    @app.before_request
+    def authenticate():
+        api.take_warnings()  # a kept-alive connection's thread serves the next request too
+        if auth is not None:
+            auth.user(request.headers)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+    @app.errorhandler(ApiError)
+    def api_error(exc):
+        return answer(exc.code, exc.status())
 
-    def log_message(self, format, *args):
-        if self.server.verbose:
-            super().log_message(format, *args)
+    @app.errorhandler(HTTPException)
+    def no_such_route(exc):
+        if exc.code == 405:
+            return answer(405, not_allowed(f"{request.method} is not allowed on {request.path}").status())
+        return answer(exc.code or 404, no_route(request.path).status() if exc.code == 404 else
+                      ApiError(exc.code, exc.name.replace(" ", ""), exc.description).status())
+
+    @app.errorhandler(Exception)
+    def emulator_bug(exc):  # a bug must still answer as an apiserver would, not drop the connection
+        return answer(500, ApiError(500, "InternalError", f"emulator error: {exc!r}").status())
+
+    def body():
+        return request.get_data()
+
+    def query():
+        return {k: request.args.getlist(k) for k in request.args}
+
+    def resources(version, rest="", group=None):
+        group_version = f"{group}/{version}" if group else version
+        return answer(*api.resource_request(request.method, request.path, group_version, rest, query(),
+                                            request.headers, body()))
+
+    def proxy(namespace, service, rest="/"):
+        backend = proxy_backend(api, backends, namespace, unquote(service))
+        code, headers, data = forward(request.method, backend, "/" + rest.lstrip("/"),
+                                      request.query_string.decode(), request.headers, body())
+        return Response(data, code, headers=headers)
+
+    routes = [  # (rule, methods, view)
+        ("/healthz", ["GET"], lambda: answer(200, "ok")),
+        ("/livez", ["GET"], lambda: answer(200, "ok")),
+        ("/readyz", ["GET"], lambda: answer(*api.readyz())),
+        ("/version", ["GET"], lambda: answer(200, VERSION)),
+        ("/api", ["GET"], lambda: answer(200, api.api_versions())),
+        ("/apis", ["GET"], lambda: answer(200, api.api_group_list())),
+        ("/apis/<group>", ["GET"], lambda group: answer(200, api.api_group(group, request.path))),
+        ("/openapi/v3", ["GET"], lambda: answer(200, api.openapi_root())),
+        ("/openapi/v3/api/<version>", ["GET"],
+         lambda version: answer(200, api.openapi_document(version, request.path))),
+        ("/openapi/v3/apis/<group>/<version>", ["GET"],
+         lambda group, version: answer(200, api.openapi_document(f"{group}/{version}", request.path))),
+        ("/api/<version>", ["GET"], lambda version: answer(200, api.resource_list(version, request.path))),
+        ("/apis/<group>/<version>", ["GET"],
+         lambda group, version: answer(200, api.resource_list(f"{group}/{version}", request.path))),
+        ("/api/<version>/<path:rest>", every, resources),
+        ("/apis/<group>/<version>/<path:rest>", every, resources),
+        ("/api/v1/namespaces/<namespace>/services/<service>/proxy", every, proxy),
+        ("/api/v1/namespaces/<namespace>/services/<service>/proxy/<path:rest>", every, proxy),
+        ("/_sandbox/readyz", ["PUT"], lambda: answer(200, api.set_unready(body()))),
+        ("/_sandbox/seed", ["POST"], lambda: answer(201, api.seed_request(body()))),
+    ]
+    for rule, methods, view in routes:
+        app.add_url_rule(rule, rule, view, methods=methods)
+    return app
 
 
 def main(argv=None):
@@ -921,29 +1149,22 @@ def main(argv=None):
     parser.add_argument("--proxy", action="append", default=[], metavar="NS/SERVICE:PORT=HOST:PORT",
                         help="service proxy backend for a Service port (repeatable)")
     args = parser.parse_args(argv)
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
-    server.daemon_threads = True
-    server.verbose = args.verbose
-    server.backends = parse_backends(args.proxy)
-    server.auth = None
+    auth = None
     if args.tokens or args.eks_cluster:
         tokens = json.loads(Path(args.tokens).read_text()) if args.tokens else {}
-        server.auth = Authenticator(tokens, args.eks_cluster, args.sts_endpoint)
-    scheme = "http"
+        auth = Authenticator(tokens, args.eks_cluster, args.sts_endpoint)
+    context = None
     if args.tls_cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args.tls_cert, args.tls_key)
-        # The handshake happens in each request's thread, not in the accept loop.
-        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-        scheme = "https"
-    server.api = KubeApi(args.seed, f"{args.host}:{server.server_port}")
-    print(f"kube-api emulator serving {scheme}://{args.host}:{server.server_port}", file=sys.stderr, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    store = {}  # the API needs the bound port for discovery's serverAddress: made once the socket is bound
+    server = emulator.server(args.host, args.port, lambda environ, start: store["app"](environ, start), context,
+                             verbose=args.verbose)
+    store["app"] = create_app(KubeApi(args.seed, f"{args.host}:{server.server_port}"), auth,
+                              parse_backends(args.proxy))
+    print(f"kube-api emulator serving {'https' if context else 'http'}://{args.host}:{server.server_port}",
+          file=sys.stderr, flush=True)
+    emulator.serve(server)
 
 
 if __name__ == "__main__":

@@ -119,6 +119,12 @@ def _fresh_start(state: Path, service: str) -> None:
     _copy_config(state, service)
 
 
+def _kube_prepare(state: Path) -> None:
+    Pki(state).ensure(HOST)
+    # The emulator starts from its seed: what earlier `golive-sandbox load`s changed is gone, and so is their undo.
+    (state / "loaded.json").unlink(missing_ok=True)
+
+
 def _grafana_prepare(state: Path) -> None:
     (state / "grafana").mkdir(parents=True, exist_ok=True)
 
@@ -129,7 +135,7 @@ SERVICES = [
                                             "--eks-ca", str(Pki(s).ensure(HOST).ca), "-H", HOST, "-p", str(PORTS["aws"])],
             f"http://{HOST}:{PORTS['aws']}/moto-api/"),
     Service("kubernetes", PORTS["kubernetes"], lambda s: _kube_command(s), ready_check=_kube_ready,
-            prepare=lambda s: Pki(s).ensure(HOST)),
+            prepare=_kube_prepare),
     Service("webhook", PORTS["webhook"],
             lambda s: [sys.executable, "-m", "sandbox.webhook_sink", "--host", HOST, "--port", str(PORTS["webhook"]),
                        "--log", str(s / "webhook.jsonl")],
@@ -166,16 +172,30 @@ def _sandbox_cluster() -> str:
     return CLUSTER_NAME
 
 
+def sandbox_config():
+    """The sandbox environment of golive.toml: what the seeds are rendered from."""
+    from golive import config
+
+    return config.load("sandbox", ROOT / "golive.toml")
+
+
 def _kube_command(state: Path) -> list[str]:
     """HTTPS with the state folder's CA, bearer tokens (and EKS tokens for the seeded cluster, checked
-    against moto's STS), and the service proxy to the stand-ins behind the seeded Services."""
+    against moto's STS), and the service proxy to the stand-ins behind the seeded Services. The seed is
+    rendered from the sandbox environment (sandbox/seed_kube.py)."""
+    from sandbox import seed_kube
+
     pki = Pki(state)
+    cfg = sandbox_config()
+    seed = seed_kube.write(cfg, state / "seed" / "kubernetes.yaml")
+    moved = seed_kube.renames(cfg)
     command = [sys.executable, "-m", "sandbox.kube_api", "--host", HOST, "--port", str(PORTS["kubernetes"]),
-               "--seed", str(HERE / "seed" / "kubernetes.yaml"), "--tls-cert", str(pki.cert), "--tls-key", str(pki.key),
+               "--seed", str(seed), "--tls-cert", str(pki.cert), "--tls-key", str(pki.key),
                "--tokens", str(pki.tokens_file), "--eks-cluster", _sandbox_cluster(),
                "--sts-endpoint", f"http://{HOST}:{PORTS['aws']}"]
     for service, port in SERVICE_BACKENDS.items():
-        command += ["--proxy", f"{service}={HOST}:{PORTS[port]}"]
+        namespace, _, name = service.partition("/")
+        command += ["--proxy", f"{moved.get(namespace, namespace)}/{name}={HOST}:{PORTS[port]}"]
     return command
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from kubernetes import client
 
 REPO = Path(__file__).resolve().parent.parent
@@ -375,10 +376,160 @@ def test_table_output_for_nodes(server_url):
     assert [row["cells"][1] for row in table["rows"]] == ["Ready"] * 3
 
 
+# ------------------------------------------------------- admission (schemas)
+
+def test_every_seeded_object_validates_against_the_kubernetes_schemas():
+    """What the emulator starts with would be admitted by a real API server (ownerReferences get uids at load)."""
+    from datetime import datetime, timezone
+
+    from sandbox import kube_api, kube_validation
+
+    schemas = kube_validation.Schemas()
+    seed = kube_api.fill_placeholders([d for d in yaml.safe_load_all(SEED.read_text()) if d], datetime.now(timezone.utc))
+    checked = 0
+    for doc in map(kube_api.seeded_owner_uids, seed):
+        validator = schemas.builtin(doc["apiVersion"], doc["kind"])
+        if validator is not None:
+            assert kube_validation.admit(validator, doc) == [], f"{doc['kind']} {doc['metadata']['name']}"
+            checked += 1
+    assert checked > 40
+
+
+def invalid_deployment(name):
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name}, "spec": {
+        "replicas": "three", "selector": {"matchLabels": {"app": name}},
+        "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [
+            {"image": "nginx:1.27", "ports": [{"containerPort": "http"}]}]}}}}
+
+
+@pytest.fixture(scope="module")
+def dynamic_client(api):
+    """The official client's dynamic client: it sends what it is given (the typed API validates client-side first)."""
+    from kubernetes import dynamic
+
+    return dynamic.DynamicClient(api)
+
+
+def test_an_invalid_object_is_refused_with_422_naming_each_field(apps, dynamic_client):
+    deployments = dynamic_client.resources.get(api_version="apps/v1", kind="Deployment")
+    with pytest.raises(client.ApiException) as refused:
+        deployments.create(body=invalid_deployment("golive-invalid"), namespace="default")
+    status = json.loads(refused.value.body)
+    assert refused.value.status == 422 and (status["kind"], status["reason"]) == ("Status", "Invalid")
+    assert status["details"]["kind"] == "Deployment" and status["details"]["group"] == "apps"
+    causes = {c["field"]: c["reason"] for c in status["details"]["causes"]}
+    assert causes == {"spec.replicas": "FieldValueTypeInvalid",
+                      "spec.template.spec.containers[0].name": "FieldValueRequired",
+                      "spec.template.spec.containers[0].ports[0].containerPort": "FieldValueTypeInvalid"}
+    assert status["message"].startswith('Deployment.apps "golive-invalid" is invalid: [spec.replicas: Invalid value')
+    with pytest.raises(client.ApiException) as gone:
+        apps.read_namespaced_deployment("golive-invalid", "default")
+    assert gone.value.status == 404
+
+
+def test_a_replace_is_validated_too_and_leaves_the_object_as_it_was(core, dynamic_client):
+    core.create_namespaced_service_account("default", {"metadata": {"name": "golive-replace"}})
+    accounts = dynamic_client.resources.get(api_version="v1", kind="ServiceAccount")
+    try:
+        with pytest.raises(client.ApiException) as refused:
+            accounts.replace(name="golive-replace", namespace="default", body={
+                "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "golive-replace"},
+                "automountServiceAccountToken": "yes"})
+        assert refused.value.status == 422
+        assert [c["field"] for c in json.loads(refused.value.body)["details"]["causes"]] == \
+            ["automountServiceAccountToken"]
+        assert core.read_namespaced_service_account("golive-replace", "default").automount_service_account_token is None
+    finally:
+        core.delete_namespaced_service_account("golive-replace", "default")
+
+
+def test_unknown_fields_strict_refused_warn_dropped(server_url):
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "golive-unknown", "labelz": {"a": "b"}},
+            "data": {"k": "v"}}
+    url = f"{server_url}/api/v1/namespaces/default/configmaps"
+    strict = requests.post(f"{url}?fieldValidation=Strict", json=body, timeout=5)
+    assert strict.status_code == 400 and strict.json()["reason"] == "BadRequest"
+    assert 'strict decoding error: unknown field "metadata.labelz"' in strict.json()["message"]
+    warned = requests.post(url, json=body, timeout=5)  # Warn, the default: dropped, and a Warning header says so
+    try:
+        assert warned.status_code == 201 and "labelz" not in warned.json()["metadata"]
+        assert warned.headers["Warning"] == '299 - "unknown field \\"metadata.labelz\\""'
+    finally:
+        requests.delete(f"{url}/golive-unknown", timeout=5)
+
+
+def test_custom_resources_are_validated_against_their_crd_schema(api, custom):
+    extensions = client.ApiextensionsV1Api(api)
+    schema = {"type": "object", "properties": {"spec": {"type": "object", "required": ["podMetricsEndpoints"],
+                                                        "properties": {"podMetricsEndpoints": {"type": "array"}}}}}
+    extensions.create_custom_resource_definition({
+        "metadata": {"name": "podmonitors.monitoring.coreos.com"},
+        "spec": {"group": "monitoring.coreos.com", "scope": "Namespaced",
+                 "names": {"kind": "PodMonitor", "plural": "podmonitors", "singular": "podmonitor"},
+                 "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}]}})
+    try:
+        monitor = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor", "metadata": {"name": "golive-pm"},
+                   "spec": {"podMetricsEndpoints": "metrics"}}
+        with pytest.raises(client.ApiException) as refused:
+            custom.create_namespaced_custom_object("monitoring.coreos.com", "v1", APP, "podmonitors", monitor)
+        assert refused.value.status == 422
+        assert [c["field"] for c in json.loads(refused.value.body)["details"]["causes"]] == ["spec.podMetricsEndpoints"]
+        monitor["spec"]["podMetricsEndpoints"] = [{"port": "metrics"}]
+        custom.create_namespaced_custom_object("monitoring.coreos.com", "v1", APP, "podmonitors", monitor)
+        custom.delete_namespaced_custom_object("monitoring.coreos.com", "v1", APP, "podmonitors", "golive-pm")
+    finally:
+        extensions.delete_custom_resource_definition("podmonitors.monitoring.coreos.com")
+
+
+def test_the_dynamic_client_discovers_creates_and_reads(dynamic_client):
+    dyn = dynamic_client
+    config_maps = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    created = config_maps.create(body={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "golive-dyn"},
+                                       "data": {"a": "b"}}, namespace="default")
+    try:
+        assert config_maps.get(name="golive-dyn", namespace="default").data.a == "b" and created.metadata.uid
+        for api_version, kind in (("batch/v1", "CronJob"), ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+                                  ("v1", "PersistentVolumeClaim"), ("policy/v1", "PodDisruptionBudget"),
+                                  ("external-secrets.io/v1beta1", "ExternalSecret"),
+                                  ("monitoring.coreos.com/v1", "PrometheusRule")):
+            assert dyn.resources.get(api_version=api_version, kind=kind).namespaced
+    finally:
+        config_maps.delete(name="golive-dyn", namespace="default")
+
+
+# ------------------------------------------------------------ metrics.k8s.io
+
+def test_metrics_api_serves_node_and_pod_metrics(custom):
+    nodes = custom.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes")
+    assert nodes["kind"] == "NodeMetricsList" and sorted(n["metadata"]["name"] for n in nodes["items"]) == NODES
+    assert all(n["usage"]["cpu"].endswith("n") and n["usage"]["memory"].endswith("Ki") for n in nodes["items"])
+    pods = custom.list_namespaced_custom_object("metrics.k8s.io", "v1beta1", APP, "pods", label_selector=f"app={APP}")
+    assert sorted(p["metadata"]["name"] for p in pods["items"]) == PODS
+    # 35 % of the 500m CPU request: what the seeded HPA reports as its current average.
+    assert pods["items"][0]["containers"] == [{"name": APP, "usage": {"cpu": "175000000n", "memory": "545259Ki"}}]
+    one = custom.get_namespaced_custom_object("metrics.k8s.io", "v1beta1", APP, "pods", PODS[0])
+    assert one["metadata"]["name"] == PODS[0] and one["window"]
+
+
+def test_metrics_api_answers_503_while_its_apiservice_is_unavailable(api, server_url):
+    registration = client.ApiregistrationV1Api(api)
+    name = "v1beta1.metrics.k8s.io"
+    healthy = registration.read_api_service_status(name).status.conditions
+    registration.patch_api_service_status(name, {"status": {"conditions": [
+        {"type": "Available", "status": "False", "reason": "FailedDiscoveryCheck", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}})
+    try:
+        answer = requests.get(f"{server_url}/apis/metrics.k8s.io/v1beta1/nodes", timeout=5)
+        assert answer.status_code == 503 and answer.json()["reason"] == "ServiceUnavailable"
+    finally:
+        registration.patch_api_service_status(name, {"status": {"conditions": [c.to_dict() for c in healthy]}},
+                                              _content_type="application/merge-patch+json")
+    assert requests.get(f"{server_url}/apis/metrics.k8s.io/v1beta1/nodes", timeout=5).status_code == 200
+
+
 # ------------------------------------------------------------------ kubectl
 
 @pytest.fixture(scope="module")
-def kubectl(server_url, tmp_path_factory):
+def kubectl_raw(server_url, tmp_path_factory):
     binary = shutil.which("kubectl")
     if binary is None:
         pytest.skip("kubectl is not installed")
@@ -392,8 +543,15 @@ def kubectl(server_url, tmp_path_factory):
     }))
 
     def run(*args):
-        result = subprocess.run([binary, "--kubeconfig", str(kubeconfig), "--cache-dir", str(home / "cache"),
-                                 *args], capture_output=True, text=True, timeout=20)
+        return subprocess.run([binary, "--kubeconfig", str(kubeconfig), "--cache-dir", str(home / "cache"),
+                               *args], capture_output=True, text=True, timeout=20)
+    return run
+
+
+@pytest.fixture(scope="module")
+def kubectl(kubectl_raw):
+    def run(*args):
+        result = kubectl_raw(*args)
         assert result.returncode == 0, f"kubectl {' '.join(args)} failed:\n{result.stderr}"
         return result.stdout
     return run
@@ -421,3 +579,95 @@ def test_kubectl_get_pods_by_label(kubectl):
     lines = kubectl("get", "pods", "-n", APP, "-l", f"app={APP}").splitlines()
     assert sorted(line.split()[0] for line in lines[1:]) == PODS
     assert all(line.split()[1:3] == ["1/1", "Running"] for line in lines[1:])
+
+
+def test_kubectl_top_nodes_and_pods(kubectl):
+    nodes = kubectl("top", "nodes").splitlines()
+    assert nodes[0].split()[:3] == ["NAME", "CPU(cores)", "CPU(%)"] and sorted(l.split()[0] for l in nodes[1:]) == NODES
+    pods = kubectl("top", "pods", "-n", APP).splitlines()
+    assert sorted(l.split()[0] for l in pods[1:]) == PODS and all(l.split()[1:] == ["175m", "532Mi"] for l in pods[1:])
+
+
+def test_kubectl_apply_leaves_validation_to_the_server(kubectl_raw, tmp_path):
+    """No --validate=false: kubectl finds fieldValidation in the OpenAPI v3 documents, so the server decides."""
+    manifest = tmp_path / "deployment.json"
+    manifest.write_text(json.dumps({**invalid_deployment("golive-kubectl"), "metadata": {
+        "name": "golive-kubectl", "namespace": "default"}}))
+    refused = kubectl_raw("apply", "-f", str(manifest))
+    assert refused.returncode == 1 and 'The Deployment "golive-kubectl" is invalid' in refused.stderr
+    assert "spec.template.spec.containers[0].name: Required value" in refused.stderr
+    fixed = invalid_deployment("golive-kubectl")
+    fixed["spec"]["replicas"] = 2
+    fixed["spec"]["template"]["spec"]["containers"] = [{"name": "web", "image": "nginx:1.27", "imagePolicy": "Always"}]
+    manifest.write_text(json.dumps({**fixed, "metadata": {"name": "golive-kubectl", "namespace": "default"}}))
+    unknown = kubectl_raw("apply", "-f", str(manifest))
+    assert unknown.returncode == 1 and 'unknown field "spec.template.spec.containers[0].imagePolicy"' in unknown.stderr
+    del fixed["spec"]["template"]["spec"]["containers"][0]["imagePolicy"]
+    manifest.write_text(json.dumps({**fixed, "metadata": {"name": "golive-kubectl", "namespace": "default"}}))
+    try:
+        assert "created" in kubectl_raw("apply", "-f", str(manifest)).stdout
+        fixed["spec"]["replicas"] = 3
+        manifest.write_text(json.dumps({**fixed, "metadata": {"name": "golive-kubectl", "namespace": "default"}}))
+        assert "configured" in kubectl_raw("apply", "-f", str(manifest)).stdout
+        assert kubectl_raw("get", "deployment", "golive-kubectl", "-n", "default", "-o",
+                           "jsonpath={.spec.replicas}").stdout == "3"
+    finally:
+        kubectl_raw("delete", "-f", str(manifest), "--wait=false")
+
+
+def test_strategic_merge_follows_the_schemas_merge_keys(apps):
+    """volumeMounts merge by mountPath, containers by name, as the API's x-kubernetes-patch-merge-key says
+    (what kubectl apply sends when a mount is removed from a manifest)."""
+    name = "golive-smp"
+    body = {"metadata": {"name": name}, "spec": {"selector": {"matchLabels": {"app": name}}, "template": {
+        "metadata": {"labels": {"app": name}}, "spec": {
+            "containers": [{"name": "web", "image": "nginx:1.27", "volumeMounts": [
+                {"name": "tmp", "mountPath": "/tmp"}, {"name": "cache", "mountPath": "/cache"}]}],
+            "volumes": [{"name": "tmp", "emptyDir": {}}, {"name": "cache", "emptyDir": {}}]}}}}
+    apps.create_namespaced_deployment("default", body)
+    try:
+        patched = apps.patch_namespaced_deployment(name, "default", {"spec": {"template": {"spec": {
+            "containers": [{"name": "web", "image": "nginx:1.28",
+                            "volumeMounts": [{"$patch": "delete", "mountPath": "/cache"}]}],
+            "volumes": [{"$patch": "delete", "name": "cache"}]}}}},
+            _content_type="application/strategic-merge-patch+json")
+        container = patched.spec.template.spec.containers[0]
+        assert container.image == "nginx:1.28" and [m.mount_path for m in container.volume_mounts] == ["/tmp"]
+        assert [v.name for v in patched.spec.template.spec.volumes] == ["tmp"]
+    finally:
+        apps.delete_namespaced_deployment(name, "default")
+
+
+CERTIFICATE_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "certificates.cert-manager.io"},
+    "spec": {"group": "cert-manager.io", "scope": "Namespaced",
+             "names": {"kind": "Certificate", "plural": "certificates", "singular": "certificate",
+                       "shortNames": ["cert"], "listKind": "CertificateList"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
+                           "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {
+                               "type": "object", "required": ["secretName"],
+                               "properties": {"secretName": {"type": "string"},
+                                              "dnsNames": {"type": "array", "items": {"type": "string"}}}}}}}}]}}
+
+
+def test_a_created_crd_serves_its_kind_until_deleted(kubectl, kubectl_raw, tmp_path):
+    """A project's own CRDs: once created, their kind is discovered, applied, validated; deleted, it is gone."""
+    (tmp_path / "crd.json").write_text(json.dumps(CERTIFICATE_CRD))
+    certificate = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                   "metadata": {"name": "golive-cert", "namespace": "default"},
+                   "spec": {"secretName": "golive-tls", "dnsNames": ["golive.example.com"]}}
+    (tmp_path / "cert.json").write_text(json.dumps(certificate))
+    kubectl("apply", "-f", str(tmp_path / "crd.json"))
+    try:
+        assert "certificate.cert-manager.io/golive-cert created" in kubectl("apply", "-f", str(tmp_path / "cert.json"))
+        assert "golive-cert" in kubectl("get", "cert", "-n", "default")
+        assert "certificates" in kubectl("api-resources", "--api-group", "cert-manager.io")
+        del certificate["spec"]["secretName"]
+        (tmp_path / "cert.json").write_text(json.dumps({**certificate, "metadata": {"name": "bad", "namespace": "default"}}))
+        refused = kubectl_raw("apply", "-f", str(tmp_path / "cert.json"))
+        assert refused.returncode == 1 and "spec.secretName: Required value" in refused.stderr
+    finally:
+        kubectl("delete", "-f", str(tmp_path / "crd.json"))
+    gone = kubectl_raw("get", "certificates.cert-manager.io", "-n", "default")
+    assert gone.returncode == 1

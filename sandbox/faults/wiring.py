@@ -37,10 +37,18 @@ def variants() -> dict[str, Variant]:
     return found
 
 
+def _where(sb, change) -> tuple[str, str, str]:
+    """The object a change names, in the sandbox environment's namespaces (the variant files spell the seed's)."""
+    from sandbox import seed_kube
+
+    namespace = change.get("namespace", APP_NS)
+    return change["kind"], change["name"], seed_kube.renames(sb.config).get(namespace, namespace)
+
+
 def _inject(variant: Variant):
     def apply(sb):
         for change in variant.changes:
-            where = (change["kind"], change["name"], change.get("namespace", APP_NS))
+            where = _where(sb, change)
             if change.get("delete"):
                 sb.kube.delete(*where)
             else:
@@ -51,7 +59,7 @@ def _inject(variant: Variant):
 def _heal(variant: Variant):
     def apply(sb):
         for change in variant.changes:
-            sb.kube.restore(change["kind"], change["name"], change.get("namespace", APP_NS))
+            sb.kube.restore(*_where(sb, change))
     return apply
 
 
