@@ -48,9 +48,16 @@ class Undecidable(Exception):
     """The check could not decide (endpoint down, garbage from an API): outcome 'error'."""
 
 
-class NotBeforeDeploy(Undecidable):
-    """Asked of the manifests what only a running cluster can say (pods, endpoints, status): a check marked
-    `manifests=True` keeps such parts in `after_deploy(...)`, so this is only raised by a check that does not."""
+class NotBeforeDeploy(pytest.skip.Exception):
+    """Asked of the manifests what only a running cluster can say (pods, endpoints, status): the outcome
+    "not applicable before deploy" (golive.outcomes.NOT_APPLICABLE), never a pass, never a NO-GO.
+
+    Raised for a check not marked `manifests=True` (before it runs), for one whose every part is `after_deploy`,
+    and by the manifest source when asked for what only a cluster has. A skip to pytest: JUnit shows it skipped
+    with this reason."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
 
 
 class AttestationMissing(AssertionError):

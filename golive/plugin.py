@@ -27,7 +27,7 @@ from golive import outcomes as o
 from golive import preflight as pre
 from golive import redact, results, runinfo, verdict, waivers
 from golive import runbook as catalogue
-from golive.check import AREAS, BEFORE_DEPLOY, DECIDED, EVIDENCE, RUNNING_ITEM
+from golive.check import AREAS, BEFORE_DEPLOY, DECIDED, EVIDENCE, RUNNING_ITEM, NotBeforeDeploy
 from golive.gather import LEDGER_KEY
 from golive.reporters import LATEST, github, html, jsonl, junit, publish, terminal, write_text
 
@@ -53,7 +53,7 @@ def pytest_addoption(parser):
     group.addoption("--golive-manifests", action="append", default=[], metavar="PATH",
                     help="manifest mode, before the deploy: read Kubernetes objects from these files or folders "
                          "(YAML, helm template / kubectl kustomize output, a kustomization folder) instead of the "
-                         "cluster; only checks that can decide from manifests run; repeatable")
+                         "cluster; checks that cannot decide from manifests end 'not applicable before deploy'; repeatable")
     group.addoption("--golive-no-preflight", action="store_true",
                     help="skip the preflight (golive's own access and the target's identity, golive/preflight.py); "
                          "the report says it was skipped")
@@ -197,11 +197,6 @@ def pytest_collection_modifyitems(session, config, items):
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = keep
-    if manifest_paths(config):  # before the deploy: what needs the live cluster is not applicable
-        runtime_only = [i for i in items if item_id(i) and not i.get_closest_marker("manifests")]
-        if runtime_only:
-            config.hook.pytest_deselected(items=runtime_only)
-            items[:] = [i for i in items if i not in runtime_only]
     if not config.getoption("--golive-mutating"):
         mutating = [i for i in items if i.get_closest_marker("mutating")]
         if mutating:
@@ -233,6 +228,17 @@ def pytest_sessionfinish(session):
 
 _DECIDED_TOKEN = pytest.StashKey[object]()
 _MODE_TOKEN = pytest.StashKey[object]()
+
+
+NEEDS_LIVE = "needs the live cluster (or what runs on it): decided after the deploy, not from manifests"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Manifest mode: a check that cannot decide from manifests stays in the run, as "not applicable before
+    # deploy" (golive.outcomes.NOT_APPLICABLE), before any of its fixtures reaches for an endpoint.
+    if BEFORE_DEPLOY.get() and item_id(item) and not item.get_closest_marker("manifests"):
+        raise NotBeforeDeploy(NEEDS_LIVE)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -440,7 +446,7 @@ class GoliveRun:
             self._finish(nodeid)
         status = int(session.exitstatus)
         self.verdict = verdict.decide(self.run.results, selected=self.run.selected, status=status,
-                                      broken=tuple(self.broken))
+                                      broken=tuple(self.broken), before_deploy=bool(manifest_paths(self.config)))
         self.exit = session.exitstatus = verdict.exit_code(self.verdict, status)
         self.run.summary = self._summary()
         if self.stream is not None:
