@@ -292,6 +292,10 @@ class Manifests(Section):
     kustomization.yaml is rendered with `kubectl kustomize`."""
     paths: list[str] = []
     namespace: str | None = None  # for objects that name none, as `kubectl apply -n`; None: kubernetes.app_namespace
+    # After the deploy (`--golive-drift PATH`, or these paths): the reviewed manifests the live objects must match.
+    drift: list[str] = []
+    # Objects that are never drift (`Kind/name`, shell wildcards): what the API server and Helm create themselves.
+    drift_ignore: list[str] = ["ConfigMap/kube-root-ca.crt", "ServiceAccount/default", "Secret/sh.helm.release.v1.*"]
 
 
 class Alertmanager(Section):

@@ -54,6 +54,9 @@ def pytest_addoption(parser):
                     help="manifest mode, before the deploy: read Kubernetes objects from these files or folders "
                          "(YAML, helm template / kubectl kustomize output, a kustomization folder) instead of the "
                          "cluster; checks that cannot decide from manifests end 'not applicable before deploy'; repeatable")
+    group.addoption("--golive-drift", action="append", default=[], metavar="PATH",
+                    help="after the deploy: the reviewed manifests (same forms as --golive-manifests) the live "
+                         "objects must match (drift: missing, undeclared, differing fields); repeatable")
     group.addoption("--golive-no-preflight", action="store_true",
                     help="skip the preflight (golive's own access and the target's identity, golive/preflight.py); "
                          "the report says it was skipped")
@@ -159,6 +162,15 @@ def manifest_paths(config) -> list[Path]:
         return [Path(config.invocation_params.dir) / os.path.expanduser(p) for p in given]
     env = config.stash.get(ENV_KEY, None)
     return [env.path(p) for p in env.manifests.paths] if env is not None else []
+
+
+def drift_paths(config) -> list[Path]:
+    """The reviewed manifests drift compares the live cluster with: --golive-drift, else `manifests.drift`."""
+    given = config.getoption("--golive-drift", default=[])
+    if given:
+        return [Path(config.invocation_params.dir) / os.path.expanduser(p) for p in given]
+    env = config.stash.get(ENV_KEY, None)
+    return [env.path(p) for p in env.manifests.drift] if env is not None else []
 
 
 def _state(config) -> "GoliveRun | None":
