@@ -78,8 +78,8 @@ def differences(declared, live, path: str = "") -> list[str]:
     if isinstance(declared, list):
         if not isinstance(live, list):
             return [f"{path}: declared a list, live {_show(live)}"]
-        if _named(declared) and _named(live):
-            by_name = {i["name"]: i for i in live}
+        if _named(declared) and all(isinstance(i, dict) for i in live):
+            by_name = {i.get("name"): i for i in live}
             return [d for item in declared for d in (
                 differences(item, by_name[item["name"]], f"{path}[{item['name']}]") if item["name"] in by_name
                 else [f"{path}[{item['name']}]: declared, live absent"])]
