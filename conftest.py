@@ -3,6 +3,7 @@ pytest_plugins = [
     "golive.plugin",
     "fixtures.session",
     "fixtures.kubernetes",
+    "fixtures.documents",
     "fixtures.aws",
     "fixtures.http",
     "fixtures.database",

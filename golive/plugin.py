@@ -57,6 +57,12 @@ def pytest_addoption(parser):
     group.addoption("--golive-drift", action="append", default=[], metavar="PATH",
                     help="after the deploy: the reviewed manifests (same forms as --golive-manifests) the live "
                          "objects must match (drift: missing, undeclared, differing fields); repeatable")
+    group.addoption("--golive-helm-values", action="append", default=[], metavar="PATH",
+                    help="the monitoring stack's Helm values files (merged as helm -f does): the Grafana admin "
+                         "password and Alertmanager's receivers are checked in them too; repeatable")
+    group.addoption("--golive-iam-policies", action="append", default=[], metavar="PATH",
+                    help="manifest mode: IAM roles and policies from JSON files (a Terraform plan, aws iam get-role / "
+                         "get-role-policy output, <role>.trust.json) for the SecretStore-to-IRSA link; repeatable")
     group.addoption("--golive-no-preflight", action="store_true",
                     help="skip the preflight (golive's own access and the target's identity, golive/preflight.py); "
                          "the report says it was skipped")
@@ -164,13 +170,19 @@ def manifest_paths(config) -> list[Path]:
     return [env.path(p) for p in env.manifests.paths] if env is not None else []
 
 
-def drift_paths(config) -> list[Path]:
-    """The reviewed manifests drift compares the live cluster with: --golive-drift, else `manifests.drift`."""
-    given = config.getoption("--golive-drift", default=[])
+def given_paths(config, option: str, key: str) -> list[Path]:
+    """The files an option names (relative to where pytest runs), else the environment's `manifests.<key>`
+    (relative to golive.toml): the reviewed manifests for drift, Helm values, IAM policies."""
+    given = config.getoption(option, default=[])
     if given:
         return [Path(config.invocation_params.dir) / os.path.expanduser(p) for p in given]
     env = config.stash.get(ENV_KEY, None)
-    return [env.path(p) for p in env.manifests.drift] if env is not None else []
+    return [env.path(p) for p in getattr(env.manifests, key)] if env is not None else []
+
+
+def drift_paths(config) -> list[Path]:
+    """The reviewed manifests drift compares the live cluster with: --golive-drift, else `manifests.drift`."""
+    return given_paths(config, "--golive-drift", "drift")
 
 
 def _state(config) -> "GoliveRun | None":
