@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -105,10 +104,8 @@ def assert_healthy(run) -> None:
 
 
 def test_healthy_plain_folder_passes(tmp_path):
-    start = time.monotonic()
-    run = run_manifests(write_set(tmp_path / "k8s", healthy_documents()))
+    run = run_manifests(write_set(tmp_path / "k8s", healthy_documents()))  # benchmarks/manifests.py: how long
     assert_healthy(run)
-    assert time.monotonic() - start < 30  # a manifest run takes about a second
     # Each check says which of its parts could not be decided before the deploy, and decided the rest.
     pods = run["t-0/phase3/verify-application/check-pod-status"]
     assert any(e.get("not_applicable") for e in pods.evidence)
