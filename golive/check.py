@@ -48,9 +48,16 @@ class Undecidable(Exception):
     """The check could not decide (endpoint down, garbage from an API): outcome 'error'."""
 
 
-class NotBeforeDeploy(Undecidable):
-    """Asked of the manifests what only a running cluster can say (pods, endpoints, status): a check marked
-    `manifests=True` keeps such parts in `after_deploy(...)`, so this is only raised by a check that does not."""
+class NotBeforeDeploy(pytest.skip.Exception):
+    """Asked of the manifests what only a running cluster can say (pods, endpoints, status): the outcome
+    "not applicable before deploy" (golive.outcomes.NOT_APPLICABLE), never a pass, never a NO-GO.
+
+    Raised for a check not marked `manifests=True` (before it runs), for one whose every part is `after_deploy`,
+    and by the manifest source when asked for what only a cluster has. A skip to pytest: JUnit shows it skipped
+    with this reason."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
 
 
 class AttestationMissing(AssertionError):
@@ -179,7 +186,7 @@ def expect(*parts: Finding | AfterDeploy) -> None:
             decided = [part]
         findings += [record(f) for f in decided]
     if parts and not findings:
-        raise NotBeforeDeploy("nothing this check looks at can be decided before the deploy")
+        raise NotBeforeDeploy("needs the live cluster: nothing this check looks at can be decided from manifests")
     bad = [f for f in findings if not f.ok]
     if bad:
         hints = {f.hint for f in bad if f.hint}
@@ -294,6 +301,9 @@ def outcomes(request, *checks: Callable) -> list[tuple[Spec, BaseException | Non
     """Each check's outcome in this session: its remembered result, or it runs now (once)."""
     results = []
     for check in checks:
+        if BEFORE_DEPLOY.get() and not check.golive_spec.manifests:  # as its own test would end, before running
+            results.append((check.golive_spec, NotBeforeDeploy("needs the live cluster")))
+            continue
         if check.golive_spec.mutating and not request.config.getoption("--golive-mutating"):
             # Never change the target on a criterion's behalf: unrun, it cannot vouch for anything.
             results.append((check.golive_spec, Undecidable(NEEDS_MUTATING)))
@@ -302,7 +312,7 @@ def outcomes(request, *checks: Callable) -> list[tuple[Spec, BaseException | Non
         try:
             check(**kwargs)
             results.append((check.golive_spec, None))
-        except (AssertionError, Undecidable) as exc:
+        except (AssertionError, Undecidable, NotBeforeDeploy) as exc:
             results.append((check.golive_spec, exc))
         except pytest.skip.Exception as exc:
             results.append((check.golive_spec, Undecidable(f"not run: {exc}")))
@@ -314,10 +324,12 @@ def summarise(request, *checks: Callable) -> list[str]:
 
     Returns the IDs that passed; fails naming each summarised item that did not.
     """
-    ok, problems, severities = [], [], []
+    ok, problems, severities, live_only = [], [], [], []
     for spec, exc in outcomes(request, *checks):
         if exc is None:
             ok.append(spec.item_id)
+        elif isinstance(exc, NotBeforeDeploy):  # manifest mode: it speaks for what the manifests decide
+            live_only.append(spec.item_id)
         else:
             first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             problems.append(f"{spec.item_id}: {first_line}")
@@ -326,7 +338,9 @@ def summarise(request, *checks: Callable) -> list[str]:
                               (spec.impact.severity if isinstance(exc, AssertionError) else "critical"))
     # The criterion's row refers to the results it summarises; their evidence stays on their own rows.
     EVIDENCE.get().append({"summarises": [c.golive_spec.item_id for c in checks], "passed": ok,
-                           "failed": problems})
+                           "failed": problems, **({"not_applicable": live_only} if live_only else {})})
+    if live_only and not ok and not problems:
+        raise NotBeforeDeploy("needs the live cluster: every item it summarises does")
     if problems:
         raise CheckFailed(f"{len(problems)} of {len(checks)} summarised items failed: " + " | ".join(problems),
                           severity=worst(severities))

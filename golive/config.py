@@ -239,6 +239,10 @@ class Grafana(Section):
     # Well-known logins ("user:password") Grafana must refuse: its own default and the charts' defaults.
     # Each is one failed login per run; Grafana locks a user out for 5 minutes after 5 failures, so at most 3.
     weak_logins: list[str] = Field(["admin:admin", "admin:prom-operator"], max_length=3)
+    # In the Helm values (`--golive-helm-values`): where Grafana's settings are ("grafana" in kube-prometheus-stack,
+    # "" for the grafana chart itself), and the password the chart sets when the values set none (None: random).
+    values_key: str = "grafana"
+    chart_default_password: str | None = "prom-operator"
 
     @model_validator(mode="after")
     def _logins_have_users(self) -> "Grafana":
@@ -292,6 +296,14 @@ class Manifests(Section):
     kustomization.yaml is rendered with `kubectl kustomize`."""
     paths: list[str] = []
     namespace: str | None = None  # for objects that name none, as `kubectl apply -n`; None: kubernetes.app_namespace
+    # After the deploy (`--golive-drift PATH`, or these paths): the reviewed manifests the live objects must match.
+    drift: list[str] = []
+    # Objects that are never drift (`Kind/name`, shell wildcards): what the API server and Helm create themselves.
+    drift_ignore: list[str] = ["ConfigMap/kube-root-ca.crt", "ServiceAccount/default", "Secret/sh.helm.release.v1.*"]
+    # The monitoring stack's Helm values files (`--golive-helm-values`): Grafana's admin password, Alertmanager's routes.
+    helm_values: list[str] = []
+    # IAM roles and policies as JSON (`--golive-iam-policies`), for the SecretStore-to-IRSA link before the deploy.
+    iam_policies: list[str] = []
 
 
 class Alertmanager(Section):
@@ -300,6 +312,7 @@ class Alertmanager(Section):
     paging_receiver: str
     chat_receiver: str
     slack_channel: str
+    values_key: str = "alertmanager.config"  # its configuration in the Helm values (kube-prometheus-stack)
 
 
 class Communications(Section):

@@ -103,7 +103,7 @@ def assess(run: Run, areas: dict[str, str], rollback_minutes: dict | None = None
                     key=SCOPES.index)
     scope = "none" if not layers else layers[0] if len(layers) == 1 else "full"
     worst = failing[0] if failing else None
-    before = bool(run.results) and all(o.before_deploy(r.id) for r in run.results)
+    before = bool(run.results) and all(o.before_t0(r.id) for r in run.results)
     rerun = [r.id for r in failing if r.runbook_id]
     summarising = [r.id for r in run.results if r.runbook_id and r.id not in rerun and set(r.summarises) & set(rerun)]
     return Assessment(decision=decided.decision, severity=worst.severity if worst else "none",

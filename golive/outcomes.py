@@ -14,7 +14,10 @@ ERROR = "error"  # could not decide: endpoint down, bad data, a broken fixture
 ATTESTATION_MISSING = "attestation missing"
 SKIPPED = "skipped"  # not decided
 WAIVED = "waived"  # did not pass, covered by a current waiver
-OUTCOMES = (PASSED, FAILED, ERROR, ATTESTATION_MISSING, SKIPPED, WAIVED)
+# Manifest mode: the check needs the running system (pods, targets, metrics), which does not exist before the
+# deploy. Neither a pass nor a failure: the verdict of a manifest run leaves it out and says how many.
+NOT_APPLICABLE = "not applicable before deploy"
+OUTCOMES = (PASSED, FAILED, ERROR, ATTESTATION_MISSING, SKIPPED, WAIVED, NOT_APPLICABLE)
 
 # --- Severities, most severe first -----------------------------------------------------------
 
@@ -89,7 +92,7 @@ BEFORE_T0 = ("pre/", "contacts/", "t-24h/", "t-4h/", "t-2h/", "t-1h/", "t-30m/",
              "emergency/rollback-decision-matrix/")
 
 
-def before_deploy(runbook_id: str | None) -> bool:
+def before_t0(runbook_id: str | None) -> bool:
     return (runbook_id or "").startswith(BEFORE_T0)
 
 

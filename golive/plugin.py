@@ -31,7 +31,7 @@ from golive import outcomes as o
 from golive import preflight as pre
 from golive import redact, results, runinfo, verdict, waivers
 from golive import runbook as catalogue
-from golive.check import AREAS, BEFORE_DEPLOY, DECIDED, EVIDENCE, RUNNING_ITEM
+from golive.check import AREAS, BEFORE_DEPLOY, DECIDED, EVIDENCE, RUNNING_ITEM, NotBeforeDeploy
 from golive.gather import LEDGER_KEY
 from golive.reporters import LATEST, github, html, jsonl, junit, publish, terminal, write_text
 
@@ -44,6 +44,7 @@ STATE = pytest.StashKey["GoliveRun"]()
 GATHERERS = (
     "fixtures.session",
     "fixtures.kubernetes",
+    "fixtures.documents",
     "fixtures.aws",
     "fixtures.http",
     "fixtures.database",
@@ -73,7 +74,16 @@ def pytest_addoption(parser):
     group.addoption("--golive-manifests", action="append", default=[], metavar="PATH",
                     help="manifest mode, before the deploy: read Kubernetes objects from these files or folders "
                          "(YAML, helm template / kubectl kustomize output, a kustomization folder) instead of the "
-                         "cluster; only checks that can decide from manifests run; repeatable")
+                         "cluster; checks that cannot decide from manifests end 'not applicable before deploy'; repeatable")
+    group.addoption("--golive-drift", action="append", default=[], metavar="PATH",
+                    help="after the deploy: the reviewed manifests (same forms as --golive-manifests) the live "
+                         "objects must match (drift: missing, undeclared, differing fields); repeatable")
+    group.addoption("--golive-helm-values", action="append", default=[], metavar="PATH",
+                    help="the monitoring stack's Helm values files (merged as helm -f does): the Grafana admin "
+                         "password and Alertmanager's receivers are checked in them too; repeatable")
+    group.addoption("--golive-iam-policies", action="append", default=[], metavar="PATH",
+                    help="manifest mode: IAM roles and policies from JSON files (a Terraform plan, aws iam get-role / "
+                         "get-role-policy output, <role>.trust.json) for the SecretStore-to-IRSA link; repeatable")
     group.addoption("--golive-no-preflight", action="store_true",
                     help="skip the preflight (golive's own access and the target's identity, golive/preflight.py); "
                          "the report says it was skipped")
@@ -203,6 +213,21 @@ def manifest_paths(config) -> list[Path]:
     return [env.path(p) for p in env.manifests.paths] if env is not None else []
 
 
+def given_paths(config, option: str, key: str) -> list[Path]:
+    """The files an option names (relative to where pytest runs), else the environment's `manifests.<key>`
+    (relative to golive.toml): the reviewed manifests for drift, Helm values, IAM policies."""
+    given = config.getoption(option, default=[])
+    if given:
+        return [Path(config.invocation_params.dir) / os.path.expanduser(p) for p in given]
+    env = config.stash.get(ENV_KEY, None)
+    return [env.path(p) for p in getattr(env.manifests, key)] if env is not None else []
+
+
+def drift_paths(config) -> list[Path]:
+    """The reviewed manifests drift compares the live cluster with: --golive-drift, else `manifests.drift`."""
+    return given_paths(config, "--golive-drift", "drift")
+
+
 def _state(config) -> "GoliveRun | None":
     state = config.stash.get(STATE, None)
     return state if state is not None and state.env is not None else None
@@ -239,11 +264,6 @@ def pytest_collection_modifyitems(session, config, items):
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = keep
-    if manifest_paths(config):  # before the deploy: what needs the live cluster is not applicable
-        runtime_only = [i for i in items if item_id(i) and not i.get_closest_marker("manifests")]
-        if runtime_only:
-            config.hook.pytest_deselected(items=runtime_only)
-            items[:] = [i for i in items if i not in runtime_only]
     if not config.getoption("--golive-mutating"):
         # Kept as skips with their reason: the verdict names them as not run ("4 lines not run: ...").
         for item in items:
@@ -275,6 +295,17 @@ def pytest_sessionfinish(session):
 
 _DECIDED_TOKEN = pytest.StashKey[object]()
 _MODE_TOKEN = pytest.StashKey[object]()
+
+
+NEEDS_LIVE = "needs the live cluster (or what runs on it): decided after the deploy, not from manifests"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Manifest mode: a check that cannot decide from manifests stays in the run, as "not applicable before
+    # deploy" (golive.outcomes.NOT_APPLICABLE), before any of its fixtures reaches for an endpoint.
+    if BEFORE_DEPLOY.get() and item_id(item) and not item.get_closest_marker("manifests"):
+        raise NotBeforeDeploy(NEEDS_LIVE)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -482,7 +513,7 @@ class GoliveRun:
             self._finish(nodeid)
         status = int(session.exitstatus)
         self.verdict = verdict.decide(self.run.results, selected=self.run.selected, status=status,
-                                      broken=tuple(self.broken))
+                                      broken=tuple(self.broken), before_deploy=bool(manifest_paths(self.config)))
         self.exit = session.exitstatus = verdict.exit_code(self.verdict, status)
         self._phase_updates()
         self.run.summary = self._summary()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from golive import outcomes as o
-from golive.check import AttestationMissing, CheckFailed, Undecidable
+from golive.check import AttestationMissing, CheckFailed, NotBeforeDeploy, Undecidable
 
 SCHEMA = "golive-results/1"
 FRAGMENT = "golive"  # the user_properties key of a phase's fragment
@@ -149,7 +149,9 @@ def entry(*, when: str, spec, runbook_id: str | None, excinfo, report, evidence:
     redactor.report(report)
     outcome = report.outcome
     severity = spec.impact.severity if spec else o.FAIL_CLOSED
-    if excinfo is not None and when == "call":
+    if excinfo is not None and excinfo.errisinstance(NotBeforeDeploy):
+        outcome = o.NOT_APPLICABLE  # manifest mode, setup (not a manifest check) or call (nothing decidable)
+    elif excinfo is not None and when == "call":
         if excinfo.errisinstance(Undecidable):
             outcome = o.ERROR
         elif excinfo.errisinstance(AttestationMissing):
@@ -262,7 +264,7 @@ def assemble(nodeid: str, reports: list, *, book, waivers: dict) -> Result:
     waiver = waivers.get(runbook_id) if runbook_id else None
     if waiver is not None:
         result.waiver = waiver.as_dict()
-        if result.outcome != o.PASSED and result.waiver["status"] == "active":
+        if result.outcome not in (o.PASSED, o.NOT_APPLICABLE) and result.waiver["status"] == "active":
             result.raw_outcome, result.outcome = result.outcome, o.WAIVED
     return result
 
@@ -281,6 +283,7 @@ def verdict_record(v, code: int | None) -> dict:
     names = {c.code: c.name for c in EXIT_CODES}
     return {"decision": v.decision, "action": v.action, "reason": v.reason, "exit_code": code,
             "exit_name": names.get(code, "pytest"), "checked": v.checked, "counts": v.counts,
+            "before_deploy": v.before_deploy, "not_applicable": [driver(r) for r in v.not_applicable],
             "incomplete": list(v.incomplete), "blocking": [driver(r) for r in v.blocking],
             "findings": [driver(r) for r in v.findings], "waived": [driver(r) for r in v.waived]}
 
@@ -306,6 +309,7 @@ def waiver_uses(waivers: dict, results) -> list[dict]:
         row["use"] = ("not in this run" if r is None else
                       "applied: the check did not pass and stays waived" if r.outcome == o.WAIVED else
                       "not needed: the check passed" if r.outcome == o.PASSED else
+                      "not needed yet: not applicable before deploy" if r.outcome == o.NOT_APPLICABLE else
                       "EXPIRED: the failure blocks")
         rows.append(row)
     return rows

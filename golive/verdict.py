@@ -34,7 +34,9 @@ class Verdict:
     waived: tuple[Result, ...] = ()
     incomplete: tuple[str, ...] = ()  # why the run cannot speak for everything selected
     counts: dict = field(default_factory=dict)  # severity -> outcome -> n
-    checked: int = 0
+    checked: int = 0  # results that decided something (not "not applicable before deploy")
+    not_applicable: tuple[Result, ...] = ()  # manifest mode: checks that need the live cluster
+    before_deploy: bool = False  # a manifest run: it speaks only for what the manifests can decide
 
     @property
     def nothing_checked(self) -> bool:
@@ -45,7 +47,7 @@ COULD_NOT_GET_IN = "Do not proceed: golive itself could not get in; fix its acce
 
 
 def decide(results, *, selected: int | None = None, status: int = 0, broken: tuple[str, ...] = (),
-           stopped: tuple[str, ...] = ()) -> Verdict:
+           stopped: tuple[str, ...] = (), before_deploy: bool = False) -> Verdict:
     """The verdict for one run.
 
     `selected`: how many checks the run selected (None: unknown); fewer results means some never ran.
@@ -53,8 +55,12 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
     `broken`: check modules that could not be collected (each a line naming the module and why).
     `stopped`: why the preflight stopped the run before any check (golive/preflight.py): one line per
     endpoint golive could not get into, or a wrong account or cluster. Not the target's failure.
+    `before_deploy`: a manifest run (--golive-manifests). Its "not applicable before deploy" results are
+    neither passes nor failures: the verdict speaks for the checks that decided, and says how many could not.
     """
     results = list(results)
+    not_applicable = tuple(r for r in results if r.outcome == o.NOT_APPLICABLE)
+    before_deploy = before_deploy or bool(not_applicable)
     if stopped:
         names = list(dict.fromkeys(line.split(" (", 1)[0] for line in stopped))
         return Verdict(NO_GO, COULD_NOT_GET_IN, f"nothing was checked: the preflight stopped the run "
@@ -65,7 +71,7 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
     for r in results:
         per = counts.setdefault(r.severity if r.severity in SEVERITIES else o.FAIL_CLOSED, {})
         per[r.outcome] = per.get(r.outcome, 0) + 1
-        if r.outcome == PASSED:
+        if r.outcome in (PASSED, o.NOT_APPLICABLE):
             continue
         if r.outcome == SKIPPED and r.message.endswith(NEEDS_MUTATING):
             not_run.append(r)  # left out on purpose: not run, not a failure of the target
@@ -87,8 +93,36 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
         incomplete.append(f"{selected - len(results)} of {selected} selected checks did not run")
     if not_run:
         incomplete.append(mutating_not_run(not_run))
+    decided = [r for r in results if r.outcome != o.NOT_APPLICABLE]
     common = dict(blocking=tuple(blocking), findings=tuple(findings), waived=tuple(waived),
-                  incomplete=tuple(incomplete), counts=counts, checked=len(results))
+                  incomplete=tuple(incomplete), counts=counts, checked=len(decided),
+                  not_applicable=not_applicable, before_deploy=before_deploy)
+    if not_applicable and not decided:  # checking nothing is never a GO; nor is it the target's NO-GO
+        return Verdict(NO_GO, "Do not proceed on this run: none of its checks decides from manifests; select a "
+                       "phase that has some (-m t_minus_24) or run these after the deploy",
+                       f"nothing was decided: all {len(not_applicable)} selected checks need the live cluster "
+                       f"(not applicable before deploy)" + ("; " + "; ".join(incomplete) if incomplete else ""),
+                       **common)
+    verdict = _decide(decided, blocking, findings, waived, not_run, incomplete, common,
+                      what="decided" if before_deploy else "selected")
+    if not before_deploy or not decided:
+        return verdict
+    return Verdict(verdict.decision, verdict.action, _scope(verdict, decided, not_applicable),
+                   **{k: getattr(verdict, k) for k in common})
+
+
+def _scope(verdict: Verdict, decided: list[Result], not_applicable) -> str:
+    """A manifest run's reason: what it decided, and how much only the live cluster can decide."""
+    parts = sum(1 for r in decided for ev in r.evidence if isinstance(ev, dict) and ev.get("not_applicable"))
+    live = (f"{len(not_applicable)} check{'s' if len(not_applicable) != 1 else ''} need the live cluster "
+            f"(not applicable before deploy)")
+    if parts:
+        live += f", and {parts} part{'s' if parts != 1 else ''} of the decided checks"
+    return (f"{verdict.decision} for what manifests can decide: {len(decided)} check"
+            f"{'s' if len(decided) != 1 else ''}; {live}; {verdict.reason}")
+
+
+def _decide(results, blocking, findings, waived, not_run, incomplete, common, what: str) -> Verdict:
     if not results:
         if incomplete:
             return Verdict(NO_GO, "Do not proceed: fix what stopped the run and run it again",
@@ -101,7 +135,7 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
         action = blocking[0].action if blocking else (
             "Do not proceed: run them with --golive-mutating" if not_run and len(incomplete) == 1
             else "Do not proceed: re-run the checks that did not run")
-        if blocking and all(o.before_deploy(r.id) for r in results):
+        if blocking and all(o.before_t0(r.id) for r in results):
             action = (f"Do not proceed: before T-0 nothing is deployed; fix what blocks and run again "
                       f"(after the deploy the matrix says: {action})")
         return Verdict(NO_GO, action, "; ".join(parts + incomplete), **common)
@@ -112,7 +146,7 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
             parts.append(f"{len(waived)} failing check{'s' if len(waived) != 1 else ''} waived")
         action = findings[0].action if findings else f"{PROCEED}; the waived checks stay open until their tickets close"
         return Verdict(FINDINGS, action, "; ".join(parts), **common)
-    return Verdict(GO, PROCEED, f"all {len(results)} selected checks passed", **common)
+    return Verdict(GO, PROCEED, f"all {len(results)} {what} checks passed", **common)
 
 
 def mutating_not_run(results) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from fixtures import manifests
 from fixtures.kubernetes import KINDS
 from golive.check import NotBeforeDeploy
 from golive.gather import Ledger, SourceUnavailable
+from golive.outcomes import NOT_APPLICABLE
 from golive.probes import kube
 from sandbox.faults.wiring import variants
 from sandbox.kube_api import json_patch
@@ -27,13 +27,15 @@ from tests.harness import ROOT, run_suite
 HEALTHY = ROOT / "tests" / "data" / "manifests" / "healthy"
 APP_NS = "nba-mcp-synthesis"
 VARIANTS = variants()
-# Every check that decides from manifests (manifests=True); the others are deselected in manifest mode.
+# Every check that decides from manifests (manifests=True); the others end "not applicable before deploy".
 MANIFEST_CHECKS = {
     "t-24h/infrastructure-verification/check-node-capacity-and-scaling",
     "t-24h/infrastructure-verification/validate-network-connectivity",
     "t-24h/application-validation/test-monitoring-and-alerting",
     "t-2h/resource-validation/verify-auto-scaling-configured",
+    "t-24h/application-validation/validate-secret-management",
     "t-0/phase2/verify-secrets/validate-kubernetes-secrets",
+    "t-0/phase2/verify-secrets/test-secret-access",
     "t-0/phase3/verify-application/check-pod-status",
     "t-0/phase3/verify-application/verify-service-connectivity",
     "t-0/phase3/verify-application/confirm-ingress-working",
@@ -84,18 +86,26 @@ def run_manifests(*paths: Path, extra: tuple[str, ...] = ()):
 # --- the healthy set passes, in every form a team hands it over ------------------------------------
 
 
+def decided(run) -> dict:
+    return {i: r for i, r in run.results.items() if r.outcome != NOT_APPLICABLE}
+
+
 def assert_healthy(run) -> None:
-    assert set(run.results) == MANIFEST_CHECKS, sorted(set(run.results) ^ MANIFEST_CHECKS)
-    failing = {i: f"{r.outcome}: {r.message}" for i, r in run.results.items() if r.outcome != "passed"}
+    assert set(decided(run)) == MANIFEST_CHECKS, sorted(set(decided(run)) ^ MANIFEST_CHECKS)
+    failing = {i: f"{r.outcome}: {r.message}" for i, r in decided(run).items() if r.outcome != "passed"}
     assert not failing, failing
     assert run.exit_code == 0
+    # Every other check is in the run, as not applicable before the deploy, saying why; the verdict says so.
+    live_only = [r for r in run.results.values() if r.outcome == NOT_APPLICABLE]
+    assert live_only and all("needs the live cluster" in r.message for r in live_only)
+    reason = run.model.summary["verdict"]["reason"]
+    assert reason.startswith(f"GO for what manifests can decide: {len(MANIFEST_CHECKS)} checks; "
+                             f"{len(live_only)} checks need the live cluster"), reason
 
 
 def test_healthy_plain_folder_passes(tmp_path):
-    start = time.monotonic()
-    run = run_manifests(write_set(tmp_path / "k8s", healthy_documents()))
+    run = run_manifests(write_set(tmp_path / "k8s", healthy_documents()))  # benchmarks/manifests.py: how long
     assert_healthy(run)
-    assert time.monotonic() - start < 30  # a manifest run takes about a second
     # Each check says which of its parts could not be decided before the deploy, and decided the rest.
     pods = run["t-0/phase3/verify-application/check-pod-status"]
     assert any(e.get("not_applicable") for e in pods.evidence)
@@ -119,8 +129,42 @@ def test_healthy_kustomization_passes():
 def test_only_manifest_capable_checks_run(tmp_path):
     """The T-24h pre-deploy gate: `-m t_minus_24 --golive-manifests k8s/` runs the T-24h checks that can decide."""
     run = run_manifests(write_set(tmp_path / "k8s", healthy_documents()), extra=("-m", "t_minus_24"))
-    assert set(run.results) == {i for i in MANIFEST_CHECKS if i.startswith("t-24h/")}
+    assert set(decided(run)) == {i for i in MANIFEST_CHECKS if i.startswith("t-24h/")}
+    assert all(i.startswith(("t-24h/", "pre/", "contacts/")) or r.outcome == NOT_APPLICABLE
+               for i, r in run.results.items())
     assert run.exit_code == 0
+
+
+def test_not_applicable_is_its_own_outcome_in_every_report(tmp_path):
+    """JSONL says it, JUnit shows it skipped with the reason, the page badges it, and nothing calls it passed."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    reports = tmp_path / "reports"
+    run_suite("checks", "--golive-env", "sandbox", "--golive-reports", str(reports), "-m", "t_minus_24",
+              "--golive-manifests", str(write_set(tmp_path / "k8s", healthy_documents())))
+    lines = [json.loads(line) for line in next(reports.glob("*.jsonl")).read_text().splitlines()]
+    na = [x for x in lines if x["type"] == "result" and x["outcome"] == NOT_APPLICABLE]
+    assert na and all("needs the live cluster" in x["message"] for x in na)
+    summary = lines[-1]["verdict"]
+    assert summary["before_deploy"] and {d["runbook_id"] for d in summary["not_applicable"]} == \
+        {x["runbook_id"] for x in na}
+    cases = {c.get("name"): c for c in ET.parse(next(reports.glob("*.xml"))).iter("testcase")}
+    for x in na:
+        skipped = cases[x["runbook_id"]].find("skipped")
+        assert skipped is not None and "needs the live cluster" in skipped.get("message")
+    page = next(reports.glob("production*.html"), None) or next(p for p in reports.glob("*.html")
+                                                                 if p.name != "latest.html")
+    assert "NOT APPLICABLE before deploy" in page.read_text()
+
+
+def test_a_run_with_nothing_decidable_from_manifests_is_never_a_go(tmp_path):
+    """T-4h holds no check that decides from manifests: every line is not applicable, and that is no GO."""
+    run = run_manifests(write_set(tmp_path / "k8s", healthy_documents()), extra=("-m", "t_minus_4"))
+    assert run.results and all(r.outcome == NOT_APPLICABLE for r in run.results.values())
+    verdict = run.model.summary["verdict"]
+    assert verdict["reason"].startswith("nothing was decided: all ") and verdict["checked"] == 0
+    assert run.exit_code == 4  # checking nothing is never a GO (COULD NOT RUN), and it is no failure of the target
 
 
 # --- each wiring defect fails its checks, naming both objects ---------------------------------------

@@ -118,6 +118,32 @@ def test_nothing_checked_could_not_run():
     assert exit_code(v, verdict.USAGE_ERROR) == 4
 
 
+def test_not_applicable_before_deploy_is_neither_a_pass_nor_a_nogo():
+    """A manifest run: what needs the live cluster is left out of the verdict, which says how much it left out."""
+    na = r("not applicable before deploy", waiver="expired")  # not decided: even an expired waiver cannot block it
+    v = decide([r("passed"), na, r("not applicable before deploy", rid="t-24h/x/z")], before_deploy=True)
+    assert v.decision == "GO" and exit_code(v) == 0 and v.checked == 1 and len(v.not_applicable) == 2
+    assert v.reason == ("GO for what manifests can decide: 1 check; 2 checks need the live cluster (not applicable "
+                        "before deploy); all 1 decided checks passed")
+    assert not v.blocking and not v.findings
+    v = decide([r("failed"), na])
+    assert v.decision == "NO-GO" and v.reason.startswith("NO-GO for what manifests can decide: 1 check; 1 check need")
+    assert v.blocking == (v.blocking[0],) and v.blocking[0].outcome == "failed"
+    decided_part = Result("t-24h/x/w", "passed", evidence=[{"not_applicable": "before deploy", "summary": "pods"}])
+    v = decide([decided_part], before_deploy=True)
+    assert v.reason.startswith("GO for what manifests can decide: 1 check; 0 checks need the live cluster (not "
+                               "applicable before deploy), and 1 part of the decided checks;")
+
+
+def test_a_manifest_run_that_decided_nothing_is_never_a_go():
+    v = decide([r("not applicable before deploy")], selected=1, before_deploy=True)
+    assert v.decision == "NO-GO" and v.nothing_checked and exit_code(v) == 4
+    assert v.reason == "nothing was decided: all 1 selected checks need the live cluster (not applicable before deploy)"
+    v = decide([r("not applicable before deploy")], selected=2, before_deploy=True)
+    assert "1 of 2 selected checks did not run" in v.reason
+    assert decide([], before_deploy=True).reason == "nothing was checked: no runbook check was selected"
+
+
 def test_exit_code_table_is_the_code(capsys):
     codes = [c.code for c in verdict.EXIT_CODES]
     assert codes == sorted(set(codes)) and {0, 1, 2, 3, 4, 10} == set(codes)

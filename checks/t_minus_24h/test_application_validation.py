@@ -26,10 +26,16 @@ def test_verify_all_integrations_working(app, integrations, cfg):
 
 @runbook("t-24h/application-validation/test-monitoring-and-alerting", area="monitoring", impact=MONITORING,
          manifests=True)
-def test_monitoring_and_alerting(prom, alertmanager, k8s, cfg):
+def test_monitoring_and_alerting(prom, alertmanager, k8s, helm_values, cfg):
     """Test monitoring and alerting: the ServiceMonitor scrapes the app's Service, the PrometheusRule defines its
-    groups; the app's targets up, its alert rules loaded, Alertmanager ready with receivers."""
-    expect(servicemonitor_wired(k8s, cfg), rule_groups_defined(k8s, cfg),
+    groups; given the monitoring stack's Helm values (--golive-helm-values), they route critical alerts to the paging
+    receiver and the rest to the runbook's channel; the app's targets up, its alert rules loaded, Alertmanager ready
+    with receivers."""
+    am = cfg.alertmanager
+    in_values = [mon.alert_routing(helm_values.at(am.values_key), am.paging_receiver, am.chat_receiver, am.slack_channel,
+                                   f"in the Helm values {helm_values.where} ({am.values_key})")
+                 ] if helm_values is not None else []
+    expect(servicemonitor_wired(k8s, cfg), rule_groups_defined(k8s, cfg), *in_values,
            after_deploy("the app's targets up, its rules loaded, Alertmanager's receivers", lambda: (
                mon.targets_up(prom.api("targets")["activeTargets"], cfg.prometheus.app_job, prom.base_url),
                mon.rules_loaded(prom.api("rules")["groups"], cfg.prometheus.rule_groups, prom.base_url),
@@ -38,7 +44,8 @@ def test_monitoring_and_alerting(prom, alertmanager, k8s, cfg):
                                           alertmanager.base_url))))
 
 
-@runbook("t-24h/application-validation/validate-secret-management", kind=DERIVED, area="secrets")
+@runbook("t-24h/application-validation/validate-secret-management", kind=DERIVED, area="secrets", manifests=True)
 def test_validate_secret_management(request):
-    """Validate secret management: the same verification as T-0 Phase 2, a day ahead."""
+    """Validate secret management: the same verification as T-0 Phase 2, a day ahead (before the deploy: what the
+    manifests and IAM files decide, the rest not applicable)."""
     summarise(request, *SECRETS)

@@ -458,6 +458,41 @@ def weak_logins_rejected(attempts: list[tuple[str, object]], where: str) -> Find
     return passed(f"Grafana {where} rejects {what} (HTTP 401)", resource=where, observed=observed, expected=401)
 
 
+def values_admin_password(grafana: dict, key: str, weak_logins: list[str], chart_default: str | None,
+                          where: str) -> Finding:
+    """The Helm values (`grafana` is the map under `key`) set no well-known admin password: not one of the
+    weak logins' passwords, and not unset where the chart then applies its own default (kube-prometheus-stack:
+    prom-operator). A password read from a Secret (admin.existingSecret) is not in the values. The value itself
+    is never reported, unless it is a well-known default (which is public)."""
+    prefix = f"{key}." if key else ""
+    resource = f"Helm values {where}"
+    user = grafana.get("adminUser") or "admin"
+    admin = grafana.get("admin")
+    secret = admin.get("existingSecret") if isinstance(admin, dict) else None
+    password = grafana.get("adminPassword")
+    weak = {entry.partition(":")[2] for entry in weak_logins}  # a well-known password is weak for any user
+    observed = {"adminUser": user, "admin.existingSecret": secret or None,
+                "adminPassword": "set" if password else "unset"}
+    expected = "admin password from a Secret (admin.existingSecret), or set and not a well-known default"
+    hint = (f"Set {prefix}admin.existingSecret to a Secret holding a strong password (or a strong {prefix}adminPassword "
+            "kept out of the repository).")
+    if secret:
+        return passed(f"{resource}: Grafana's admin password comes from Secret {secret} ({prefix}admin.existingSecret), "
+                      "not from the values", resource=resource, observed=observed, expected=expected)
+    if not password:
+        if chart_default:
+            return failed(f"{resource} set neither {prefix}adminPassword nor {prefix}admin.existingSecret, so the "
+                          f"chart's well-known default '{chart_default}' applies: anyone can log in as {user}",
+                          resource=resource, observed=observed, expected=expected, hint=hint)
+        return passed(f"{resource}: no {prefix}adminPassword, so the chart generates a random one", resource=resource,
+                      observed=observed, expected=expected)
+    if str(password) in weak | ({chart_default} if chart_default else set()):
+        return failed(f"{resource} set {prefix}adminPassword to the well-known '{password}': anyone can log in as "
+                      f"{user}", resource=resource, observed=observed, expected=expected, hint=hint)
+    return passed(f"{resource}: {prefix}adminPassword is set and is none of the well-known defaults (the value is "
+                  "not shown)", resource=resource, observed=observed, expected=expected)
+
+
 # --- Log aggregation -----------------------------------------------------------------------------
 
 def daemonset_ready(daemonset: dict | None, name: str) -> Finding:

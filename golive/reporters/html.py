@@ -33,7 +33,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, Undefined
 from markupsafe import Markup
 
-from golive.outcomes import SEVERITIES, brief
+from golive.outcomes import SEVERITIES, before_t0, brief
 from golive.reporters.charts import chart_svg
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -41,12 +41,11 @@ TEMPLATES = Path(__file__).parent / "templates"
 OUTCOME_LABEL = {
     "passed": "PASSED", "failed": "FAILED", "error": "ERROR: could not decide",
     "attestation missing": "ATTESTATION MISSING", "waived": "WAIVED", "skipped": "SKIPPED: not decided",
+    "not applicable before deploy": "NOT APPLICABLE before deploy",
 }
 VERDICT_CLASS = {"GO": "v-go", "GO WITH FINDINGS": "v-findings", "NO-GO": "v-nogo"}
 INCOMPLETE = "NO-GO (INCOMPLETE)"
 COULD_NOT_RUN = "COULD NOT RUN"
-# Runbook phases before the production deployment (T-0): a rollback there means "do not deploy".
-BEFORE_T0 = ("pre/", "contacts/", "t-24h/", "t-4h/", "t-2h/", "t-1h/", "t-30m/")
 # Evidence keys the `finding` macro shows in its own way; the rest go into its key/value table.
 FINDING_KEYS = {"ok", "summary", "hint", "undecided", "chart", "attempts", "attestation", "text"}
 CRITERION_KEYS = {"summarises", "passed", "failed"}  # a success criterion's entry (has `summarises`)
@@ -64,7 +63,7 @@ def render(model: dict) -> str:
     return _environment().get_template("report.html.j2").render(
         title=title(model), run=run, summary=known, complete=summary is not None, verdict=verdict,
         decision=decision(model), verdict_class=VERDICT_CLASS.get(verdict["decision"] if verdict else "", "v-nogo"),
-        before_t0=bool(results) and all((r.get("runbook_id") or "").startswith(BEFORE_T0) for r in results),
+        before_t0=bool(results) and all(before_t0(r.get("runbook_id")) for r in results),
         drivers=drivers(verdict, results), selected=model.get("selected"),
         phases=run.get("phases") or known.get("phases") or phases_of(results),
         signoff_roles=run.get("signoff_roles") or known.get("signoff_roles") or ["Deployment Lead"],
@@ -185,8 +184,9 @@ def log_anchor(item: str) -> str:
 
 
 def row_class(outcome: str) -> str:
-    """ok (collapsed on screen), waived, or bad (open, red edge)."""
-    return "ok" if outcome == "passed" else ("waived" if outcome == "waived" else "bad")
+    """ok (collapsed on screen), waived, na (not applicable before deploy: collapsed, grey edge), or bad (open,
+    red edge)."""
+    return {"passed": "ok", "waived": "waived", "not applicable before deploy": "na"}.get(outcome, "bad")
 
 
 def explained(r: dict) -> bool:

@@ -92,6 +92,11 @@ def summary(tr, verdict, exit_code: int, exit_name: str, published, artifacts: d
                 tr.write_line(line)
         if len(group) > MAX_SHOWN:
             tr.write_line(f"   … and {len(group) - MAX_SHOWN} more (see the report)")
+    if verdict.not_applicable:  # a manifest run: what it could not speak for
+        shown = ", ".join(r.id for r in verdict.not_applicable[:MAX_SHOWN])
+        more = f" … and {len(verdict.not_applicable) - MAX_SHOWN} more" if len(verdict.not_applicable) > MAX_SHOWN else ""
+        tr.write_line(f"Not applicable before deploy ({len(verdict.not_applicable)}, need the live cluster): "
+                      f"{shown}{more}")
     for why in verdict.incomplete:
         tr.write_line(f" ✗ incomplete: {why}", red=True)
     for update in updates or []:  # T-0: each completed deployment phase's "During Deployment" message

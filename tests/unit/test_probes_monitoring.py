@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import yaml
@@ -527,3 +528,49 @@ def am_alert(name, severity, state="active", **labels):
 ])
 def test_no_critical_alerts_routed(alerts, expected, fragments):
     verdict(mon.no_critical_alerts_routed(alerts, AM), expected, fragments)
+
+
+# --- values_admin_password (Helm values, before the deploy) ----------------------------------------
+
+# kube-prometheus-stack values as the target keeps them, wired right (tests/data/helm/healthy).
+HELM = yaml.safe_load((Path(__file__).resolve().parents[1] / "data" / "helm" / "healthy" / "prometheus-values.yaml")
+                      .read_text())
+WEAK = ["admin:admin", "admin:prom-operator"]  # golive.toml grafana.weak_logins
+WHERE = "k8s/values.yaml"
+
+
+@pytest.mark.parametrize("change, key, chart_default, expected, fragments", [
+    row("from-a-secret", {}, "grafana", "prom-operator", PASS,
+        "Helm values k8s/values.yaml: Grafana's admin password comes from Secret grafana-admin"),
+    row("strong-password", {"admin": DROP, "adminPassword": "c0rrect-h0rse"}, "grafana", "prom-operator", PASS,
+        "grafana.adminPassword is set and is none of the well-known defaults (the value is not shown)"),
+    row("unset-random-chart", {"admin": DROP}, "", None, PASS, "no adminPassword, so the chart generates a random one"),
+    row("unset-chart-default", {"admin.existingSecret": ""}, "grafana", "prom-operator", FAIL,
+        "set neither grafana.adminPassword nor grafana.admin.existingSecret, so the chart's well-known default "
+        "'prom-operator' applies: anyone can log in as admin"),
+    row("chart-default-written", {"admin": DROP, "adminPassword": "prom-operator"}, "grafana", None, FAIL,
+        "set grafana.adminPassword to the well-known 'prom-operator'"),
+    row("grafana-default-other-user", {"admin": "none", "adminUser": "root", "adminPassword": "admin"}, "", None, FAIL,
+        "set adminPassword to the well-known 'admin': anyone can log in as root"),
+    row("chart-default-not-in-list", {"admin": DROP, "adminPassword": "s3cr3t"}, "grafana", "s3cr3t", FAIL,
+        "the well-known 's3cr3t'"),
+])
+def test_values_admin_password(change, key, chart_default, expected, fragments):
+    finding = mon.values_admin_password(derive(HELM["grafana"], change), key, WEAK, chart_default, WHERE)
+    verdict(finding, expected, fragments)
+    assert "c0rrect-h0rse" not in json.dumps(finding.as_evidence())  # a set password is never reported
+
+
+@pytest.mark.parametrize("change, expected, fragments", [
+    row("values-route-right", {}, PASS, "routes critical alerts to pagerduty-critical and the rest to slack-warnings"),
+    row("values-wrong-channel", {"receivers[name=slack-warnings].slack_configs.0.channel": "#general"}, FAIL,
+        "slack-warnings posts to #general, not #nba-mcp-synthesis-alerts"),
+])
+def test_alert_routing_in_helm_values(change, expected, fragments):
+    config = derive(HELM["alertmanager"]["config"], change)
+    verdict(mon.alert_routing(config, PAGING, "slack-warnings", CHANNEL, f"in the Helm values {WHERE}"), expected,
+            fragments)
+
+
+def test_no_weak_logins_to_try_cannot_pass():
+    verdict(mon.weak_logins_rejected([], "http://grafana"), FAIL, "expected well-known logins to try")

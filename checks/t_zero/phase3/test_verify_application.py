@@ -5,7 +5,7 @@ check-pod-status waits for them up to the pods-ready deadline (thresholds.pods_r
 """
 from golive.check import after_deploy, expect, runbook, settle
 from golive.probes import application as appl
-from golive.probes import wiring
+from golive.probes import drift, wiring
 
 from checks.t_minus_24h.test_infrastructure_verification import app_connectivity
 
@@ -19,10 +19,19 @@ def references_resolve(k8s, cfg):
         k8s.list("externalsecrets", ns))
 
 
+def no_drift(k8s, reviewed, cfg):
+    """Finding: the live objects are the reviewed manifests (--golive-drift): none missing, none undeclared, no field
+    changed."""
+    live, managed = reviewed.live_counterparts(k8s)
+    return drift.drift([obj for _, obj in reviewed.declared()], live, managed=managed,
+                       ignore=cfg.manifests.drift_ignore, where=reviewed.where)
+
+
 @runbook("t-0/phase3/verify-application/check-pod-status", area="application", manifests=True)
-def test_check_pod_status(k8s, cfg):
+def test_check_pod_status(k8s, cfg, reviewed):
     """Check pod status: every reference of the pod template resolves and its images are pinned; every pod Running
-    and Ready on the expected image, none Pending or restarting."""
+    and Ready on the expected image, none Pending or restarting; given the reviewed manifests (--golive-drift), what
+    runs is what was reviewed."""
     kube, wait = cfg.kubernetes, cfg.thresholds
 
     def probe(fresh):
@@ -36,7 +45,9 @@ def test_check_pod_status(k8s, cfg):
                                 f"Deployment {kube.deployment}", kube.container, kube.expected_image,
                                 cfg.wiring.mutable_tags),
            after_deploy("pods Running and Ready", lambda: settle(
-               probe, deadline_s=wait.pods_ready_wait_seconds, interval_s=cfg.timeouts.settle_interval_seconds)))
+               probe, deadline_s=wait.pods_ready_wait_seconds, interval_s=cfg.timeouts.settle_interval_seconds)),
+           *([after_deploy("the live objects as the reviewed manifests declare them (drift)",
+                           lambda: no_drift(k8s, reviewed, cfg))] if reviewed is not None else []))
 
 
 @runbook("t-0/phase3/verify-application/test-health-endpoints", area="application")

@@ -55,9 +55,8 @@ def test_check_prometheus_targets(prom, k8s, cfg):
                mon.targets_up(prom.api("targets")["activeTargets"], cfg.prometheus.app_job, prom.base_url))))
 
 
-@runbook("t-0/phase4/verify-monitoring/verify-grafana-dashboards", area="monitoring", impact=SECURITY)
-def test_verify_grafana_dashboards(grafana, cfg):
-    """Verify Grafana dashboards: dashboards present, their datasources healthy; every well-known login refused."""
+def weak_logins_refused(grafana, cfg):
+    """Finding: Grafana refuses every well-known login (grafana.weak_logins)."""
     # One failed login per entry, fewer than Grafana's lockout (5 in 5 minutes); stop at the first accepted.
     attempts = []
     for login in cfg.grafana.weak_logins:
@@ -65,7 +64,20 @@ def test_verify_grafana_dashboards(grafana, cfg):
         attempts.append((login, grafana.request("GET", "/api/user", auth=(user, password))))
         if attempts[-1][1].status // 100 == 2:
             break
-    expect(*grafana_dashboards(grafana, cfg), mon.weak_logins_rejected(attempts, grafana.base_url))
+    return mon.weak_logins_rejected(attempts, grafana.base_url)
+
+
+@runbook("t-0/phase4/verify-monitoring/verify-grafana-dashboards", area="monitoring", impact=SECURITY,
+         manifests=True)
+def test_verify_grafana_dashboards(grafana, helm_values, cfg):
+    """Verify Grafana dashboards: dashboards present, their datasources healthy; every well-known login refused;
+    given the monitoring stack's Helm values (--golive-helm-values), they set no well-known admin password."""
+    g = cfg.grafana
+    in_values = [mon.values_admin_password(helm_values.at(g.values_key) if g.values_key else helm_values.values(),
+                                           g.values_key, g.weak_logins, g.chart_default_password, helm_values.where)
+                 ] if helm_values is not None else []
+    expect(*in_values, after_deploy("dashboards and datasources healthy, every well-known login refused", lambda: (
+        *grafana_dashboards(grafana, cfg), weak_logins_refused(grafana, cfg))))
 
 
 @runbook("t-0/phase4/verify-monitoring/test-alerting-rules", area="monitoring", impact=MONITORING, manifests=True)
