@@ -212,6 +212,15 @@ def _postgres_seed() -> None:
             conn.execute("CREATE DATABASE nba_simulator")
     with psycopg.connect(host=HOST, port=PORTS["postgres"], user="postgres", dbname="nba_simulator") as conn:
         conn.execute((HERE / "seed" / "nba_simulator.sql").read_text())
+        # golive connects as a role that cannot write (golive.toml database.user), as production must.
+        conn.execute((HERE / "seed" / "readonly_role.sql").read_text().replace("{role}", _golive_database_user()))
+
+
+def _golive_database_user() -> str:
+    """The login golive.toml's sandbox environment connects as (database.user)."""
+    from golive import config
+
+    return config.load("sandbox", HERE.parent / "golive.toml").database.user
 
 
 def _postgres_down(state: Path) -> bool:
