@@ -6,6 +6,8 @@ Metadata only: Secrets Manager through DescribeSecret, Kubernetes Secrets with t
 from golive.check import SECURITY, after_deploy, expect, runbook, settle
 from golive.probes import secrets as sec
 
+from checks.t_zero.phase3.test_verify_application import secrets_named
+
 
 @runbook("t-0/phase2/verify-secrets/confirm-aws-secrets-manager", area="secrets")
 def test_confirm_aws_secrets_manager(aws, k8s, cfg):
@@ -38,8 +40,9 @@ def test_validate_kubernetes_secrets(k8s, cfg):
     Secret holds every key."""
     s, kube = cfg.secrets, cfg.kubernetes
     external_secret = k8s.get("externalsecrets", s.external_secret, kube.app_namespace)
-    expect(sec.deployment_secret_refs(k8s.get("deployments", kube.deployment, kube.app_namespace), kube.deployment,
-                                      s.target_secret, external_secret, k8s.list("secrets", kube.app_namespace)),
+    deployment = k8s.get("deployments", kube.deployment, kube.app_namespace)
+    expect(sec.deployment_secret_refs(deployment, kube.deployment, s.target_secret, external_secret,
+                                      secrets_named(k8s, deployment, kube.app_namespace)),
            after_deploy("the synced Secret holding every key", lambda: sec.target_secret_complete(
                external_secret, k8s.get("secrets", s.target_secret, kube.app_namespace), s.target_secret)))
 
