@@ -1,6 +1,7 @@
 """golive: the runbook's checks as pytest tests. The plugin and the gatherers load from here."""
 pytest_plugins = [
     "golive.plugin",
+    "golive.prefetch",
     "fixtures.session",
     "fixtures.kubernetes",
     "fixtures.aws",
