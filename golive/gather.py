@@ -105,14 +105,16 @@ class Source:
         return self.fetch_dated(key, loader, fresh=fresh, call=call, plannable=plannable).value
 
     def fetch_dated(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False,
-                    call: str | None = None, plannable: bool = False) -> Dated:
-        """As `fetch`, with the moment the answer arrived (the first time, for a cached one)."""
+                    call: str | None = None, plannable: bool = False, within: tuple = ()) -> Dated:
+        """As `fetch`, with the moment the answer arrived (the first time, for a cached one). `within`: keys of
+        wider answers this one is part of (a namespace's pods within every namespace's); when one of them is
+        planned too, it alone is fetched ahead."""
         call = call or _describe_key(key)
         plan = PLANNING.get()
         if plan is not None:
             if not self.down and (fresh or key not in self._cache):
                 if plannable and not fresh:
-                    plan.append(PlannedFetch(self, key, loader, call))
+                    plan.append(PlannedFetch(self, key, loader, call, within))
                 raise Planned(call)
         elif self.ledger.prefetched:
             call_made = self.ledger.prefetched.pop((id(self), key), None)
@@ -165,6 +167,7 @@ class PlannedFetch:
     key: Any
     loader: Callable[[], Any]
     call: str
+    within: tuple = ()
 
     def fetch(self) -> None:
         self.source.fetch_dated(self.key, self.loader, call=self.call)

@@ -65,6 +65,9 @@ def plan_and_fetch(checks: list[tuple]) -> int:
                 still.append(check)
             for p in fresh:
                 wanted.setdefault((id(p.source), p.key), p)
+        # A part of a wider answer (one namespace's pods, of all pods) waits while other reads are asked: if the
+        # whole is asked for later, the part is read from it, not fetched. Only parts left: they are fetched.
+        wanted = {k: p for k, p in wanted.items() if not p.within} or wanted
         if not wanted:
             break
         seen.update(wanted)
