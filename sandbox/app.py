@@ -86,6 +86,8 @@ from prometheus_client import (
 )
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from sandbox.latency import INTERNAL_AGENT
+
 log = logging.getLogger("sandbox.app")
 
 APP_NAME = "nba-mcp-synthesis"
@@ -295,6 +297,7 @@ class ObjectStore:
                 read_timeout=5,
                 retries={"max_attempts": 1},
                 s3={"addressing_style": "path"},
+                user_agent_extra=INTERNAL_AGENT,  # in-region: latency mode never delays it (sandbox/latency.py)
             ),
         )
 

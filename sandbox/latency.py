@@ -1,6 +1,7 @@
 """Latency mode (`golive-sandbox up --latency 100ms`): a fixed delay before every request's answer at every
 HTTP stand-in (moto, the Kubernetes API, so Prometheus and Alertmanager through its service proxy too, Grafana,
-the app, the webhook sink), as a CI runner far from the region sees. PostgreSQL, a real server, is not delayed.
+the app, the webhook sink), as a CI runner far from the region sees. PostgreSQL, a real server, is not delayed,
+nor are the stand-ins' calls to each other (the app's to S3): those are in the region.
 
 Every Python stand-in runs under this module (`python -m sandbox.latency sandbox.kube_api ...`), which wraps
 http.server's request parsing (werkzeug's, under moto, is the same class): after each request line and headers
@@ -18,6 +19,9 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 FILE = "latency_ms"
+# Requests between stand-ins (the app's own calls to S3) are in the region, not where the runner is: a User-Agent
+# holding this is never delayed, so that the app's latency, which Prometheus records, stays its own.
+INTERNAL_AGENT = "golive-sandbox-internal"
 
 
 def parse(text: str) -> float:
@@ -52,7 +56,7 @@ def install(state: Path) -> None:
     def delayed(self) -> bool:
         parsed = parse_request(self)
         ms = current(state)
-        if ms:
+        if ms and INTERNAL_AGENT not in (self.headers.get("User-Agent", "") if parsed else ""):
             time.sleep(ms / 1000)
         return parsed
 
