@@ -37,13 +37,15 @@ from sandbox import stack  # noqa: E402
 
 SANDBOX = [sys.executable, "-m", "sandbox"]
 LATENCY_MS = 100
+# As on a user's machine: bytecode cached (PYTHONDONTWRITEBYTECODE would recompile every module on every run).
+BASE_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def runbook_commands() -> tuple[list[tuple[str, list[str]]], dict, str]:
     """The runbook's T-2h commands against the sandbox, the environment they run in, and how aws is run."""
     state = stack.state_dir()
     env_cfg = config.load("sandbox", ROOT / "golive.toml")
-    env = {**os.environ, "KUBECONFIG": str(state / "kubeconfig"),
+    env = {**BASE_ENV, "KUBECONFIG": str(state / "kubeconfig"),
            "AWS_SHARED_CREDENTIALS_FILE": str(state / "aws" / "credentials"), "AWS_PROFILE": env_cfg.aws.profile,
            "AWS_DEFAULT_REGION": env_cfg.aws.region, "AWS_CONFIG_FILE": os.devnull}
     endpoint = env_cfg.aws.endpoint_url
@@ -81,7 +83,7 @@ def golive_run(golive_root: Path, marker: str | None) -> dict:
     with tempfile.TemporaryDirectory() as reports, tempfile.TemporaryFile() as output:
         argv = [sys.executable, "-m", "pytest", "checks", "-q", "-p", "no:cacheprovider", "--golive-env", "sandbox",
                 "--golive-reports", reports, *(["-m", marker] if marker else [])]
-        env = {**os.environ, "PYTHONPATH": str(golive_root)}
+        env = {**BASE_ENV, "PYTHONPATH": str(golive_root)}
         start = time.monotonic()
         proc = subprocess.Popen(argv, cwd=golive_root, env=env, stdout=output, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage: ru_maxrss is its peak RSS (KiB)

@@ -156,7 +156,7 @@ class Source:
             self.ledger.calls.append(made)
 
 
-PARALLEL_PER_SOURCE = 4  # requests in flight per endpoint while prefetching
+PARALLEL_PER_SOURCE = 8  # requests in flight per endpoint while prefetching (the clients pool 10 connections)
 
 
 @dataclass(frozen=True)
