@@ -8,11 +8,11 @@
 3. the full run at scale (`golive-sandbox up --scale`) with its peak RSS (then the sandbox is restarted at 1x).
 
     .venv/bin/python benchmarks/versus_runbook.py                       # the sandbox must be up
-    .venv/bin/python benchmarks/versus_runbook.py --golive-root /tmp/old  # time another checkout's golive
+    .venv/bin/python benchmarks/versus_runbook.py --golive-root /tmp/old --golive-root .   # before/after
     .venv/bin/python benchmarks/versus_runbook.py --no-scale --repeat 5
 
-`--golive-root` times another checkout (e.g. `git archive` of an older commit) against the same sandbox, for
-before/after figures. Without the aws CLI on PATH, each aws command is a one-shot Python process making the
+`--golive-root` times another checkout (e.g. `git archive` of an older commit) against the same sandbox; given
+twice or more, the checkouts' runs are interleaved, for before/after figures on a machine whose load drifts. Without the aws CLI on PATH, each aws command is a one-shot Python process making the
 same boto3 call (said in the output). Medians of --repeat runs, after one unmeasured warm-up. Figures only:
 nothing here asserts on time. Run it in a network namespace of its own if other sandboxes share the machine.
 """
@@ -101,11 +101,18 @@ def median(runs: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def measure(label: str, fn, repeat: int) -> list:
-    fn()  # warm-up: bytecode, the stand-ins' caches
-    done = [fn() for _ in range(repeat)]
-    shown = ", ".join(f"{d:.2f} s" if isinstance(d, float) else f"{d['wall']:.2f} s" for d in done)
-    print(f"  {label}: {shown}", flush=True)
+def measure(label: str, fns: dict, repeat: int) -> dict:
+    """Each of `fns` (by name) after one warm-up, `repeat` times, interleaved: a shared machine's load changes
+    minute to minute, and interleaving spreads it over all of them alike."""
+    for fn in fns.values():
+        fn()  # warm-up: bytecode, the stand-ins' caches
+    done: dict = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            done[name].append(fn())
+    for name, runs in done.items():
+        shown = ", ".join(f"{d:.2f} s" if isinstance(d, float) else f"{d['wall']:.2f} s" for d in runs)
+        print(f"  {label} [{name}]: {shown}", flush=True)
     return done
 
 
@@ -115,57 +122,70 @@ def latency(ms: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--golive-root", type=Path, default=ROOT, help="the checkout whose golive is timed")
+    parser.add_argument("--golive-root", type=Path, action="append", default=None,
+                        help="a checkout whose golive is timed (repeat it to compare checkouts, runs interleaved)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-latency", action="store_true", help="skip the 100 ms runs")
     parser.add_argument("--no-scale", action="store_true", help="skip the run at scale (and the restart)")
     args = parser.parse_args()
-    root = args.golive_root.resolve()
+    roots = [r.resolve() for r in (args.golive_root or [ROOT])]
     commands, env, how = runbook_commands()
-    print(f"golive from {root}; runbook commands: {', '.join(n for n, _ in commands)} [{how}]", flush=True)
+    print(f"golive from {', '.join(map(str, roots))}; runbook commands: {', '.join(n for n, _ in commands)} [{how}]",
+          flush=True)
     latency(0)
 
-    cmds = measure("runbook commands", lambda: time_commands(commands, env), args.repeat)
-    smoke = measure("smoke", lambda: golive_run(root, "smoke"), args.repeat)
-    t2h = measure("t_minus_2", lambda: golive_run(root, "t_minus_2"), args.repeat)
-    full = measure("full run", lambda: golive_run(root, None), args.repeat)
-    rows = [("runbook commands (5)", statistics.median(cmds), None), ("smoke", median(smoke, "wall"), smoke),
-            ("t_minus_2", median(t2h, "wall"), t2h), ("full run", median(full, "wall"), full)]
+    def runs_of(marker):
+        return {str(root): (lambda root=root: golive_run(root, marker)) for root in roots}
+
+    rows: dict[str, list] = {}  # what -> [(root or None, runs)]
+    cmds = measure("runbook commands", {"": lambda: time_commands(commands, env)}, args.repeat)[""]
+    rows["runbook commands (5)"] = [(None, cmds)]
+    for what, marker in (("smoke", "smoke"), ("t_minus_2", "t_minus_2"), ("full run", None)):
+        rows[what] = list(measure(what, runs_of(marker), args.repeat).items())
     if not args.no_latency:
         latency(LATENCY_MS)
         try:
-            slow_cmds = measure(f"runbook commands at {LATENCY_MS} ms", lambda: time_commands(commands, env), args.repeat)
-            slow_full = measure(f"full run at {LATENCY_MS} ms", lambda: golive_run(root, None), args.repeat)
+            slow = measure(f"at {LATENCY_MS} ms", {"": lambda: time_commands(commands, env), **runs_of(None)},
+                           args.repeat)
         finally:
             latency(0)
-        rows += [(f"runbook commands at {LATENCY_MS} ms", statistics.median(slow_cmds), None),
-                 (f"full run at {LATENCY_MS} ms", median(slow_full, "wall"), slow_full)]
+        rows[f"runbook commands at {LATENCY_MS} ms"] = [(None, slow.pop(""))]
+        rows[f"full run at {LATENCY_MS} ms"] = list(slow.items())
     if not args.no_scale:
         subprocess.run(SANDBOX + ["up", "--scale"], cwd=ROOT, capture_output=True, check=True)
         try:
-            big = measure("full run at scale", lambda: golive_run(root, None), args.repeat)
+            rows["full run at scale"] = list(measure("at scale", runs_of(None), args.repeat).items())
         finally:  # scale lasts until `down`: leave the sandbox at 1x, as found
             subprocess.run(SANDBOX + ["down"], cwd=ROOT, capture_output=True, check=True)
             subprocess.run(SANDBOX + ["up"], cwd=ROOT, capture_output=True, check=True)
-        rows.append(("full run at scale", median(big, "wall"), big))
 
-    base = statistics.median(cmds)
-    print(f"\n{'what':<30} {'wall s':>7} {'x cmds':>7} {'CPU s':>6} {'peak MB':>8} {'checks':>7} {'calls':>6}  exit")
-    for name, wall, runs in rows:
-        if runs is None:
-            print(f"{name:<30} {wall:>7.2f} {wall / base:>7.2f}")
-            continue
-        print(f"{name:<30} {wall:>7.2f} {wall / base:>7.2f} {median(runs, 'cpu'):>6.2f} "
-              f"{max(r['rss_mb'] for r in runs):>8.1f} {runs[-1]['checks']:>7} {runs[-1]['calls']:>6}  "
-              f"{runs[-1]['exit']}")
-    walls = {name: wall for name, wall, _ in rows}
-    print(f"\nsmoke / commands {walls['smoke'] / base:.2f}x, T-2h / commands {walls['t_minus_2'] / base:.2f}x", end="")
-    if f"full run at {LATENCY_MS} ms" in walls:
-        print(f", full run at {LATENCY_MS} ms / commands at {LATENCY_MS} ms "
-              f"{walls[f'full run at {LATENCY_MS} ms'] / walls[f'runbook commands at {LATENCY_MS} ms']:.2f}x", end="")
-    if "full run at scale" in walls:
-        print(f", scale / 1x {walls['full run at scale'] / walls['full run']:.2f}x", end="")
-    print()
+    def wall(runs) -> float:
+        return statistics.median(r if isinstance(r, float) else r["wall"] for r in runs)
+
+    base = wall(cmds)
+    for root in roots:
+        print(f"\n{root}")
+        print(f"{'what':<30} {'wall s':>7} {'x cmds':>7} {'CPU s':>6} {'peak MB':>8} {'checks':>7} {'calls':>6}  exit")
+        walls = {}
+        for what, entries in rows.items():
+            for who, runs in entries:
+                if who not in (None, str(root)):
+                    continue
+                walls[what] = wall(runs)
+                if who is None:
+                    print(f"{what:<30} {walls[what]:>7.2f} {walls[what] / base:>7.2f}")
+                    continue
+                print(f"{what:<30} {walls[what]:>7.2f} {walls[what] / base:>7.2f} {median(runs, 'cpu'):>6.2f} "
+                      f"{max(r['rss_mb'] for r in runs):>8.1f} {runs[-1]['checks']:>7} {runs[-1]['calls']:>6}  "
+                      f"{runs[-1]['exit']}")
+        line = f"smoke / commands {walls['smoke'] / base:.2f}x, T-2h / commands {walls['t_minus_2'] / base:.2f}x"
+        slow_key = f"full run at {LATENCY_MS} ms"
+        if slow_key in walls:
+            line += (f", full run at {LATENCY_MS} ms / commands at {LATENCY_MS} ms "
+                     f"{walls[slow_key] / walls[f'runbook commands at {LATENCY_MS} ms']:.2f}x")
+        if "full run at scale" in walls:
+            line += f", scale / 1x {walls['full run at scale'] / walls['full run']:.2f}x"
+        print(line)
 
 
 if __name__ == "__main__":
