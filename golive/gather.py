@@ -120,6 +120,9 @@ class Source:
             call_made = self.ledger.prefetched.pop((id(self), key), None)
             if call_made is not None:  # made ahead for this check: it shows on this check's row
                 self.ledger.calls.append(call_made)
+                failure = self._cache.get(key)
+                if isinstance(failure, BaseException):  # and its own failure is said to it, as if it had made it
+                    raise failure
         if self.down:
             raise SourceUnavailable(f"{self.name} at {self.where} is unreachable (first failure: {self.down})")
         if key in self._cache and not fresh:
@@ -133,7 +136,10 @@ class Source:
         except UNREACHABLE as exc:
             self.down = f"{call}: {_short(exc)}"
             self._note(call, start, False, self.down, key=key)
-            raise SourceUnavailable(f"{self.name} at {self.where} is unreachable: {_short(exc)}") from None
+            failure = SourceUnavailable(f"{self.name} at {self.where} is unreachable: {_short(exc)}")
+            if PREFETCHING.get():  # for the check that reads it first (later ones get "first failure: ...")
+                self._cache[key] = failure
+            raise failure from None
         except Undecidable as exc:
             self._note(call, start, False, str(exc), key=key)
             self._cache[key] = exc

@@ -94,3 +94,23 @@ def test_planning_never_waits_in_a_settle_loop():
         PLANNING.reset(token)
     assert time.monotonic() - start < 5
 
+
+
+def test_a_read_that_failed_ahead_fails_its_first_reader_with_its_own_message():
+    from golive.gather import SourceUnavailable
+
+    ledger = Ledger()
+    source = Source("PostgreSQL", "db:5432/app", ledger)
+
+    def refused():
+        raise ConnectionRefusedError("Connection refused")
+
+    def check(db):
+        db.fetch(("query", "SELECT 1"), refused, plannable=True)
+
+    prefetch.plan_and_fetch([(check, SPEC, {"db": source})])
+    with pytest.raises(SourceUnavailable, match="is unreachable: ConnectionRefusedError"):
+        source.fetch(("query", "SELECT 1"), refused)
+    with pytest.raises(SourceUnavailable, match="first failure"):
+        source.fetch(("query", "SELECT 2"), refused)
+    assert [c.ok for c in ledger.calls] == [False]
