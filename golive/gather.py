@@ -20,6 +20,7 @@ import requests
 import urllib3
 
 from golive.check import Undecidable
+from golive.planning import PLANNING, PREFETCHING, Planned
 
 
 class SourceUnavailable(Undecidable):
@@ -55,6 +56,13 @@ class Call:
 @dataclass
 class Ledger:
     calls: list[Call] = field(default_factory=list)
+    # Calls golive/prefetch.py made ahead, by (source, key): each joins `calls` when a check first reads its answer,
+    # so that it shows on that check's row as if the check had made it (`claim_all` adds any left over).
+    prefetched: dict[tuple, Call] = field(default_factory=dict)
+
+    def claim_all(self) -> None:
+        self.calls += self.prefetched.values()
+        self.prefetched.clear()
 
     def summary(self) -> list[dict]:
         rows: dict[tuple[str, str], dict] = {}
@@ -84,16 +92,37 @@ class Source:
         self.ledger = ledger
         self.down: str | None = None
         self._cache: dict[Any, Any] = {}
+        self.parallel = PARALLEL_PER_SOURCE  # at most this many requests at once while prefetching
 
-    def fetch(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False, call: str | None = None) -> Any:
+    def cached(self, key: Any) -> bool:
+        return key in self._cache
+
+    def fetch(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False, call: str | None = None,
+              plannable: bool = False) -> Any:
         """`loader()`'s answer, cached by `key`; `call` says in the ledger what was asked, as a person writes it
-        (`rds DescribeDBInstances DBInstanceIdentifier=db`), when the key alone would not (reprs, unique IDs)."""
-        return self.fetch_dated(key, loader, fresh=fresh, call=call).value
+        (`rds DescribeDBInstances DBInstanceIdentifier=db`), when the key alone would not (reprs, unique IDs).
+        `plannable`: a read with a stable key, safe to make ahead of the check (golive/prefetch.py)."""
+        return self.fetch_dated(key, loader, fresh=fresh, call=call, plannable=plannable).value
 
     def fetch_dated(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False,
-                    call: str | None = None) -> Dated:
-        """As `fetch`, with the moment the answer arrived (the first time, for a cached one)."""
+                    call: str | None = None, plannable: bool = False, within: tuple = ()) -> Dated:
+        """As `fetch`, with the moment the answer arrived (the first time, for a cached one). `within`: keys of
+        wider answers this one is part of (a namespace's pods within every namespace's); when one of them is
+        planned too, it alone is fetched ahead."""
         call = call or _describe_key(key)
+        plan = PLANNING.get()
+        if plan is not None:
+            if not self.down and (fresh or key not in self._cache):
+                if plannable and not fresh:
+                    plan.append(PlannedFetch(self, key, loader, call, within))
+                raise Planned(call)
+        elif self.ledger.prefetched:
+            call_made = self.ledger.prefetched.pop((id(self), key), None)
+            if call_made is not None:  # made ahead for this check: it shows on this check's row
+                self.ledger.calls.append(call_made)
+                failure = self._cache.get(key)
+                if isinstance(failure, BaseException):  # and its own failure is said to it, as if it had made it
+                    raise failure
         if self.down:
             raise SourceUnavailable(f"{self.name} at {self.where} is unreachable (first failure: {self.down})")
         if key in self._cache and not fresh:
@@ -106,15 +135,18 @@ class Source:
             value = loader()
         except UNREACHABLE as exc:
             self.down = f"{call}: {_short(exc)}"
-            self._note(call, start, False, self.down)
-            raise SourceUnavailable(f"{self.name} at {self.where} is unreachable: {_short(exc)}") from None
+            self._note(call, start, False, self.down, key=key)
+            failure = SourceUnavailable(f"{self.name} at {self.where} is unreachable: {_short(exc)}")
+            if PREFETCHING.get():  # for the check that reads it first (later ones get "first failure: ...")
+                self._cache[key] = failure
+            raise failure from None
         except Undecidable as exc:
-            self._note(call, start, False, str(exc))
+            self._note(call, start, False, str(exc), key=key)
             self._cache[key] = exc
             raise
         # When it arrived, not when it was asked for: an age measured to it never makes stale data look fresh.
         answer = Dated(value, datetime.now(timezone.utc))
-        self._note(call, start, True)
+        self._note(call, start, True, key=key)
         self._cache[key] = answer
         # Cached answers live until the session ends: take them (and all else alive now) out of the cyclic
         # collector's rounds, which otherwise re-scan a big cluster's lists again and again (0.7 s CPU at
@@ -122,8 +154,29 @@ class Source:
         gc.freeze()
         return answer
 
-    def _note(self, call: str, start, ok, error=""):
-        self.ledger.calls.append(Call(self.name, call, ok, round(time.monotonic() - start, 3), error))
+    def _note(self, call: str, start, ok, error="", key: Any = None):
+        made = Call(self.name, call, ok, round(time.monotonic() - start, 3), error)
+        if PREFETCHING.get():
+            self.ledger.prefetched[(id(self), key)] = made
+        else:
+            self.ledger.calls.append(made)
+
+
+PARALLEL_PER_SOURCE = 8  # requests in flight per endpoint while prefetching (the clients pool 10 connections)
+
+
+@dataclass(frozen=True)
+class PlannedFetch:
+    """A fetch a planning check asked for: made by golive/prefetch.py through `source.fetch_dated`, cached there."""
+
+    source: Source
+    key: Any
+    loader: Callable[[], Any]
+    call: str
+    within: tuple = ()
+
+    def fetch(self) -> None:
+        self.source.fetch_dated(self.key, self.loader, call=self.call)
 
 
 def release_answers() -> None:

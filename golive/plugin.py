@@ -40,6 +40,9 @@ RUNBOOK_KEY = pytest.StashKey[catalogue.Runbook]()
 EVIDENCE_KEY = pytest.StashKey[list]()
 STATE = pytest.StashKey["GoliveRun"]()
 
+# Gathering ahead (concurrent prefetch) is part of the plugin, loaded with it however it is loaded.
+pytest_plugins = ("golive.prefetch",)
+
 # The gatherers, pytest plugins of fixtures: the checks' clients and the run's caches.
 GATHERERS = (
     "fixtures.session",

@@ -104,6 +104,8 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from sandbox.latency import INTERNAL_AGENT
+
 log = logging.getLogger("sandbox.app")
 
 APP_NAME = "nba-mcp-synthesis"
@@ -316,6 +318,7 @@ class ObjectStore:
                 read_timeout=5,
                 retries={"max_attempts": 1},
                 s3={"addressing_style": "path"},
+                user_agent_extra=INTERNAL_AGENT,  # in-region: latency mode never delays it (sandbox/latency.py)
             ),
         )
 

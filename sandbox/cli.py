@@ -1,6 +1,6 @@
 """`golive-sandbox` (or `python -m sandbox`): the rehearsal sandbox on 127.0.0.1 and its faults.
 
-    golive-sandbox up [--scale] | down | status
+    golive-sandbox up [--scale] [--latency 100ms] | down | status
     golive-sandbox faults [--markdown]     every fault and the checks it must break
     golive-sandbox fault NAME              inject one fault
     golive-sandbox heal NAME               heal it (stateless: may run in another process)
@@ -28,10 +28,25 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _milliseconds(text: str) -> float:
+    from sandbox.latency import parse
+
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _up(args) -> int:
     from sandbox import stack
 
     stack.up()
+    if args.latency is not None:
+        from sandbox import latency
+
+        latency.set_latency(stack.state_dir(), args.latency)
+        print(f"latency: every request to every HTTP stand-in waits {args.latency:g} ms (until `down`)"
+              if args.latency else "latency: none")
     if args.scale:
         from sandbox import scale
         from sandbox.control import Sandbox
@@ -129,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("up", help="start every stand-in not yet answering, seeded")
     p.add_argument("--scale", action="store_true",
                    help="add 500 nodes, 10,000 pods in 50 namespaces, 500 secrets, 300 dashboards (until `down`)")
+    p.add_argument("--latency", type=_milliseconds, metavar="DELAY",
+                   help="a fixed delay on every request at every HTTP stand-in, e.g. 100ms (0: none; until `down`)")
     p.set_defaults(func=_up)
     sub.add_parser("down", help="stop what `up` started").set_defaults(func=_down)
     sub.add_parser("status", help="what answers; exit 1 if anything is down").set_defaults(func=_status)

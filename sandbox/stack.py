@@ -51,6 +51,10 @@ def state_dir() -> Path:
     return Path(os.environ.get("GOLIVE_SANDBOX_DIR", ROOT / ".sandbox")).resolve()
 
 
+# Every Python stand-in runs under sandbox/latency.py, which delays each request in latency mode (`up --latency`).
+STAND_IN = [sys.executable, "-m", "sandbox.latency"]
+
+
 def _bin(name: str) -> str:
     """A console script of this venv first (moto_server), then PATH."""
     local = Path(sys.executable).parent / name
@@ -131,13 +135,13 @@ def _grafana_prepare(state: Path) -> None:
 
 SERVICES = [
     # moto, with EKS's cluster endpoint the sandbox's Kubernetes API (sandbox/aws_server.py).
-    Service("aws", PORTS["aws"], lambda s: [sys.executable, "-m", "sandbox.aws_server", "--eks-endpoint", KUBE_URL,
+    Service("aws", PORTS["aws"], lambda s: [*STAND_IN, "sandbox.aws_server", "--eks-endpoint", KUBE_URL,
                                             "--eks-ca", str(Pki(s).ensure(HOST).ca), "-H", HOST, "-p", str(PORTS["aws"])],
             f"http://{HOST}:{PORTS['aws']}/moto-api/"),
     Service("kubernetes", PORTS["kubernetes"], lambda s: _kube_command(s), ready_check=_kube_ready,
             prepare=_kube_prepare),
     Service("webhook", PORTS["webhook"],
-            lambda s: [sys.executable, "-m", "sandbox.webhook_sink", "--host", HOST, "--port", str(PORTS["webhook"]),
+            lambda s: [*STAND_IN, "sandbox.webhook_sink", "--host", HOST, "--port", str(PORTS["webhook"]),
                        "--log", str(s / "webhook.jsonl")],
             f"http://{HOST}:{PORTS['webhook']}/_sandbox/received"),
     Service("alertmanager", PORTS["alertmanager"],
@@ -152,12 +156,12 @@ SERVICES = [
                        "--web.enable-lifecycle", f"--web.external-url=http://{HOST}:{PORTS['prometheus']}"],
             f"http://{HOST}:{PORTS['prometheus']}/-/ready", prepare=lambda s: _fresh_start(s, "prometheus")),
     Service("grafana", PORTS["grafana"],
-            lambda s: [sys.executable, "-m", "sandbox.grafana_api", "--host", HOST, "--port", str(PORTS["grafana"]),
+            lambda s: [*STAND_IN, "sandbox.grafana_api", "--host", HOST, "--port", str(PORTS["grafana"]),
                        "--provisioning", str(PROVISIONING / "grafana"), "--admin-password", "sandbox-not-default",
                        "--token-file", str(s / "grafana" / "token")],
             f"http://{HOST}:{PORTS['grafana']}/api/health", prepare=_grafana_prepare),
     Service("app", PORTS["app"],
-            lambda s: [sys.executable, "-m", "sandbox.app", "--host", HOST, "--port", str(PORTS["app"]),
+            lambda s: [*STAND_IN, "sandbox.app", "--host", HOST, "--port", str(PORTS["app"]),
                        "--metrics-port", str(PORTS["app_metrics"]),
                        "--database-dsn", f"host={HOST} port={PORTS['postgres']} dbname=nba_simulator user=postgres connect_timeout=2",
                        "--s3-endpoint", f"http://{HOST}:{PORTS['aws']}", "--s3-bucket", "nba-mcp-books-20251011"],
@@ -189,7 +193,7 @@ def _kube_command(state: Path) -> list[str]:
     cfg = sandbox_config()
     seed = seed_kube.write(cfg, state / "seed" / "kubernetes.yaml")
     moved = seed_kube.renames(cfg)
-    command = [sys.executable, "-m", "sandbox.kube_api", "--host", HOST, "--port", str(PORTS["kubernetes"]),
+    command = [*STAND_IN, "sandbox.kube_api", "--host", HOST, "--port", str(PORTS["kubernetes"]),
                "--seed", str(seed), "--tls-cert", str(pki.cert), "--tls-key", str(pki.key),
                "--tokens", str(pki.tokens_file), "--eks-cluster", _sandbox_cluster(),
                "--sts-endpoint", f"http://{HOST}:{PORTS['aws']}"]
@@ -232,6 +236,15 @@ def _postgres_seed() -> None:
             conn.execute("CREATE DATABASE nba_simulator")
     with psycopg.connect(host=HOST, port=PORTS["postgres"], user="postgres", dbname="nba_simulator") as conn:
         conn.execute((HERE / "seed" / "nba_simulator.sql").read_text())
+        # golive connects as a role that cannot write (golive.toml database.user), as production must.
+        conn.execute((HERE / "seed" / "readonly_role.sql").read_text().replace("{role}", _golive_database_user()))
+
+
+def _golive_database_user() -> str:
+    """The login golive.toml's sandbox environment connects as (database.user)."""
+    from golive import config
+
+    return config.load("sandbox", HERE.parent / "golive.toml").database.user
 
 
 def _postgres_down(state: Path) -> bool:
@@ -386,6 +399,9 @@ def stop(name: str) -> bool:
 
 
 def down(echo=print) -> None:
+    from sandbox import latency
+
+    latency.set_latency(state_dir(), 0)
     stopped = [service.name for service in reversed(SERVICES) if stop(service.name)]
     if _postgres_down(state_dir()):
         stopped.append("postgres")

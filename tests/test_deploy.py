@@ -14,6 +14,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from golive import config
 from sandbox import stack
 from sandbox.pki import Pki
 from tests.harness import ROOT
@@ -62,6 +63,7 @@ def test_an_overlay_holds_a_job_template_per_phase_and_the_post_launch_cronjob(r
         pytest.skip("recipes hold no phase templates")
     kinds = {(o["kind"], o["metadata"]["name"]) for o in objects}
     assert {("ServiceAccount", "golive"), ("ClusterRole", "golive-readonly"), ("ClusterRoleBinding", "golive-runner-readonly"),
+            ("Role", "golive-named-secrets"), ("RoleBinding", "golive-named-secrets"),
             ("ConfigMap", "golive-config"), ("Namespace", "golive")} <= kinds
     crons = {o["metadata"]["name"]: o for o in objects if o["kind"] == "CronJob"}
     args = {c["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"][0]: c for c in crons.values()}
@@ -82,11 +84,28 @@ def test_an_overlay_holds_a_job_template_per_phase_and_the_post_launch_cronjob(r
     assert role_arn.startswith("arn:aws:iam::123456789012:role/golive-")
 
 
-def test_the_clusterrole_only_reads():
+def test_the_clusterrole_only_reads_and_grants_no_secrets():
     role = yaml.safe_load((DEPLOY / "base" / "clusterrole.yaml").read_text())
     verbs = {v for rule in role["rules"] for v in rule["verbs"]}
     assert verbs == {"get", "list"}, verbs
     assert any(rule.get("resources") == ["services/proxy"] and rule["verbs"] == ["get"] for rule in role["rules"])
+    assert not any({"secrets", "*"} & set(rule.get("resources") or []) for rule in role["rules"]), role["rules"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_secrets_are_read_by_name_only_in_the_apps_namespace_from_config(overlay):
+    """The only grant on Secrets: get on the configured target Secret, in the configured app namespace."""
+    env = config.load(overlay, ROOT / "golive.toml")
+    objects = render(f"overlays/{overlay}")
+    secret_rules = [(o["kind"], o["metadata"].get("namespace"), rule) for o in objects if o["kind"] in ("Role", "ClusterRole")
+                    for rule in o["rules"] if {"secrets", "*"} & set(rule.get("resources") or [])]
+    assert secret_rules == [("Role", env.kubernetes.app_namespace, {
+        "apiGroups": [""], "resources": ["secrets"], "resourceNames": [env.secrets.target_secret], "verbs": ["get"]})]
+    binding = next(o for o in objects if o["kind"] == "RoleBinding" and o["metadata"]["name"] == "golive-named-secrets")
+    assert binding["metadata"]["namespace"] == env.kubernetes.app_namespace
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "golive", "namespace": "golive"}]
+    people = [d for d in yaml.safe_load_all((DEPLOY / "rbac.yaml").read_text()) if d["kind"] == "RoleBinding"]
+    assert [b["metadata"]["namespace"] for b in people] == [config.load("production", ROOT / "golive.toml").kubernetes.app_namespace]
 
 
 def test_the_artifacts_policy_only_writes_under_its_prefix():
@@ -128,6 +147,12 @@ def test_the_overlays_apply_to_the_sandboxs_kubernetes_api(admin_kubeconfig, san
     try:
         done = kubectl_on(admin_kubeconfig, "apply", "--validate=false", "-k", str(DEPLOY / "overlays" / "sandbox"))
         assert done.returncode == 0, done.stderr
+        # Staging's app namespace (its Role on the named Secrets lives there) is not the sandbox's: make it.
+        staging_app = config.load("staging", ROOT / "golive.toml").kubernetes.app_namespace
+        namespace = admin_kubeconfig.parent / "namespace.json"
+        namespace.write_text(json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": staging_app}}))
+        made = kubectl_on(admin_kubeconfig, "create", "--validate=false", "-f", str(namespace))
+        assert made.returncode == 0, made.stderr
         for overlay in ("production", "staging"):  # server-side dry runs, into the namespace the sandbox's made
             dry = kubectl_on(admin_kubeconfig, "apply", "--validate=false", "--dry-run=server", "-k",
                              str(DEPLOY / "overlays" / overlay))
@@ -145,3 +170,8 @@ def test_the_overlays_apply_to_the_sandboxs_kubernetes_api(admin_kubeconfig, san
         for kind, name in (("namespace", "golive"), ("clusterrolebinding", "golive-runner-readonly"),
                            ("clusterrole", "golive-readonly")):
             kubectl_on(admin_kubeconfig, "delete", kind, name, "--ignore-not-found", "--wait=false")
+        kubectl_on(admin_kubeconfig, "delete", "namespace", config.load("staging", ROOT / "golive.toml").kubernetes
+                   .app_namespace, "--ignore-not-found", "--wait=false")
+        for kind in ("rolebinding", "role"):  # in the app's namespace, beside the app
+            kubectl_on(admin_kubeconfig, "delete", kind, "golive-named-secrets", "-n",
+                       config.load("sandbox", ROOT / "golive.toml").kubernetes.app_namespace, "--ignore-not-found")

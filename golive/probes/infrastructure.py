@@ -5,8 +5,6 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import PurePath
 
-from kubernetes.utils import parse_quantity
-
 from golive.check import Finding, failed, passed
 from golive.probes import kube, wiring
 
@@ -126,6 +124,9 @@ def secrets_listed(secrets: list[dict], prefix: str, keys: list[str], rotation_r
 @lru_cache(maxsize=1024)
 def _quantity(text: str) -> Decimal:
     # Pods repeat a handful of request strings; parsing each of 10,000 pods' again is most of the probe's time.
+    # The client loads here, not when the checks are collected (importing it costs half a second).
+    from kubernetes.utils import parse_quantity
+
     return parse_quantity(text)
 
 

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from kubernetes.utils import parse_quantity
 
 from golive.attest import parse_time
 from golive.check import Finding, failed, passed
@@ -231,6 +230,8 @@ def _requests_and_limit(deployment: dict | None, name: str, resource: str) -> tu
     if container is None:
         return failed(f"container {name} not found in the deployment", resource=name, observed=None,
                       expected="the deployment's container")
+    from kubernetes.utils import parse_quantity  # the client loads here, not when the checks are collected
+
     res = container.get("resources") or {}
     request, limit = ((res.get(k) or {}).get(resource) for k in ("requests", "limits"))
     request = float(parse_quantity(request)) if request else None

@@ -81,6 +81,13 @@ def pod_references(spec: dict) -> list[Ref]:
     return refs
 
 
+def secret_names(workload: dict | None) -> list[str]:
+    """The Secrets a workload's pod template names, once each in the order named: golive reads Secrets only by
+    name (deploy/base/secrets-role.yaml grants no list)."""
+    refs = pod_references(kube.pod_spec(workload))
+    return list(dict.fromkeys(r.name for r in refs if r.kind == "Secret" and r.name))
+
+
 def external_secret_targets(external_secrets: list[dict]) -> dict[str, tuple[str, set | None]]:
     """Secret name -> (ExternalSecret name, the keys it writes, or None when dataFrom makes them unknowable)."""
     targets = {}

@@ -32,3 +32,20 @@ def test_a_list_keeps_one_copy_of_each_repeated_string():
     pods = json.loads(text, object_hook=shared_strings())
     assert pods == json.loads(text)
     assert len({id(p["image"]) for p in pods}) == len({id(p["status"]["phase"]) for p in pods}) == 1
+
+
+def test_a_narrower_list_is_filtered_from_a_wider_one_already_fetched():
+    from fixtures.kubernetes import Kubernetes
+
+    source = Source("Kubernetes API", "https://kubernetes", Ledger())
+    pods = [{"metadata": {"name": "app-1", "namespace": "app", "labels": {"app": "x", "environment": "production"}}},
+            {"metadata": {"name": "app-2", "namespace": "app", "labels": {"app": "x", "environment": "staging"}}},
+            {"metadata": {"name": "other", "namespace": "tenant", "labels": {"app": "x"}}}]
+    k8s = Kubernetes(None, source, (1, 1))  # no client: any request would fail
+    source.fetch(("pods", None, None), lambda: pods)
+    names = lambda listed: [p["metadata"]["name"] for p in listed]  # noqa: E731
+    assert names(k8s.list("pods", "app", "app=x")) == ["app-1", "app-2"]
+    assert names(k8s.list("pods", "app", "environment in (staging)")) == ["app-2"]
+    assert names(k8s.list("pods", None, "app=x")) == ["app-1", "app-2", "other"]
+    assert names(k8s.list("pods", "tenant")) == ["other"]
+    assert [c.what for c in source.ledger.calls] == ["pods"]  # one request for the kind

@@ -160,6 +160,16 @@ def test_references_resolve(kwargs, expected, fragments):
     verdict(refs(**kwargs), expected, fragments)
 
 
+@pytest.mark.parametrize("workload, names", [
+    pytest.param(DEPLOYMENT, [TARGET], id="seeded-target-secret-once"),
+    pytest.param(deployment({f"{POD}.imagePullSecrets": [{"name": "ecr-pull"}]}), [TARGET, "ecr-pull"],
+                 id="pull-secret-too"),
+    pytest.param(None, [], id="no-workload"),
+])
+def test_secret_names_are_the_secrets_the_pod_template_names(workload, names):
+    assert wiring.secret_names(workload) == names
+
+
 # --- service_selects_workload -----------------------------------------------------------------
 
 @pytest.mark.parametrize("svc, workload, expected, fragments", [

@@ -1,22 +1,31 @@
 """T-0 Phase 2: Secrets Migration / Verify Secrets (Security Lead, DevOps Lead).
 
-Metadata only: Secrets Manager through DescribeSecret, Kubernetes Secrets with their values redacted.
+Metadata only: Secrets Manager through ListSecrets (DescribeSecret for a name outside the prefix), Kubernetes
+Secrets read by name with their values dropped.
 """
 
 from golive.check import SECURITY, after_deploy, expect, runbook, settle
+from golive.probes import infrastructure as infra
 from golive.probes import secrets as sec
+
+from checks.t_zero.phase3.test_verify_application import secrets_named
 
 
 @runbook("t-0/phase2/verify-secrets/confirm-aws-secrets-manager", area="secrets")
 def test_confirm_aws_secrets_manager(aws, k8s, cfg):
     """Confirm AWS Secrets Manager: every expected secret is in place, and the ESO role may read what it syncs."""
     s = cfg.secrets
-    expected = [s.prefix + key for key in s.keys]
     read = sec.remote_keys(k8s.get("externalsecrets", s.external_secret, cfg.kubernetes.app_namespace))
-    described = {name: aws.call("secretsmanager", "describe_secret", SecretId=name) for name in expected + read}
-    expect(sec.secrets_described({n: described[n] for n in expected}, s.prefix, s.keys, s.rotation_required),
+    # One ListSecrets (the T-2h check's own call) carries what a DescribeSecret per secret would: name, ARN,
+    # rotation, deletion. A secret the ExternalSecret reads from outside the prefix is described by name.
+    listed = {e.get("Name"): e for e in aws.paginate("secretsmanager", "list_secrets", "SecretList", Filters=[
+        {"Key": "name", "Values": [s.prefix]}], IncludePlannedDeletion=True)}
+    outside = {n: aws.call("secretsmanager", "describe_secret", SecretId=n) for n in read
+               if not n.startswith(s.prefix)}
+    expect(infra.secrets_listed(list(listed.values()), s.prefix, s.keys, s.rotation_required),
            sec.role_grants(aws.role_policies(s.eso_role_name), "secretsmanager:GetSecretValue",
-                           {n: described[n] for n in read}, s.eso_role_name, s.external_secret))
+                           {n: outside.get(n) or listed.get(n) or {} for n in read}, s.eso_role_name,
+                           s.external_secret))
 
 
 @runbook("t-0/phase2/verify-secrets/test-external-secrets-sync", area="secrets")
@@ -38,8 +47,9 @@ def test_validate_kubernetes_secrets(k8s, cfg):
     Secret holds every key."""
     s, kube = cfg.secrets, cfg.kubernetes
     external_secret = k8s.get("externalsecrets", s.external_secret, kube.app_namespace)
-    expect(sec.deployment_secret_refs(k8s.get("deployments", kube.deployment, kube.app_namespace), kube.deployment,
-                                      s.target_secret, external_secret, k8s.list("secrets", kube.app_namespace)),
+    deployment = k8s.get("deployments", kube.deployment, kube.app_namespace)
+    expect(sec.deployment_secret_refs(deployment, kube.deployment, s.target_secret, external_secret,
+                                      secrets_named(k8s, deployment, kube.app_namespace)),
            after_deploy("the synced Secret holding every key", lambda: sec.target_secret_complete(
                external_secret, k8s.get("secrets", s.target_secret, kube.app_namespace), s.target_secret)))
 

@@ -10,12 +10,18 @@ from golive.probes import drift, wiring
 from checks.t_minus_24h.test_infrastructure_verification import app_connectivity
 
 
+def secrets_named(k8s, workload, ns) -> list[dict]:
+    """The Secrets the workload's pod template names that exist, each read by name (golive may list none)."""
+    return [s for s in (k8s.get("secrets", name, ns) for name in wiring.secret_names(workload)) if s is not None]
+
+
 def references_resolve(k8s, cfg):
     """Finding: every ConfigMap, Secret key, claim, service account and volume the app's pod template names exists."""
     kube, ns = cfg.kubernetes, cfg.kubernetes.app_namespace
+    deployment = k8s.get("deployments", kube.deployment, ns)
     return wiring.references_resolve(
-        k8s.get("deployments", kube.deployment, ns), f"Deployment {kube.deployment}", k8s.list("configmaps", ns),
-        k8s.list("secrets", ns), k8s.list("persistentvolumeclaims", ns), k8s.list("serviceaccounts", ns),
+        deployment, f"Deployment {kube.deployment}", k8s.list("configmaps", ns),
+        secrets_named(k8s, deployment, ns), k8s.list("persistentvolumeclaims", ns), k8s.list("serviceaccounts", ns),
         k8s.list("externalsecrets", ns))
 
 

@@ -1,0 +1,116 @@
+"""golive/prefetch.py: checks planned ahead against the caches, their reads fetched once each, concurrently,
+at most `Source.parallel` at a time per endpoint, each call on the row of the check that reads it."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from golive import prefetch
+from golive.check import Spec, settle
+from golive.gather import Ledger, Source
+from golive.planning import PLANNING, Planned
+
+SPEC = Spec("t-2h/x/y", "automated", None, "infrastructure")
+
+
+def counting(answer="ok", delay=0.0):
+    made = []
+
+    def load():
+        made.append(threading.current_thread().name)
+        time.sleep(delay)
+        return answer
+    return load, made
+
+
+def test_a_planning_check_stops_at_its_first_uncached_read_and_names_it():
+    source, (load, made) = Source("Kubernetes API", "https://k", Ledger()), counting()
+    asked = []
+    token = PLANNING.set(asked)
+    try:
+        with pytest.raises(Planned):
+            source.fetch(("nodes",), load, plannable=True)
+        with pytest.raises(Planned):  # not a plain read (a POST, an MCP step): stops the plan, asks nothing
+            source.fetch(("POST", "/mcp", "uuid"), load)
+    finally:
+        PLANNING.reset(token)
+    assert [p.key for p in asked] == [("nodes",)] and made == [] and source.ledger.calls == []
+
+
+def test_reads_are_fetched_once_each_and_join_the_ledger_when_a_check_reads_them():
+    ledger = Ledger()
+    kube, aws = Source("Kubernetes API", "https://k", ledger), Source("AWS eks", "us-east-1", ledger)
+    (nodes, nodes_made), (cluster, cluster_made) = counting(["n1"]), counting({"status": "ACTIVE"})
+
+    def check(k8s, eks):  # two reads one after another: planned in two rounds
+        k8s.fetch(("nodes",), nodes, plannable=True)
+        eks.fetch(("describe_cluster",), cluster, plannable=True)
+
+    items = [(check, SPEC, {"k8s": kube, "eks": aws}), (check, SPEC, {"k8s": kube, "eks": aws})]
+    assert prefetch.plan_and_fetch(items) == 2
+    assert len(nodes_made) == len(cluster_made) == 1  # once each, for both checks
+    assert ledger.calls == [] and len(ledger.prefetched) == 2  # made ahead: not yet any check's
+    assert kube.fetch(("nodes",), nodes) == ["n1"]
+    assert [c.what for c in ledger.calls] == ["nodes"]  # on the row of the check that read it
+    ledger.claim_all()
+    assert [c.what for c in ledger.calls] == ["nodes", "describe_cluster"] and not ledger.prefetched
+
+
+def test_no_more_than_parallel_requests_per_endpoint_at_once():
+    ledger, in_flight, peak, lock = Ledger(), [0], [0], threading.Lock()
+    source = Source("Prometheus", "http://p", ledger)
+    source.parallel = 2
+
+    def load():
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.02)
+        with lock:
+            in_flight[0] -= 1
+        return []
+
+    def check(prom):
+        [prom.fetch(("query", q), load, plannable=True) for q in range(3)]
+
+    items = [(check, SPEC, {"prom": source})] + [(lambda prom, q=q: prom.fetch(("query", q), load, plannable=True),
+                                                  SPEC, {"prom": source}) for q in range(8)]
+    prefetch.plan_and_fetch(items)
+    assert peak[0] == 2 and len(ledger.prefetched) == 8
+
+
+def test_planning_never_waits_in_a_settle_loop():
+    from golive.check import failed
+
+    asked = []
+    token = PLANNING.set(asked)
+    try:
+        start = time.monotonic()
+        with pytest.raises(Planned):
+            settle(lambda fresh: failed("not yet"), deadline_s=30, interval_s=10)
+    finally:
+        PLANNING.reset(token)
+    assert time.monotonic() - start < 5
+
+
+
+def test_a_read_that_failed_ahead_fails_its_first_reader_with_its_own_message():
+    from golive.gather import SourceUnavailable
+
+    ledger = Ledger()
+    source = Source("PostgreSQL", "db:5432/app", ledger)
+
+    def refused():
+        raise ConnectionRefusedError("Connection refused")
+
+    def check(db):
+        db.fetch(("query", "SELECT 1"), refused, plannable=True)
+
+    prefetch.plan_and_fetch([(check, SPEC, {"db": source})])
+    with pytest.raises(SourceUnavailable, match="is unreachable: ConnectionRefusedError"):
+        source.fetch(("query", "SELECT 1"), refused)
+    with pytest.raises(SourceUnavailable, match="first failure"):
+        source.fetch(("query", "SELECT 2"), refused)
+    assert [c.ok for c in ledger.calls] == [False]
