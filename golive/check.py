@@ -136,6 +136,40 @@ class Decided:
 DECIDED: contextvars.ContextVar[dict[str, Decided]] = contextvars.ContextVar("golive_decided")
 
 
+# The answers the running check has read (gather.Source appends `(endpoint, call, value)`): when reading one
+# breaks the check (a list of strings where objects were promised), the error names the endpoint and the answer.
+ANSWERS: contextvars.ContextVar[list] = contextvars.ContextVar("golive_answers")
+
+
+def unreadable(exc: Exception, reads: list) -> Undecidable:
+    """A check that broke on what it read (AttributeError, KeyError, TypeError...) did not decide: say which
+    endpoint's answer it was reading, what that answer was, and where golive broke on it."""
+    frames = [f for f in _frames(exc.__traceback__) if "/golive/" in f[0] or "/checks/" in f[0] or "/fixtures/" in f[0]]
+    at = f" at {frames[-1][0].rsplit('/', 2)[-2]}/{frames[-1][0].rsplit('/', 1)[-1]}:{frames[-1][1]}" if frames else ""
+    what = f"{type(exc).__name__}: {str(exc)[:160]}{at}"
+    if not reads:
+        return Undecidable(f"golive could not decide ({what})")
+    endpoint, call, value = reads[-1]
+    others = sorted({r[0] for r in reads[:-1]} - {endpoint})
+    also = f"; it also read {', '.join(others)}" if others else ""
+    return Undecidable(f"could not read what {endpoint} answered to {call}: {_excerpt(value)} ({what}){also}")
+
+
+def _frames(tb):
+    while tb is not None:
+        yield tb.tb_frame.f_code.co_filename, tb.tb_lineno
+        tb = tb.tb_next
+
+
+def _excerpt(value: Any) -> str:
+    """An answer in a few words: an HTTP response by status, type and start of body; data by its start."""
+    if hasattr(value, "status") and hasattr(value, "text"):
+        kind = (getattr(value, "headers", None) or {}).get("Content-Type", "")
+        return f"HTTP {value.status} {kind} {value.text[:100]!r}".replace("  ", " ")
+    text = repr(value)
+    return text if len(text) <= 120 else text[:120] + "…"
+
+
 # True in manifest mode (`--golive-manifests`): the objects come from files, nothing is deployed yet.
 BEFORE_DEPLOY: contextvars.ContextVar[bool] = contextvars.ContextVar("golive_before_deploy", default=False)
 
@@ -245,10 +279,16 @@ def runbook(item_id: str, *, kind: str = AUTOMATED, impact: Impact = CRASH, area
 
     def decorate(fn):
         def run(*args, **kwargs):
-            token = CURRENT_SPEC.set(spec)
+            token, reads = CURRENT_SPEC.set(spec), []
+            read_token = ANSWERS.set(reads)
             try:
                 return fn(*args, **kwargs)
+            except (AssertionError, Undecidable):
+                raise
+            except Exception as exc:  # noqa: BLE001 - broke on an answer: undecided, never a decided failure
+                raise unreadable(exc, reads) from None
             finally:
+                ANSWERS.reset(read_token)
                 CURRENT_SPEC.reset(token)
 
         @functools.wraps(fn)

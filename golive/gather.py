@@ -1,8 +1,12 @@
 """What every gatherer shares: fetch each resource once per session, fail fast after an outage.
 
 A `Source` is one endpoint (the Kubernetes API, one AWS service, Prometheus, ...). Its `fetch`
-caches by key; the first connection failure marks the source down, and every later fetch from
-it fails at once with a pointer to that first failure instead of waiting for another timeout.
+caches by key; the first connection failure or timeout marks the endpoint (its address, shared by every
+Source at it: all AWS services behind one endpoint URL) dead for the run, and every later fetch from it
+fails at once with that first failure instead of waiting for another timeout.
+Retries are golive's decision, made here: no client retries a request by itself (`NO_RETRIES`,
+`BOTOCORE_RETRIES`), so a dead endpoint costs one timeout per run; only `settle` asks again, for state
+that may still change.
 Every call lands in the API ledger shown in the report. Each answer is kept with the moment it arrived
 (`fetch_dated`): a check that judges how recent something is measures to that moment, never to the
 clock of the later moment at which it reads the cached answer.
@@ -19,7 +23,12 @@ import pytest
 import requests
 import urllib3
 
-from golive.check import Undecidable
+from golive.check import ANSWERS, Undecidable
+
+# The clients' own retries, off: urllib3 (the kubernetes client, requests under prometheus-api-client) as
+# requests' default adapter has it, and botocore's (one attempt, no retry on throttling or 5xx).
+NO_RETRIES = urllib3.util.Retry(0, read=False)
+BOTOCORE_RETRIES = {"total_max_attempts": 1, "mode": "standard"}
 
 
 class SourceUnavailable(Undecidable):
@@ -55,6 +64,8 @@ class Call:
 @dataclass
 class Ledger:
     calls: list[Call] = field(default_factory=list)
+    # Endpoint address -> its first connection failure or timeout: dead for the rest of the run.
+    dead: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> list[dict]:
         rows: dict[tuple[str, str], dict] = {}
@@ -82,8 +93,17 @@ class Source:
         self.name = name
         self.where = where  # URL or region, for messages
         self.ledger = ledger
-        self.down: str | None = None
         self._cache: dict[Any, Any] = {}
+
+    @property
+    def down(self) -> str | None:
+        """Why this endpoint is dead for the run (its first failure), or None."""
+        return self.ledger.dead.get(self.where)
+
+    @down.setter
+    def down(self, reason: str | None) -> None:
+        if reason:
+            self.ledger.dead.setdefault(self.where, reason)
 
     def fetch(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False, call: str | None = None) -> Any:
         """`loader()`'s answer, cached by `key`; `call` says in the ledger what was asked, as a person writes it
@@ -100,7 +120,7 @@ class Source:
             cached = self._cache[key]
             if isinstance(cached, Exception):
                 raise cached
-            return cached
+            return self._read(call, cached)
         start = time.monotonic()
         try:
             value = loader()
@@ -108,6 +128,12 @@ class Source:
             self.down = f"{call}: {_short(exc)}"
             self._note(call, start, False, self.down)
             raise SourceUnavailable(f"{self.name} at {self.where} is unreachable: {_short(exc)}") from None
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            # A client library choking on what the endpoint sent (HTML for JSON, a missing key): bad data.
+            message = f"{self.name} at {self.where} answered {call} with something unreadable ({_short(exc)})"
+            self._note(call, start, False, message)
+            self._cache[key] = BadData(message)
+            raise BadData(message) from None
         except Undecidable as exc:
             self._note(call, start, False, str(exc))
             self._cache[key] = exc
@@ -120,6 +146,13 @@ class Source:
         # collector's rounds, which otherwise re-scan a big cluster's lists again and again (0.7 s CPU at
         # 10,000 pods). O(1); `release_answers` hands them back when the session ends.
         gc.freeze()
+        return self._read(call, answer)
+
+    def _read(self, call: str, answer: Dated) -> Dated:
+        """Note for the running check which answer it read: should reading it fail, golive.check names it."""
+        reads = ANSWERS.get(None)
+        if reads is not None:
+            reads.append((f"{self.name} at {self.where}", call, answer.value))
         return answer
 
     def _note(self, call: str, start, ok, error=""):
