@@ -75,6 +75,7 @@ class Finding:
     hint: str = ""  # what an on-call engineer should do about a failure
     details: dict = field(default_factory=dict)
     undecided: bool = False  # the probe got no usable answer: outcome "error", never a pass
+    final: bool = False  # waiting cannot change it (the thing waited for is absent or failed, not in progress)
 
     def as_evidence(self) -> dict:
         out = {"ok": self.ok, "summary": self.summary, "resource": self.resource,
@@ -144,7 +145,8 @@ ANSWERS: contextvars.ContextVar[list] = contextvars.ContextVar("golive_answers")
 def unreadable(exc: Exception, reads: list) -> Undecidable:
     """A check that broke on what it read (AttributeError, KeyError, TypeError...) did not decide: say which
     endpoint's answer it was reading, what that answer was, and where golive broke on it."""
-    frames = [f for f in _frames(exc.__traceback__) if "/golive/" in f[0] or "/checks/" in f[0] or "/fixtures/" in f[0]]
+    frames = [f for f in _frames(exc.__traceback__) if not f[0].endswith("/golive/check.py")
+              and any(part in f[0] for part in ("/golive/", "/checks/", "/fixtures/"))]
     at = f" at {frames[-1][0].rsplit('/', 2)[-2]}/{frames[-1][0].rsplit('/', 1)[-1]}:{frames[-1][1]}" if frames else ""
     what = f"{type(exc).__name__}: {str(exc)[:160]}{at}"
     if not reads:
@@ -227,7 +229,9 @@ def expect(*parts: Finding | AfterDeploy) -> None:
 def settle(probe: Callable[[bool], Finding], *, deadline_s: float, interval_s: float) -> Finding:
     """Re-run `probe(fresh)` until it passes or the deadline passes; every attempt is evidence.
 
-    `fresh` is False on the first attempt (use the session's cached data) and True afterwards.
+    `fresh` is False on the first attempt (use the session's cached data) and True afterwards. It stops early
+    when waiting cannot help: the source is down (the probe raises), the answer undecidable, or the probe says
+    its failure is final (what it waits for is absent, not on its way).
     """
     start = time.monotonic()
     attempts = []
@@ -235,7 +239,7 @@ def settle(probe: Callable[[bool], Finding], *, deadline_s: float, interval_s: f
     while True:
         finding = probe(fresh)
         attempts.append({"t": round(time.monotonic() - start, 2), "ok": finding.ok, "summary": finding.summary})
-        if finding.ok or time.monotonic() - start >= deadline_s:
+        if finding.ok or finding.undecided or finding.final or time.monotonic() - start >= deadline_s:
             break
         time.sleep(interval_s)
         fresh = True

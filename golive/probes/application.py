@@ -126,7 +126,7 @@ def pods_started(pods: list[dict], deployment: dict | None, container: str, expe
     if deployment is None:
         return failed("the app's Deployment does not exist: no pod of it can start", resource="deployment",
                       observed={"pods": [_name(p) for p in pods]}, expected="a Deployment with its pods Running",
-                      hint="Run the phase 3 deploy script (or `kubectl apply`) and check its output.")
+                      final=True, hint="Run the phase 3 deploy script (or `kubectl apply`) and check its output.")
     name, desired = _name(deployment), (deployment.get("spec") or {}).get("replicas", 1)
     problems = [problem for pod in pods
                 for problem in _pod_problems(pod, container, expected_image, restart_window_minutes, now)]

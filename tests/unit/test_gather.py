@@ -32,3 +32,72 @@ def test_a_list_keeps_one_copy_of_each_repeated_string():
     pods = json.loads(text, object_hook=shared_strings())
     assert pods == json.loads(text)
     assert len({id(p["image"]) for p in pods}) == len({id(p["status"]["phase"]) for p in pods}) == 1
+
+
+# --- a dead endpoint, once per run; an answer a check breaks on, named ------------------------------
+
+def test_a_dead_endpoint_costs_one_failure_per_run_for_every_source_at_its_address():
+    import pytest
+    import requests
+
+    from golive.gather import SourceUnavailable
+
+    ledger, tries = Ledger(), []
+
+    def refuse():
+        tries.append(1)
+        raise requests.ConnectionError("Connection refused")
+
+    eks, iam = Source("AWS eks", "http://aws:4566", ledger), Source("AWS iam", "http://aws:4566", ledger)
+    with pytest.raises(SourceUnavailable, match="AWS eks at http://aws:4566 is unreachable"):
+        eks.fetch("describe_cluster", refuse)
+    with pytest.raises(SourceUnavailable, match="first failure: describe_cluster: ConnectionError: Connection refused"):
+        iam.fetch("get_role", refuse)
+    assert len(tries) == 1 and iam.down == eks.down
+    assert Source("Prometheus", "http://prometheus", ledger).down is None
+
+
+def test_an_answer_a_client_cannot_read_is_bad_data_naming_the_endpoint():
+    import pytest
+
+    from golive.gather import BadData
+
+    source = Source("Prometheus", "http://prometheus", Ledger())
+    with pytest.raises(BadData, match="Prometheus at http://prometheus answered query up with something unreadable "
+                                      r"\(JSONDecodeError"):
+        source.fetch("query up", lambda: json.loads("<html>"))
+    with pytest.raises(BadData):  # remembered: not asked again
+        source.fetch("query up", lambda: 1 / 0)
+
+
+def test_a_check_that_breaks_on_an_answer_is_undecided_and_names_it():
+    from golive.check import ANSWERS, Undecidable, runbook
+
+    @runbook("t-2h/final-infrastructure-check/kubectl-get-nodes")
+    def check():
+        nodes = Source("Kubernetes API", "https://kubernetes", Ledger()).fetch("nodes", lambda: [1, "two"])
+        return [n["metadata"] for n in nodes]
+
+    @runbook("t-2h/final-infrastructure-check/kubectl-cluster-info")
+    def broken():
+        return {}["x"]
+
+    import pytest
+    with pytest.raises(Undecidable, match=r"could not read what Kubernetes API at https://kubernetes answered to "
+                                          r"nodes: \[1, 'two'\] \(TypeError: 'int' object is not subscriptable\)"):
+        check()
+    with pytest.raises(Undecidable, match=r"golive could not decide \(KeyError: 'x'"):
+        broken()
+    assert ANSWERS.get(None) is None  # the check's own list is gone with it
+
+
+def test_settle_stops_when_waiting_cannot_change_the_answer():
+    from golive.check import failed, settle, undecided
+
+    for finding in (failed("gone", final=True), undecided("no answer")):
+        attempts = []
+        result = settle(lambda fresh, f=finding: attempts.append(fresh) or f, deadline_s=60, interval_s=0)
+        assert attempts == [False] and result is finding
+    attempts = []
+    result = settle(lambda fresh: attempts.append(fresh) or failed("starting"), deadline_s=0.05, interval_s=0.01)
+    assert len(attempts) > 1 and attempts[1] is True and "still failing after" in result.summary
