@@ -85,6 +85,12 @@ class Preflight:
     def blocking(self) -> list[Answer]:
         return [a for a in self.answers if a.blocks]
 
+    def dead(self) -> dict[str, str]:
+        """Endpoint address -> why it is dead (refused, or silent past the deadline): golive.gather's memory for the
+        run, so the checks that need it fail at once with this cause instead of waiting for it again."""
+        return {a.target: f"preflight {a.question or 'reach'}: {a.detail}" for a in self.answers
+                if a.status in (REFUSED, TIMEOUT)}
+
     def lines(self) -> list[str]:
         return [a.line() for a in self.blocking]
 
