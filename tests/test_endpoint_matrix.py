@@ -120,3 +120,47 @@ def test_a_misbehaving_endpoint_never_passes_and_is_named(sandbox, tmp_path, end
             problems.append(f"decided on an answer that is not the API's, instead of could-not-decide: {said}")
     assert not problems, f"{endpoint} {mode}:\n" + "\n".join(problems)
     assert run.exit_code != 0, f"{endpoint} {mode}: the run was GO"
+
+
+def checks_reading(fixture: str) -> list[str]:
+    """The non-mutating automated checks that take `fixture` (every check whose answer depends on that endpoint)."""
+    import importlib
+    import inspect
+
+    from golive import coverage
+    from golive.check import AUTOMATED
+
+    found = []
+    for item, bound in sorted(coverage.bound_tests(ROOT / "checks").items()):
+        spec, (module, name) = bound[0].spec, bound[0].test.split("::")
+        if spec.kind != AUTOMATED or spec.mutating:
+            continue
+        fn = getattr(importlib.import_module(module.removesuffix(".py").replace("/", ".")), name)
+        if fixture in inspect.signature(inspect.unwrap(fn)).parameters:
+            found.append(item)
+    return found
+
+
+# Checks that take the fixture but do not judge its contents, each with why it may pass on an empty endpoint.
+NOT_JUDGED_FROM = {
+    "k8s": {"t-0/phase1/verify-infrastructure/validate-network-connectivity":
+            "reads only the API server's address, to test TCP to it"},
+    "prom": {"t+1h/performance-monitoring/verify-auto-scaling":
+             "judges the HPA from its status; kube-state-metrics' series in Prometheus only chart it when present"},
+}
+
+
+@pytest.mark.parametrize("endpoint, fixture", [("prometheus", "prom"), ("kubernetes", "k8s")])
+def test_no_check_passes_on_an_empty_endpoint(sandbox, tmp_path, endpoint, fixture):
+    """Prometheus with no series, rules or targets, a Kubernetes API with no objects: every check that reads it
+    fails or cannot decide, so no selection of checks is GO on them."""
+    items = [i for i in checks_reading(fixture) if i not in NOT_JUDGED_FROM[fixture]]
+    with Misbehaving("empty", endpoint) as stub:
+        args = ["checks", "--golive-env", "sandbox", "--golive-config", str(config_for(tmp_path, endpoint, stub.url)),
+                "--golive-no-preflight"]
+        for item in items:
+            args += ["--golive-item", item]
+        run = run_suite(*args)
+    assert len(items) > 5 and not [i for i in items if i not in run.results]
+    passing = [f"{i}: {run[i].message or run[i].evidence}"[:300] for i in items if run[i].outcome == "passed"]
+    assert not passing, f"passed with {endpoint} empty:\n" + "\n".join(passing)

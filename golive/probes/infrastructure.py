@@ -381,8 +381,13 @@ def crds_served(crds: dict[str, dict | None]) -> Finding:
                   observed=observed)
 
 
-def no_workloads_labelled(found: dict[str, list[dict]], namespace: str, selector: str) -> Finding:
-    """No workload in the namespace matches the label selector (e.g. leftovers labelled environment=staging)."""
+def no_workloads_labelled(found: dict[str, list[dict]], namespace: str, selector: str,
+                          namespace_obj: dict | None = None) -> Finding:
+    """No workload in the namespace matches the label selector (e.g. leftovers labelled environment=staging).
+    "None found" counts only in a namespace that exists (`namespace_obj`): an empty API holds no staging either."""
+    if namespace_obj is None:
+        return failed(f"namespace {namespace} does not exist, so finding no {selector} workloads in it proves "
+                      f"nothing", resource=namespace, observed=None, expected="the namespace, without them")
     matches = [f"{kind[:-1]} {_name(obj)}" for kind, objs in found.items() for obj in objs]
     observed = {kind: [_name(o) for o in objs] for kind, objs in found.items()}
     query = f"kubectl get {','.join(found)} -n {namespace} -l {selector}"

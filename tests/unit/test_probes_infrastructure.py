@@ -390,9 +390,12 @@ def staging_deployment(a):
         f"expected workload kinds to search for environment=staging in namespace {NS}, found 0"),
     row("staging-deployment-left", staging_deployment, FAIL,
         f"namespace {NS} still holds workloads labelled environment=staging: deployment nba-mcp-synthesis-staging"),
+    row("no-namespace", lambda a: a.update(namespace_obj=None), FAIL,
+        f"namespace {NS} does not exist, so finding no environment=staging workloads in it proves nothing"),
 ])
 def test_no_workloads_labelled(change, outcome, fragment):
-    a = {"found": k8s(M, "staging_workloads"), "namespace": NS, "selector": "environment=staging"}
+    a = {"found": k8s(M, "staging_workloads"), "namespace": NS, "selector": "environment=staging",
+         "namespace_obj": k8s(M, "namespace")}
     change(a)
     verdict(infra.no_workloads_labelled(**a), outcome, fragment)
 
