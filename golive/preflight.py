@@ -157,6 +157,9 @@ def unreached(name: str, url: str, reach: dict, env, section: str, seconds: floa
     if reach.get("stage") == "config":
         return Answer(name, url, "", ERROR, f"no host and port in {url}", f"fix {section} in golive.toml",
                       blocks=True)
+    if "timed out" in error.lower():  # it connects, then says nothing within the read timeout
+        return Answer(name, url, "", TIMEOUT, f"connected, but no answer within the read timeout ({error[:160]})",
+                      f"{name} accepts connections but does not answer: is it overloaded or stuck?")
     if error:  # it connects, then the exchange failed (TLS, a protocol error, a server that hangs up)
         return Answer(name, url, "", ERROR, error[:300], f"{name} accepts connections but the exchange failed: "
                       "see the error (a certificate? the wrong port?)")
