@@ -36,6 +36,8 @@ POINT_AT = {  # the sandbox environment's line for each endpoint -> pointed at `
     "app": ('base_url = "http://127.0.0.1:18000", ingress_url = "http://127.0.0.1:18000"',
             'base_url = "{url}", ingress_url = "{url}"'),
     "aws": ('endpoint_url = "http://127.0.0.1:18500"', 'endpoint_url = "{url}"'),
+    # A kubeconfig copy whose server is `{url}` (with the preflight on, the run stops: not EKS's endpoint).
+    "kubernetes": ('kubeconfig = "${GOLIVE_SANDBOX_DIR:-.sandbox}/kubeconfig"', 'kubeconfig = "{kubeconfig}"'),
 }
 MONITORING = ["-m", "monitoring"]
 T2H = ["checks/t_minus_2h"]
@@ -45,6 +47,7 @@ SCENARIOS = [  # name, selection, endpoints made to misbehave, how
     ("monitoring, 4 endpoints refuse", MONITORING, ("prometheus", "alertmanager", "grafana", "app"), "down"),
     ("T-2h, healthy", T2H, (), ""),
     ("T-2h, AWS hangs", T2H, ("aws",), "hang"),
+    ("T-2h, Kubernetes API hangs", T2H, ("kubernetes",), "hang"),
 ]
 
 
@@ -56,7 +59,13 @@ def config(folder: Path, root: Path, stubs: dict[str, str], connect: float, read
                                f"settle_seconds = 20, settle_interval_seconds = 1 }}", env, count=1)
     for endpoint, url in stubs.items():
         old, new = POINT_AT[endpoint]
-        env = env.replace(old, new.format(url=url))
+        if endpoint == "kubernetes":
+            from sandbox import stack
+
+            kubeconfig = json.loads((stack.state_dir() / "kubeconfig").read_text())
+            kubeconfig["clusters"][0]["cluster"] = {"server": url}
+            (folder / "kubeconfig").write_text(json.dumps(kubeconfig))
+        env = env.replace(old, new.format(url=url, kubeconfig=folder / "kubeconfig"))
     path = folder / "golive.toml"
     path.write_text(head + env)
     with contextlib.suppress(FileExistsError):

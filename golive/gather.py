@@ -89,16 +89,17 @@ class Dated:
 
 
 class Source:
-    def __init__(self, name: str, where: str, ledger: Ledger):
+    def __init__(self, name: str, where: str, ledger: Ledger, via: str | None = None):
         self.name = name
         self.where = where  # URL or region, for messages
         self.ledger = ledger
+        self.via = via  # the address it is reached through (the Kubernetes API's service proxy): dead with it
         self._cache: dict[Any, Any] = {}
 
     @property
     def down(self) -> str | None:
         """Why this endpoint is dead for the run (its first failure), or None."""
-        return self.ledger.dead.get(self.where)
+        return self.ledger.dead.get(self.where) or (self.ledger.dead.get(self.via) if self.via else None)
 
     @down.setter
     def down(self, reason: str | None) -> None:

@@ -101,3 +101,13 @@ def test_settle_stops_when_waiting_cannot_change_the_answer():
     attempts = []
     result = settle(lambda fresh: attempts.append(fresh) or failed("starting"), deadline_s=0.05, interval_s=0.01)
     assert len(attempts) > 1 and attempts[1] is True and "still failing after" in result.summary
+
+
+def test_an_endpoint_reached_through_a_dead_api_server_is_dead_with_it():
+    ledger = Ledger()
+    proxied = Source("Prometheus", "https://kube/api/v1/namespaces/monitoring/services/prom:9090/proxy", ledger,
+                     via="https://kube")
+    Source("Prometheus", proxied.where, ledger).down = None  # no reason: nothing recorded
+    assert proxied.down is None
+    Source("Kubernetes API", "https://kube", ledger).down = "kubectl version: ReadTimeoutError: timed out"
+    assert proxied.down == "kubectl version: ReadTimeoutError: timed out"
