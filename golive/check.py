@@ -83,6 +83,7 @@ class Finding:
     hint: str = ""  # what an on-call engineer should do about a failure
     details: dict = field(default_factory=dict)
     undecided: bool = False  # the probe got no usable answer: outcome "error", never a pass
+    final: bool = False  # waiting cannot change it (the thing waited for is absent or failed, not in progress)
 
     def as_evidence(self) -> dict:
         out = {"ok": self.ok, "summary": self.summary, "resource": self.resource,
@@ -144,6 +145,41 @@ class Decided:
 DECIDED: contextvars.ContextVar[dict[str, Decided]] = contextvars.ContextVar("golive_decided")
 
 
+# The answers the running check has read (gather.Source appends `(endpoint, call, value)`): when reading one
+# breaks the check (a list of strings where objects were promised), the error names the endpoint and the answer.
+ANSWERS: contextvars.ContextVar[list] = contextvars.ContextVar("golive_answers")
+
+
+def unreadable(exc: Exception, reads: list) -> Undecidable:
+    """A check that broke on what it read (AttributeError, KeyError, TypeError...) did not decide: say which
+    endpoint's answer it was reading, what that answer was, and where golive broke on it."""
+    frames = [f for f in _frames(exc.__traceback__) if not f[0].endswith("/golive/check.py")
+              and any(part in f[0] for part in ("/golive/", "/checks/", "/fixtures/"))]
+    at = f" at {frames[-1][0].rsplit('/', 2)[-2]}/{frames[-1][0].rsplit('/', 1)[-1]}:{frames[-1][1]}" if frames else ""
+    what = f"{type(exc).__name__}: {str(exc)[:160]}{at}"
+    if not reads:
+        return Undecidable(f"golive could not decide ({what})")
+    endpoint, call, value = reads[-1]
+    others = sorted({r[0] for r in reads[:-1]} - {endpoint})
+    also = f"; it also read {', '.join(others)}" if others else ""
+    return Undecidable(f"could not read what {endpoint} answered to {call}: {_excerpt(value)} ({what}){also}")
+
+
+def _frames(tb):
+    while tb is not None:
+        yield tb.tb_frame.f_code.co_filename, tb.tb_lineno
+        tb = tb.tb_next
+
+
+def _excerpt(value: Any) -> str:
+    """An answer in a few words: an HTTP response by status, type and start of body; data by its start."""
+    if hasattr(value, "status") and hasattr(value, "text"):
+        kind = (getattr(value, "headers", None) or {}).get("Content-Type", "")
+        return f"HTTP {value.status} {kind} {value.text[:100]!r}".replace("  ", " ")
+    text = repr(value)
+    return text if len(text) <= 120 else text[:120] + "…"
+
+
 # True in manifest mode (`--golive-manifests`): the objects come from files, nothing is deployed yet.
 BEFORE_DEPLOY: contextvars.ContextVar[bool] = contextvars.ContextVar("golive_before_deploy", default=False)
 
@@ -201,7 +237,9 @@ def expect(*parts: Finding | AfterDeploy) -> None:
 def settle(probe: Callable[[bool], Finding], *, deadline_s: float, interval_s: float) -> Finding:
     """Re-run `probe(fresh)` until it passes or the deadline passes; every attempt is evidence.
 
-    `fresh` is False on the first attempt (use the session's cached data) and True afterwards.
+    `fresh` is False on the first attempt (use the session's cached data) and True afterwards. It stops early
+    when waiting cannot help: the source is down (the probe raises), the answer undecidable, or the probe says
+    its failure is final (what it waits for is absent, not on its way).
     """
     start = time.monotonic()
     attempts = []
@@ -209,7 +247,7 @@ def settle(probe: Callable[[bool], Finding], *, deadline_s: float, interval_s: f
     while True:
         finding = probe(fresh)
         attempts.append({"t": round(time.monotonic() - start, 2), "ok": finding.ok, "summary": finding.summary})
-        if finding.ok or time.monotonic() - start >= deadline_s:
+        if finding.ok or finding.undecided or finding.final or time.monotonic() - start >= deadline_s:
             break
         if planning():  # planning ahead (golive/prefetch.py) never waits: the check settles when it runs
             raise Planned("settle")
@@ -255,10 +293,16 @@ def runbook(item_id: str, *, kind: str = AUTOMATED, impact: Impact = CRASH, area
 
     def decorate(fn):
         def run(*args, **kwargs):
-            token = CURRENT_SPEC.set(spec)
+            token, reads = CURRENT_SPEC.set(spec), []
+            read_token = ANSWERS.set(reads)
             try:
                 return fn(*args, **kwargs)
+            except (AssertionError, Undecidable):
+                raise
+            except Exception as exc:  # noqa: BLE001 - broke on an answer: undecided, never a decided failure
+                raise unreadable(exc, reads) from None
             finally:
+                ANSWERS.reset(read_token)
                 CURRENT_SPEC.reset(token)
 
         @functools.wraps(fn)

@@ -180,6 +180,10 @@ class Endpoint(Section):
     path: str
     expect_status: int = 200
     budget_ms: float = Field(500, gt=0)
+    # What a 2xx GET must carry to count: a JSON document (the app is a JSON API), with these keys. A web
+    # server's welcome page or a default backend's 200 is not the app answering.
+    expect_json: bool = True
+    expect_keys: list[str] = []
 
 
 class ToolCall(Section):

@@ -1,8 +1,12 @@
 """What every gatherer shares: fetch each resource once per session, fail fast after an outage.
 
 A `Source` is one endpoint (the Kubernetes API, one AWS service, Prometheus, ...). Its `fetch`
-caches by key; the first connection failure marks the source down, and every later fetch from
-it fails at once with a pointer to that first failure instead of waiting for another timeout.
+caches by key; the first connection failure or timeout marks the endpoint (its address, shared by every
+Source at it: all AWS services behind one endpoint URL) dead for the run, and every later fetch from it
+fails at once with that first failure instead of waiting for another timeout.
+Retries are golive's decision, made here: no client retries a request by itself (`NO_RETRIES`,
+`BOTOCORE_RETRIES`), so a dead endpoint costs one timeout per run; only `settle` asks again, for state
+that may still change.
 Every call lands in the API ledger shown in the report. Each answer is kept with the moment it arrived
 (`fetch_dated`): a check that judges how recent something is measures to that moment, never to the
 clock of the later moment at which it reads the cached answer.
@@ -19,8 +23,13 @@ import pytest
 import requests
 import urllib3
 
-from golive.check import Undecidable
+from golive.check import ANSWERS, Undecidable
 from golive.planning import PLANNING, PREFETCHING, Planned
+
+# The clients' own retries, off: urllib3 (the kubernetes client, requests under prometheus-api-client) as
+# requests' default adapter has it, and botocore's (one attempt, no retry on throttling or 5xx).
+NO_RETRIES = urllib3.util.Retry(0, read=False)
+BOTOCORE_RETRIES = {"total_max_attempts": 1, "mode": "standard"}
 
 
 class SourceUnavailable(Undecidable):
@@ -59,6 +68,8 @@ class Ledger:
     # Calls golive/prefetch.py made ahead, by (source, key): each joins `calls` when a check first reads its answer,
     # so that it shows on that check's row as if the check had made it (`claim_all` adds any left over).
     prefetched: dict[tuple, Call] = field(default_factory=dict)
+    # Endpoint address -> its first connection failure or timeout: dead for the rest of the run.
+    dead: dict[str, str] = field(default_factory=dict)
 
     def claim_all(self) -> None:
         self.calls += self.prefetched.values()
@@ -86,16 +97,26 @@ class Dated:
 
 
 class Source:
-    def __init__(self, name: str, where: str, ledger: Ledger):
+    def __init__(self, name: str, where: str, ledger: Ledger, via: str | None = None):
         self.name = name
         self.where = where  # URL or region, for messages
         self.ledger = ledger
-        self.down: str | None = None
+        self.via = via  # the address it is reached through (the Kubernetes API's service proxy): dead with it
         self._cache: dict[Any, Any] = {}
         self.parallel = PARALLEL_PER_SOURCE  # at most this many requests at once while prefetching
 
     def cached(self, key: Any) -> bool:
         return key in self._cache
+
+    @property
+    def down(self) -> str | None:
+        """Why this endpoint is dead for the run (its first failure), or None."""
+        return self.ledger.dead.get(self.where) or (self.ledger.dead.get(self.via) if self.via else None)
+
+    @down.setter
+    def down(self, reason: str | None) -> None:
+        if reason:
+            self.ledger.dead.setdefault(self.where, reason)
 
     def fetch(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False, call: str | None = None,
               plannable: bool = False) -> Any:
@@ -129,7 +150,7 @@ class Source:
             cached = self._cache[key]
             if isinstance(cached, Exception):
                 raise cached
-            return cached
+            return self._read(call, cached)
         start = time.monotonic()
         try:
             value = loader()
@@ -140,6 +161,12 @@ class Source:
             if PREFETCHING.get():  # for the check that reads it first (later ones get "first failure: ...")
                 self._cache[key] = failure
             raise failure from None
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            # A client library choking on what the endpoint sent (HTML for JSON, a missing key): bad data.
+            message = f"{self.name} at {self.where} answered {call} with something unreadable ({_short(exc)})"
+            self._note(call, start, False, message, key=key)
+            self._cache[key] = BadData(message)
+            raise BadData(message) from None
         except Undecidable as exc:
             self._note(call, start, False, str(exc), key=key)
             self._cache[key] = exc
@@ -152,6 +179,13 @@ class Source:
         # collector's rounds, which otherwise re-scan a big cluster's lists again and again (0.7 s CPU at
         # 10,000 pods). O(1); `release_answers` hands them back when the session ends.
         gc.freeze()
+        return self._read(call, answer)
+
+    def _read(self, call: str, answer: Dated) -> Dated:
+        """Note for the running check which answer it read: should reading it fail, golive.check names it."""
+        reads = ANSWERS.get(None)
+        if reads is not None:
+            reads.append((f"{self.name} at {self.where}", call, answer.value))
         return answer
 
     def _note(self, call: str, start, ok, error="", key: Any = None):

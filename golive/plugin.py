@@ -32,7 +32,7 @@ from golive import preflight as pre
 from golive import redact, results, runinfo, verdict, waivers
 from golive import runbook as catalogue
 from golive.check import AREAS, BEFORE_DEPLOY, DECIDED, EVIDENCE, RUNNING_ITEM, NotBeforeDeploy
-from golive.gather import LEDGER_KEY
+from golive.gather import LEDGER_KEY, Ledger
 from golive.reporters import LATEST, github, html, jsonl, junit, publish, terminal, write_text
 
 ENV_KEY = pytest.StashKey[configuration.Environment]()
@@ -421,6 +421,8 @@ class GoliveRun:
             self.preflight = pre.skipped("manifest mode")
         else:
             self.preflight = pre.run(self.env)
+            # What it found dead stays dead for the run: no check waits for it again (golive.gather).
+            self.config.stash.setdefault(LEDGER_KEY, Ledger()).dead.update(self.preflight.dead())
         self.run.facts["preflight"] = self.redactor.data(self.preflight.record())
         if "jsonl" in self.artifacts:
             self.stream = jsonl.Stream(self.artifacts["jsonl"])

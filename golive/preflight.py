@@ -85,6 +85,12 @@ class Preflight:
     def blocking(self) -> list[Answer]:
         return [a for a in self.answers if a.blocks]
 
+    def dead(self) -> dict[str, str]:
+        """Endpoint address -> why it is dead (refused, or silent past the deadline): golive.gather's memory for the
+        run, so the checks that need it fail at once with this cause instead of waiting for it again."""
+        return {a.target: f"preflight {a.question or 'reach'}: {a.detail}" for a in self.answers
+                if a.status in (REFUSED, TIMEOUT)}
+
     def lines(self) -> list[str]:
         return [a.line() for a in self.blocking]
 
@@ -151,6 +157,9 @@ def unreached(name: str, url: str, reach: dict, env, section: str, seconds: floa
     if reach.get("stage") == "config":
         return Answer(name, url, "", ERROR, f"no host and port in {url}", f"fix {section} in golive.toml",
                       blocks=True)
+    if "timed out" in error.lower():  # it connects, then says nothing within the read timeout
+        return Answer(name, url, "", TIMEOUT, f"connected, but no answer within the read timeout ({error[:160]})",
+                      f"{name} accepts connections but does not answer: is it overloaded or stuck?")
     if error:  # it connects, then the exchange failed (TLS, a protocol error, a server that hangs up)
         return Answer(name, url, "", ERROR, error[:300], f"{name} accepts connections but the exchange failed: "
                       "see the error (a certificate? the wrong port?)")

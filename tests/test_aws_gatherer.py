@@ -57,7 +57,8 @@ def _aws(endpoint: str) -> Aws:
     lambda aws: aws.paginate("elbv2", "describe_load_balancers", "LoadBalancers"),
 ], ids=["call", "paginate"])
 def test_an_unreadable_answer_is_bad_data_naming_the_operation(html_endpoint, ask):
-    with pytest.raises(BadData, match=r"AWS elbv2\.describe_load_balancers: the answer could not be read"):
+    with pytest.raises(BadData, match=r"AWS elbv2 at http://127.0.0.1:\d+ answered DescribeLoadBalancers with HTTP "
+                                      r"200 text/html .*Sign in to continue.*, not its API.s answer"):
         ask(_aws(html_endpoint))
 
 

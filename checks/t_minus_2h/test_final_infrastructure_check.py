@@ -7,9 +7,11 @@ from golive.probes import infrastructure as infra
 
 
 @runbook("t-2h/final-infrastructure-check/kubectl-cluster-info")
-def test_kubectl_cluster_info(k8s):
-    """kubectl cluster-info: the Kubernetes API server answers and is ready."""
-    expect(infra.api_serving(k8s.version(), k8s.health(), k8s.where))
+def test_kubectl_cluster_info(k8s, cfg):
+    """kubectl cluster-info: the Kubernetes API server answers and is ready, and lists the cluster's DNS (CoreDNS)."""
+    dns = cfg.wiring.dns
+    expect(infra.api_serving(k8s.version(), k8s.health(), k8s.where),
+           infra.cluster_dns_listed(k8s.list("services", dns.namespace), dns.namespace, dns.pod_labels, k8s.where))
 
 
 @runbook("t-2h/final-infrastructure-check/kubectl-get-nodes")

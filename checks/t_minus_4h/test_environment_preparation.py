@@ -12,7 +12,8 @@ def test_clear_any_staging_deployments(k8s, cfg):
     """Clear any staging deployments: no workload labelled as staging is left in the production namespace."""
     kube = cfg.kubernetes
     found = {kind: k8s.list(kind, kube.app_namespace, selector=kube.staging_label_selector) for kind in WORKLOADS}
-    expect(infra.no_workloads_labelled(found, kube.app_namespace, kube.staging_label_selector))
+    expect(infra.no_workloads_labelled(found, kube.app_namespace, kube.staging_label_selector,
+                                       k8s.get("namespaces", kube.app_namespace)))
 
 
 @runbook("t-4h/environment-preparation/prepare-production-environment")

@@ -126,7 +126,7 @@ def pods_started(pods: list[dict], deployment: dict | None, container: str, expe
     if deployment is None:
         return failed("the app's Deployment does not exist: no pod of it can start", resource="deployment",
                       observed={"pods": [_name(p) for p in pods]}, expected="a Deployment with its pods Running",
-                      hint="Run the phase 3 deploy script (or `kubectl apply`) and check its output.")
+                      final=True, hint="Run the phase 3 deploy script (or `kubectl apply`) and check its output.")
     name, desired = _name(deployment), (deployment.get("spec") or {}).get("replicas", 1)
     problems = [problem for pod in pods
                 for problem in _pod_problems(pod, container, expected_image, restart_window_minutes, now)]
@@ -288,8 +288,9 @@ def ready_endpoint(response, where: str) -> Finding:
                   expected={"http": 200, "ready": True})
 
 
-def answers(response, where: str, expect_status: int = 200) -> Finding:
-    """An HTTP request answered with the expected status (e.g. /health through the public ingress URL).
+def answers(response, where: str, expect_status: int = 200, keys: tuple[str, ...] = ()) -> Finding:
+    """An HTTP request answered with the expected status (e.g. /health through the public ingress URL) and, when
+    `keys` names them, with a JSON object carrying those keys (the app's own document, not any web server's page).
 
     `response` None: the URL is not configured (only app.ingress_url may be unset).
     """
@@ -298,12 +299,29 @@ def answers(response, where: str, expect_status: int = 200) -> Finding:
                       resource="app.ingress_url", observed=None, expected=expect_status,
                       hint="Set app.ingress_url in golive.toml to the public URL the runner can reach.")
     observed = {"http": response.status, "ms": response.ms, "body": response.text[:200]}
+    expected = {"http": expect_status, "json_keys": list(keys)} if keys else expect_status
     if response.status != expect_status:
         return failed(f"{where} answered HTTP {response.status}, expected {expect_status}", resource=where,
-                      observed=observed, expected=expect_status,
+                      observed=observed, expected=expected,
                       hint="Check the load balancer's target health and listener rules.")
+    missing = document_lacks(response, keys)
+    if missing:
+        return failed(f"{where} answered {response.status} with {missing}", resource=where, observed=observed,
+                      expected=expected, hint="Something other than the app answers this URL (a default backend, "
+                                              "a web server's welcome page): check the Ingress's rules and backend.")
     return passed(f"{where} answered {response.status} in {response.ms:.0f} ms", resource=where,
-                  observed=observed, expected=expect_status)
+                  observed=observed, expected=expected)
+
+
+def document_lacks(response, keys: tuple[str, ...] | list[str], json_required: bool = False) -> str:
+    """What is wrong with an answer that should be a JSON object with `keys` ("" when nothing is)."""
+    if not keys and not json_required:
+        return ""
+    kind = (response.headers or {}).get("Content-Type", "no content type").split(";")[0].strip()
+    if not isinstance(response.json, dict) or "json" not in kind:
+        return f"{kind} {response.text[:60]!r}, not the app's JSON document"
+    absent = [k for k in keys if k not in response.json]
+    return f"a JSON document without {', '.join(absent)}" if absent else ""
 
 
 def endpoints_ok(results: list[tuple], where: str) -> Finding:
@@ -313,9 +331,13 @@ def endpoints_ok(results: list[tuple], where: str) -> Finding:
         rows.append({"endpoint": endpoint.name, "request": f"{endpoint.method} {endpoint.path}",
                      "status": response.status, "expected": endpoint.expect_status, "ms": response.ms,
                      "budget_ms": endpoint.budget_ms})
+        lacks = document_lacks(response, endpoint.expect_keys, endpoint.expect_json and endpoint.method == "GET"
+                               and endpoint.expect_status < 300)
         if response.status != endpoint.expect_status:
             problems.append(f"{endpoint.method} {endpoint.path} answered {response.status} "
                             f"(expected {endpoint.expect_status})")
+        elif lacks:
+            problems.append(f"{endpoint.method} {endpoint.path} answered {response.status} with {lacks}")
         elif response.ms > endpoint.budget_ms:
             problems.append(f"{endpoint.method} {endpoint.path} took {response.ms:.0f} ms, over its "
                             f"{endpoint.budget_ms:g} ms budget")

@@ -29,6 +29,22 @@ def api_serving(version: dict | None, readyz: str | None, server: str) -> Findin
                   observed=git_version, expected="serving")
 
 
+def cluster_dns_listed(services: list[dict], namespace: str, pod_labels: dict, server: str) -> Finding:
+    """`kubectl cluster-info`'s second line: the cluster's DNS Service (CoreDNS) exists, selecting its pods. An API
+    server that answers with no objects at all is not a cluster ready for anything."""
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(pod_labels.items()))
+    selectors = {_name(s): (s.get("spec") or {}).get("selector") or {} for s in services}  # services in `namespace`
+    found = [name for name, selector in selectors.items() if selector and selector.items() <= pod_labels.items()]
+    if not found:
+        return failed(f"Kubernetes API at {server} lists no DNS Service in {namespace} selecting {labels} "
+                      f"({len(services)} Services there): cluster-info would show no CoreDNS", resource=server,
+                      observed=[_name(s) for s in services], expected=f"a Service selecting {labels}",
+                      hint="Check the CoreDNS add-on (aws eks describe-addon --addon-name coredns) and that this "
+                           "is the right cluster.")
+    return passed(f"CoreDNS is listed: Service {', '.join(found)} in {namespace}", resource=server,
+                  observed=found, expected=f"a Service selecting {labels}")
+
+
 def nodes_ready(nodes: list[dict], minimum: int) -> Finding:
     """`kubectl get nodes`: enough nodes Ready by their Ready condition, none cordoned or under pressure."""
     ready, problems = [], []
@@ -50,6 +66,7 @@ def nodes_ready(nodes: list[dict], minimum: int) -> Finding:
     observed = {"ready": ready, "problems": problems, "total": len(nodes)}
     if not nodes:
         return failed(f"expected at least {minimum} nodes, found 0", observed=observed, expected=f">= {minimum} Ready",
+                      final=True,  # nodes join in minutes, not within a settle window
                       hint="Check the node group in the EKS console and `kubectl get nodes`.")
     if problems or len(ready) < minimum:
         what = "; ".join(problems) if problems else f"only {len(ready)} Ready"
@@ -65,18 +82,23 @@ def _minor(version: str) -> tuple[int, int]:
     return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
 
 
+# EKS statuses of a cluster or node group on its way: worth waiting for (settle); any other failing one is final.
+IN_PROGRESS = {"CREATING", "UPDATING", "PENDING"}
+
+
 def eks_cluster_active(response: dict, name: str, expected_version: str, min_supported: str) -> Finding:
     """`aws eks describe-cluster`: ACTIVE, the expected version, still supported, with an endpoint."""
     if "Error" in response:
         err = response["Error"]
         return failed(f"EKS cluster {name}: {err.get('Code')}: {err.get('Message', '')}".strip(),
-                      resource=name, observed=err, expected="the cluster exists")
+                      resource=name, observed=err, expected="the cluster exists", final=True)
     cluster = response.get("cluster") or {}
     status, version, endpoint = cluster.get("status"), cluster.get("version"), cluster.get("endpoint")
     observed = {"status": status, "version": version, "endpoint": endpoint}
     expected = {"status": "ACTIVE", "version": expected_version, "min_supported": min_supported}
-    if status != "ACTIVE":
-        return failed(f"EKS cluster {name} is {status}, not ACTIVE", resource=name, observed=observed, expected=expected)
+    if status != "ACTIVE":  # only a cluster on its way (CREATING, UPDATING) is worth waiting for
+        return failed(f"EKS cluster {name} is {status}, not ACTIVE", resource=name, observed=observed, expected=expected,
+                      final=status not in IN_PROGRESS)
     if not endpoint:
         return failed(f"EKS cluster {name} has no API endpoint", resource=name, observed=observed, expected=expected)
     if version != expected_version:
@@ -298,7 +320,7 @@ def nodegroup_healthy(response: dict, name: str) -> Finding:
     if "Error" in response:
         err = response["Error"]
         return failed(f"EKS node group {name}: {err.get('Code')}: {err.get('Message', '')}".strip(), resource=name,
-                      observed=err, expected="the node group exists, ACTIVE",
+                      observed=err, expected="the node group exists, ACTIVE", final=True,
                       hint="Recreate or repair the node group (eksctl / Terraform) before go-live.")
     group = response.get("nodegroup") or {}
     issues = [f"{i.get('code')}: {i.get('message', '')}".strip()
@@ -308,6 +330,7 @@ def nodegroup_healthy(response: dict, name: str) -> Finding:
         what = f"is {group.get('status')}, not ACTIVE" if group.get("status") != "ACTIVE" else "is ACTIVE"
         return failed(f"EKS node group {name} {what}" + (f" with health issues: {'; '.join(issues)}" if issues else ""),
                       resource=name, observed=observed, expected={"status": "ACTIVE", "issues": []},
+                      final=group.get("status") not in IN_PROGRESS,
                       hint="Read the issues in the EKS console (Compute tab) and fix their cause (IAM, subnets, AMI).")
     return passed(f"EKS node group {name} is ACTIVE with no health issues", resource=name, observed=observed,
                   expected={"status": "ACTIVE", "issues": []})
@@ -318,7 +341,7 @@ def deployment_available(deployment: dict | None, name: str, namespace: str) -> 
     where = f"{namespace}/{name}"
     if deployment is None:
         return failed(f"Deployment {where} does not exist", resource=where, observed=None, expected="Available",
-                      hint=f"Install it (helm list -n {namespace}) before going on.")
+                      final=True, hint=f"Install it (helm list -n {namespace}) before going on.")
     status = deployment.get("status") or {}
     want, ready = (deployment.get("spec") or {}).get("replicas", 1), status.get("readyReplicas", 0)
     cond = _condition(deployment, "Available") or {}
@@ -359,8 +382,13 @@ def crds_served(crds: dict[str, dict | None]) -> Finding:
                   observed=observed)
 
 
-def no_workloads_labelled(found: dict[str, list[dict]], namespace: str, selector: str) -> Finding:
-    """No workload in the namespace matches the label selector (e.g. leftovers labelled environment=staging)."""
+def no_workloads_labelled(found: dict[str, list[dict]], namespace: str, selector: str,
+                          namespace_obj: dict | None = None) -> Finding:
+    """No workload in the namespace matches the label selector (e.g. leftovers labelled environment=staging).
+    "None found" counts only in a namespace that exists (`namespace_obj`): an empty API holds no staging either."""
+    if namespace_obj is None:
+        return failed(f"namespace {namespace} does not exist, so finding no {selector} workloads in it proves "
+                      f"nothing", resource=namespace, observed=None, expected="the namespace, without them")
     matches = [f"{kind[:-1]} {_name(obj)}" for kind, objs in found.items() for obj in objs]
     observed = {kind: [_name(o) for o in objs] for kind, objs in found.items()}
     query = f"kubectl get {','.join(found)} -n {namespace} -l {selector}"

@@ -154,7 +154,10 @@ def _too_little(points, w: Window, what: str, query: str, resource: str) -> Find
 def window_filled(series: list[dict], w: Window, query: str) -> Finding:
     """The window holds enough samples to be judged (what a brand-new target lacks for a few seconds)."""
     points = _points(series)
-    return _too_little(points, w, "the window", query, query) or passed(
+    short = _too_little(points, w, "the window", query, query)
+    if short and not series:  # no series at all: nothing is filling this window, waiting cannot change it
+        short.final = True
+    return short or passed(
         f"{len(points)} samples over {w.label} (need {w.needed})", resource=query, observed=len(points),
         expected=f">= {w.needed} samples", query=query)
 

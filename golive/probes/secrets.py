@@ -119,7 +119,7 @@ def external_secret_synced(external_secret: dict | None, name: str, now: datetim
     """The ExternalSecret is Ready=True (SecretSynced) and refreshed within the allowed age."""
     if external_secret is None:
         return failed(f"ExternalSecret {name} does not exist", resource=name, observed=None, expected="SecretSynced",
-                      hint="Apply the phase-2 manifests (external-secret.yaml).")
+                      final=True, hint="Apply the phase-2 manifests (external-secret.yaml).")
     ready = _condition(external_secret, "Ready")
     age = _age_minutes((external_secret.get("status") or {}).get("refreshTime"), now)
     observed = {"ready": ready.get("status"), "reason": ready.get("reason"), "message": ready.get("message"),

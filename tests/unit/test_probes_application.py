@@ -45,7 +45,8 @@ def pods(changes=None, edit=None):
 
 def http(status: int, body=None, text: str | None = None, ms: float = 12.4, url: str = APP) -> Response:
     """An answer as fixtures/http.py records it: parsed JSON (None if not JSON) and the text."""
-    return Response(url, status, body, text if text is not None else json.dumps(body), ms, {})
+    kind = "application/json" if body is not None else "text/plain"
+    return Response(url, status, body, text if text is not None else json.dumps(body), ms, {"Content-Type": kind})
 
 
 # --- rollout_complete ------------------------------------------------------------------------
@@ -310,9 +311,22 @@ def test_answers(response, expected, fragments):
     verdict(appl.answers(response, PUBLIC), expected, fragments)
 
 
+WELCOME = Response(PUBLIC, 200, None, "<!DOCTYPE html><html><head><title>Welcome to nginx!</title>", 2.0,
+                   {"Content-Type": "text/html"})
+
+
+@pytest.mark.parametrize("response, expected, fragments", [
+    row("health-document", http(200, HEALTH, ms=41.0, url=PUBLIC), PASS, f"{PUBLIC} answered 200 in 41 ms"),
+    row("welcome-page", WELCOME, FAIL, f"{PUBLIC} answered 200 with text/html '<!DOCTYPE html>"),
+    row("json-without-status", http(200, {"hello": "world"}, url=PUBLIC), FAIL, "a JSON document without status"),
+])
+def test_answers_with_the_apps_document(response, expected, fragments):
+    verdict(appl.answers(response, PUBLIC, keys=("status",)), expected, fragments)
+
+
 # --- endpoints_ok ----------------------------------------------------------------------------
 
-ENDPOINTS_CFG = [Endpoint(name="health", path="/health", expect_status=200, budget_ms=500),
+ENDPOINTS_CFG = [Endpoint(name="health", path="/health", expect_status=200, budget_ms=500, expect_keys=["status"]),
                  Endpoint(name="ready", path="/ready", expect_status=200, budget_ms=500)]
 
 
@@ -329,6 +343,12 @@ def measured(health_answer=None, ready_answer=None):
         f"1 of 2 endpoints at {APP} failed: GET /ready answered 503 (expected 200)"),
     row("over-budget", measured(health_answer=http(200, HEALTH, ms=812.3)), FAIL,
         "GET /health took 812 ms, over its 500 ms budget"),
+    row("welcome-page", measured(health_answer=WELCOME), FAIL,
+        "GET /health answered 200 with text/html '<!DOCTYPE html>"),
+    row("text-for-json", measured(ready_answer=http(200, None, "ready")), FAIL,
+        "GET /ready answered 200 with text/plain 'ready', not the app's JSON document"),
+    row("document-without-keys", measured(health_answer=http(200, {"ok": 1})), FAIL,
+        "GET /health answered 200 with a JSON document without status"),
 ])
 def test_endpoints_ok(results, expected, fragments):
     verdict(appl.endpoints_ok(results, APP), expected, fragments)

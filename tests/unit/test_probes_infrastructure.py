@@ -52,6 +52,21 @@ def test_api_serving(change, outcome, fragment):
     verdict(infra.api_serving(**a), outcome, fragment)
 
 
+KUBE_DNS = {"metadata": {"name": "kube-dns"}, "spec": {"selector": {"k8s-app": "kube-dns"}}}
+OTHER = {"metadata": {"name": "metrics-server"}, "spec": {"selector": {"k8s-app": "metrics-server"}}}
+HEADLESS = {"metadata": {"name": "no-selector"}, "spec": {}}
+
+
+@pytest.mark.parametrize("services, outcome, fragment", [
+    row("coredns-listed", [OTHER, KUBE_DNS, HEADLESS], PASS, "CoreDNS is listed: Service kube-dns in kube-system"),
+    row("empty-api", [], FAIL, f"Kubernetes API at {SERVER} lists no DNS Service in kube-system selecting "
+                               f"k8s-app=kube-dns (0 Services there)"),
+    row("only-others", [OTHER, HEADLESS], FAIL, "cluster-info would show no CoreDNS"),
+])
+def test_cluster_dns_listed(services, outcome, fragment):
+    verdict(infra.cluster_dns_listed(services, "kube-system", {"k8s-app": "kube-dns"}, SERVER), outcome, fragment)
+
+
 # --- nodes_ready (kubectl get nodes) ----------------------------------------------------------
 
 @pytest.mark.parametrize("change, outcome, fragment", [
@@ -375,9 +390,12 @@ def staging_deployment(a):
         f"expected workload kinds to search for environment=staging in namespace {NS}, found 0"),
     row("staging-deployment-left", staging_deployment, FAIL,
         f"namespace {NS} still holds workloads labelled environment=staging: deployment nba-mcp-synthesis-staging"),
+    row("no-namespace", lambda a: a.update(namespace_obj=None), FAIL,
+        f"namespace {NS} does not exist, so finding no environment=staging workloads in it proves nothing"),
 ])
 def test_no_workloads_labelled(change, outcome, fragment):
-    a = {"found": k8s(M, "staging_workloads"), "namespace": NS, "selector": "environment=staging"}
+    a = {"found": k8s(M, "staging_workloads"), "namespace": NS, "selector": "environment=staging",
+         "namespace_obj": k8s(M, "namespace")}
     change(a)
     verdict(infra.no_workloads_labelled(**a), outcome, fragment)
 

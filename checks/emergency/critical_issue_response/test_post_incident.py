@@ -1,5 +1,5 @@
 """Critical Issue Response / 4. Post-Incident, from the incident record and the team's sign-off."""
-from golive.check import ATTESTED, CRASH, MINOR, expect, runbook
+from golive.check import ATTESTED, MINOR, expect, runbook
 from golive.probes import incident as probes
 
 

@@ -81,12 +81,16 @@ def test_verify_service_connectivity(k8s, cfg):
 @runbook("t-0/phase3/verify-application/confirm-ingress-working", area="application", manifests=True)
 def test_confirm_ingress_working(k8s, ingress_http, cfg):
     """Confirm ingress working: every Ingress path routes to an existing Service port, the ALB health check is
-    served; the Ingress has its load balancer and routes the host; /health answers through it."""
+    served; the Ingress has its load balancer and routes the host; /health answers through it with the app's own
+    health document (JSON with its keys)."""
     kube, ns = cfg.kubernetes, cfg.kubernetes.app_namespace
     ingress = k8s.get("ingresses", kube.ingress, ns)
     paths = wiring.served_paths(k8s.get("deployments", kube.deployment, ns),
                                 [e.path for e in cfg.app.endpoints if e.expect_status < 400])
+    # The app's own health document through the ingress, not any 200 (a default backend's, a welcome page).
+    health_keys = next((tuple(e.expect_keys) for e in cfg.app.endpoints if e.path == "/health"), ("status",))
     expect(wiring.ingress_routes_resolve(ingress, k8s.list("services", ns), paths, kube.ingress),
            after_deploy("the load balancer provisioned and /health answering through it", lambda: (
                appl.ingress_routes(ingress, k8s.get("services", kube.service, ns), kube.ingress_host, kube.ingress),
-               appl.answers(ingress_http.get("/health") if ingress_http else None, f"{cfg.app.ingress_url}/health"))))
+               appl.answers(ingress_http.get("/health") if ingress_http else None, f"{cfg.app.ingress_url}/health",
+                            keys=health_keys))))
