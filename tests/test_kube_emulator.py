@@ -8,7 +8,6 @@ pydantic models, so every response must be schema-valid) and kubectl.
 import base64
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ import pytest
 import requests
 import yaml
 from kubernetes import client
+
+from tests import harness
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "sandbox" / "seed" / "kubernetes.yaml"
@@ -530,9 +531,7 @@ def test_metrics_api_answers_503_while_its_apiservice_is_unavailable(api, server
 
 @pytest.fixture(scope="module")
 def kubectl_raw(server_url, tmp_path_factory):
-    binary = shutil.which("kubectl")
-    if binary is None:
-        pytest.skip("kubectl is not installed")
+    binary = harness.kubectl()
     home = tmp_path_factory.mktemp("kubectl")
     kubeconfig = home / "kubeconfig"
     kubeconfig.write_text(json.dumps({
