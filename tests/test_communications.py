@@ -6,6 +6,7 @@ from pathlib import Path
 
 from golive.check import CRASH, MINOR, MONITORING, CheckFailed, Spec, Undecidable
 from golive.communications import measured_status
+from golive.reporters import html
 from sandbox.faults import all_faults
 
 GREEN_LINE = "t-2h/communication/infrastructure-status-green"
@@ -111,5 +112,7 @@ def test_each_completed_deployment_phase_renders_its_during_deployment_update(sa
     assert "Current Phase: T-0 Phase 1: Infrastructure" in text and "Next: T-0 Phase 2: Secrets Migration" in text
     assert "Duration: " in text and "[Time elapsed]" not in text
     assert f"Status: {updates[0]['status']}" in text
+    page = html.render(run.model.as_dict())  # the page lists it beside the run's messages
+    assert "During Deployment updates" in page and "T-0 Phase 1: Infrastructure</b>: " in page
     # Without --golive-mutating the deploy line is not run: the phase did not complete, no update.
     assert run_checks("t-0/phase1/").model.summary["phase_updates"] == []

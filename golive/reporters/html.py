@@ -33,7 +33,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, Undefined
 from markupsafe import Markup
 
-from golive.outcomes import SEVERITIES, before_t0, brief
+from golive.outcomes import SEVERITIES, brief
 from golive.reporters.charts import chart_svg
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -63,7 +63,6 @@ def render(model: dict) -> str:
     return _environment().get_template("report.html.j2").render(
         title=title(model), run=run, summary=known, complete=summary is not None, verdict=verdict,
         decision=decision(model), verdict_class=VERDICT_CLASS.get(verdict["decision"] if verdict else "", "v-nogo"),
-        before_t0=bool(results) and all(before_t0(r.get("runbook_id")) for r in results),
         drivers=drivers(verdict, results), selected=model.get("selected"),
         phases=run.get("phases") or known.get("phases") or phases_of(results),
         signoff_roles=run.get("signoff_roles") or known.get("signoff_roles") or ["Deployment Lead"],
