@@ -55,8 +55,8 @@ ENDPOINTS = {
 POINT_AT = {
     "prometheus": ('url = "http://127.0.0.1:18090", service = "monitoring/kube-prometheus-stack-prometheus:9090"',
                    'url = "{url}"'),
-    "alertmanager": ('alertmanager = { url = "http://127.0.0.1:18093", service = '
-                     '"monitoring/kube-prometheus-stack-alertmanager:9093" }', 'alertmanager = {{ url = "{url}" }}'),
+    "alertmanager": ('url = "http://127.0.0.1:18093", service = "monitoring/kube-prometheus-stack-alertmanager:9093"',
+                     'url = "{url}"'),
     "grafana": ('grafana = { url = "http://127.0.0.1:18300"', 'grafana = {{ url = "{url}"'),
     "app": ('base_url = "http://127.0.0.1:18000", ingress_url = "http://127.0.0.1:18000"',
             'base_url = "{url}", ingress_url = "{url}"'),
