@@ -156,6 +156,14 @@ def post_to_slack(env, text: str) -> str:
 STATUS_TEMPLATES = ("Pre-Deployment", "During Deployment", "Post-Deployment")
 
 
+def template_from_run(config, template: str):
+    """A template line's check: `template` rendered from the run so far, every placeholder filled (a Finding)."""
+    from golive.probes.incident import template_filled
+
+    body, unfilled, source = render_from_run(config, template)
+    return template_filled(template, body, unfilled, source)
+
+
 def render_from_run(config, template: str) -> tuple[str, list[str], str]:
     """`template` filled from this session's results so far, as golive would send it: (text, unfilled, source).
 
