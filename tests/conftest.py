@@ -9,13 +9,17 @@ import pytest
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "baseline: runs before any fault is injected")
+    config.addinivalue_line("markers", "clean_windows: judges Prometheus windows (error rate, latency) that faults "
+                                       "leave traces in for minutes: runs right after the baseline")
     config.addinivalue_line("markers", "container: builds golive's image and runs a phase in it (podman; "
                                        "skipped where podman is absent)")
 
 
 def pytest_collection_modifyitems(items):
-    # The healthy baseline first: windowed faults (latency, errors) stay in Prometheus for minutes.
-    items.sort(key=lambda item: item.get_closest_marker("baseline") is None)
+    # The healthy baseline first, then what else reads clean windows: windowed faults (latency, errors) stay in
+    # Prometheus for minutes.
+    items.sort(key=lambda item: (item.get_closest_marker("baseline") is None,
+                                 item.get_closest_marker("clean_windows") is None))
 
 from tests.harness import Run, run_suite
 

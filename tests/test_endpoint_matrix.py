@@ -18,7 +18,7 @@ import pytest
 from sandbox import stack
 from sandbox.misbehave import MODES, Misbehaving
 
-from tests.harness import ROOT, run_suite
+from tests.harness import ROOT, config_copy, run_suite
 
 SANDBOX_TIMEOUTS = "timeouts = { connect_seconds = 2, read_seconds = 5, settle_seconds = 20, settle_interval_seconds = 1 }"
 # Short timeouts: a hang costs one of them; settle loops keep the sandbox's 20 s (they must stop early).
@@ -77,18 +77,14 @@ BARE = re.compile(r"^(?:\w+\.)*(AttributeError|TypeError|KeyError|IndexError|Val
 
 
 def config_for(tmp_path: Path, endpoint: str, url: str) -> Path:
-    text = (ROOT / "golive.toml").read_text().replace(SANDBOX_TIMEOUTS, MATRIX_TIMEOUTS)
+    """The sandbox's config with ENDPOINT pointed at the stub (and shorter timeouts), usable from any folder."""
     old, new = POINT_AT[endpoint]
     kubeconfig = tmp_path / "kubeconfig"
     if endpoint == "kubernetes":
         config = json.loads((stack.state_dir() / "kubeconfig").read_text())
         config["clusters"][0]["cluster"] = {"server": url}
         kubeconfig.write_text(json.dumps(config))
-    assert old in text and MATRIX_TIMEOUTS in text, old
-    path = tmp_path / "golive.toml"
-    path.write_text(text.replace(old, new.format(url=url, kubeconfig=kubeconfig)))
-    (tmp_path / "sandbox").symlink_to(ROOT / "sandbox")  # relative paths in the sandbox environment
-    return path
+    return config_copy(tmp_path, (SANDBOX_TIMEOUTS, MATRIX_TIMEOUTS), (old, new.format(url=url, kubeconfig=kubeconfig)))
 
 
 @pytest.mark.parametrize("mode", MODES)

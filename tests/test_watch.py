@@ -28,6 +28,9 @@ from tests.harness import ROOT
 FAULT = all_faults()["hpa-scaling-inactive"]
 CHECK = "t+1h/performance-monitoring/verify-auto-scaling"  # high: "Monitor, rollback if persists"
 NEIGHBOUR = "t+1h/performance-monitoring/monitor-error-rates"  # stays passing; carries a chart
+
+# The neighbour's error-rate window must hold no other fault's errors: these run before the windowed faults.
+pytestmark = pytest.mark.clean_windows
 ITEMS = ["--golive-item", CHECK, "--golive-item", NEIGHBOUR]
 
 
