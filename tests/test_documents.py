@@ -62,8 +62,8 @@ def test_healthy_values_and_iam_decide_before_the_deploy(k8s, iam):
 
 
 @pytest.mark.parametrize("variant, item, words", [
-    ("grafana-password-unset.yaml", GRAFANA, "the chart's well-known default 'prom-operator' applies"),
-    ("grafana-chart-default-password.yaml", GRAFANA, "set grafana.adminPassword to the well-known 'prom-operator'"),
+    ("grafana-password-unset.yaml", GRAFANA, "the chart's well-known default password applies"),
+    ("grafana-chart-default-password.yaml", GRAFANA, "set grafana.adminPassword to a well-known default"),
     ("alertmanager-wrong-channel.yaml", ALERTING, "slack-warnings posts to #general, not #nba-mcp-synthesis-alerts"),
 ])
 def test_each_values_defect_fails_its_check(k8s, variant, item, words):

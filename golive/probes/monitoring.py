@@ -482,13 +482,15 @@ def values_admin_password(grafana: dict, key: str, weak_logins: list[str], chart
     if not password:
         if chart_default:
             return failed(f"{resource} set neither {prefix}adminPassword nor {prefix}admin.existingSecret, so the "
-                          f"chart's well-known default '{chart_default}' applies: anyone can log in as {user}",
+                          f"chart's well-known default password applies: anyone can log in as {user}",
                           resource=resource, observed=observed, expected=expected, hint=hint)
         return passed(f"{resource}: no {prefix}adminPassword, so the chart generates a random one", resource=resource,
                       observed=observed, expected=expected)
     if str(password) in weak | ({chart_default} if chart_default else set()):
-        return failed(f"{resource} set {prefix}adminPassword to the well-known '{password}': anyone can log in as "
-                      f"{user}", resource=resource, observed=observed, expected=expected, hint=hint)
+        # Which default it is stays out of the report: it is the admin password now in use.
+        return failed(f"{resource} set {prefix}adminPassword to a well-known default (grafana.weak_logins or the "
+                      f"chart's own): anyone can log in as {user}", resource=resource, observed=observed,
+                      expected=expected, hint=hint)
     return passed(f"{resource}: {prefix}adminPassword is set and is none of the well-known defaults (the value is "
                   "not shown)", resource=resource, observed=observed, expected=expected)
 
