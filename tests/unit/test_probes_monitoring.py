@@ -353,7 +353,7 @@ def test_receivers_for(cfg, labels, receivers):
     assert mon.receivers_for(cfg.get("route") or {}, labels) == receivers
 
 
-# --- grafana_healthy, panel_datasources, dashboards_ok, default_login_rejected -----------------
+# --- grafana_healthy, panel_datasources, dashboards_ok -----------------
 
 GRAFANA_HEALTH = load("monitoring", "grafana_health")
 
@@ -432,19 +432,6 @@ TITLES = "NBA MCP Synthesis - Cluster Resources, NBA MCP Synthesis - Overview, N
 ])
 def test_dashboards_ok(boards, health, expected, fragments):
     verdict(mon.dashboards_ok(boards, health, GRAFANA), expected, fragments)
-
-
-@pytest.mark.parametrize("response, expected, fragments", [
-    row("refused", http(401, {"extra": None, "message": "Invalid username or password",
-                              "messageId": "password-auth.failed", "statusCode": 401, "traceID": ""}), PASS,
-        f"Grafana {GRAFANA} rejects the default admin:admin login (HTTP 401)"),
-    row("accepted", http(200, load("monitoring", "grafana_user")), FAIL,
-        f"Grafana {GRAFANA} accepts the default admin:admin login, so anyone can administer it"),
-    row("server-error", http(500, None, "Internal Server Error"), FAIL,
-        f"Grafana {GRAFANA} answered HTTP 500 to the default login: could not confirm it is refused"),
-])
-def test_default_login_rejected(response, expected, fragments):
-    verdict(mon.default_login_rejected(response, GRAFANA), expected, fragments)
 
 
 # --- daemonset_ready -------------------------------------------------------------------------
