@@ -7,7 +7,7 @@ proxy (`/api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy/...`, to the b
 given with --proxy). Plain HTTP with Authorization ignored, or, as `golive-sandbox up` runs it,
 HTTPS (--tls-cert/--tls-key) with bearer tokens required (--tokens, and EKS tokens verified
 against STS with --eks-cluster/--sts-endpoint); anything else gets 401 Unauthorized. Watch,
-logs, exec and server-side apply are refused with Status errors; OpenAPI v3 and v2 (kube_openapi) serve what
+logs and exec are refused with Status errors; server-side apply and managedFields are kept (kube_apply); OpenAPI v3 and v2 (kube_openapi) serve what
 kubectl needs to leave validation to the server and to explain the kinds. Usage:
 
     python -m sandbox.kube_api --host 127.0.0.1 --port 18443 --seed sandbox/seed/kubernetes.yaml
@@ -42,7 +42,7 @@ from werkzeug.exceptions import HTTPException
 from kubernetes.utils import parse_quantity
 
 from golive.kinds import KINDS, Kind
-from sandbox import emulator, kube_openapi, kube_validation
+from sandbox import emulator, kube_apply, kube_openapi, kube_validation
 
 
 # The served kinds are golive's kinds table (golive/kinds.py): one list, read by the product and the sandbox.
@@ -155,6 +155,7 @@ METRICS_WINDOW = "20.035s"  # metrics-server's scrape window, as it reports it
 USAGE_OF_REQUEST = {"cpu": Decimal("0.35"), "memory": Decimal("0.52")}
 IDLE_USAGE = {"cpu": Decimal("0.005"), "memory": Decimal(48 * 2**20)}
 NODE_OVERHEAD = {"cpu": Decimal("0.18"), "memory": Decimal(900 * 2**20)}
+APPLY_PATCH = "application/apply-patch+yaml"
 VERB_METHODS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
@@ -639,6 +640,7 @@ class KubeApi:
         param = lambda key: query.get(key, [""])[0]
         dry_run = param("dryRun") == "All"
         self._request.field_validation = param("fieldValidation")
+        self._request.manager = param("fieldManager") or kube_apply.manager_from_user_agent(headers.get("User-Agent", ""))
         if self._request.field_validation not in ("", "Ignore", "Warn", "Strict"):
             raise bad_request(f"fieldValidation must be one of Ignore, Warn, Strict, not {self._request.field_validation!r}")
         table = "as=Table" in headers.get("Accept", "")  # kubectl's server-side printing
@@ -667,6 +669,8 @@ class KubeApi:
         if method == "PUT":
             replacement = self._json(body)
             return 200, self.update(res, namespace, name, sub, lambda old: replacement, dry_run)
+        if method == "PATCH" and headers.get("Content-Type", "").split(";")[0].strip() == APPLY_PATCH:
+            return self.server_side_apply(res, namespace, name, sub, body, param, dry_run)
         if method == "PATCH":
             patcher = self._patcher(res, headers.get("Content-Type", ""), self._json(body))
             return 200, self.update(res, namespace, name, sub, patcher, dry_run)
@@ -690,7 +694,7 @@ class KubeApi:
             return lambda old: strategic_merge_patch(old, patch, schema, self.schemas.resolve)
         if media == "application/json-patch+json":
             return lambda old: json_patch(old, patch)
-        # Server-side apply and, for custom resources, strategic merge are refused, as upstream.
+        # For custom resources strategic merge is refused, as upstream.
         raise ApiError(415, "UnsupportedMediaType",
                        f"the body of the request was in an unknown format ({media}) for {res.qualified}")
 
@@ -778,6 +782,7 @@ class KubeApi:
                         creationTimestamp=rfc3339(datetime.now(timezone.utc)))
             self._admit(res, obj)
             self._as_stored(res, obj)
+            self._record_managers(res, None, obj)
             if not dry_run:
                 self._store(key, obj)
             return copy.deepcopy(obj)
@@ -808,10 +813,55 @@ class KubeApi:
                 meta["generation"] = old_meta.get("generation", 0) + 1
             self._admit(res, new)
             self._as_stored(res, new, old)
+            self._record_managers(res, old, new, sub)
             meta["resourceVersion"] = self._next_revision()
             if not dry_run:
                 self._store((res, namespace, name), new)
             return copy.deepcopy(new)
+
+    def server_side_apply(self, res, namespace, name, sub, body, param, dry_run):
+        """PATCH application/apply-patch+yaml: the manager's whole intent merged in, its dropped fields removed,
+        another manager's fields changed only with force (kube_apply); the object is created if absent."""
+        manager = param("fieldManager")
+        if not manager:
+            raise ApiError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: '
+                           "is required for apply patch")
+        try:
+            config = yaml.safe_load(body or b"")
+        except yaml.YAMLError as exc:
+            raise bad_request(f"error decoding YAML: {exc}") from None
+        self._check_body(res, config)
+        config_meta = config.get("metadata") if isinstance(config.get("metadata"), dict) else {}
+        if config_meta.get("name", name) != name:
+            raise bad_request(f"the name of the object ({config_meta['name']}) does not match the name on the URL ({name})")
+        schema = self._schema(res)
+        merge = merge_patch if res.custom else \
+            (lambda live, applied: strategic_merge_patch(live, applied, schema, self.schemas.resolve))
+        applying = lambda live: kube_apply.apply(live, config, manager, param("force") == "true", res.group_version,
+                                                 schema, self.schemas.resolve, merge, sub, res.status)
+        try:
+            with self._lock:
+                if sub is None and (res, namespace, name) not in self._objects:
+                    made = applying(None)
+                    made.setdefault("metadata", {}).setdefault("name", name)
+                    return 201, self.create(res, namespace, made, dry_run)
+                return 200, self.update(res, namespace, name, sub, applying, dry_run)
+        except kube_apply.Conflicts as exc:
+            causes = [{"reason": "FieldManagerConflict", "message": f'conflict with "{m}" using {v}', "field": f}
+                      for m, v, f in exc.conflicts]
+            raise ApiError(409, "Conflict", exc.message(), {**details(res, name), "causes": causes}) from None
+
+    def _schema(self, res):
+        """The kind's schema: a built-in's from the Kubernetes schemas, a custom resource's from its CRD."""
+        if not res.custom:
+            return self.schemas.schema(res.group_version, res.kind) or {}
+        return self.served.custom_schemas.get((res.group_version, res.kind)) or {}
+
+    def _record_managers(self, res, old, new, sub=None):
+        """managedFields: the request's manager takes the fields its write changed (kube_apply)."""
+        manager = getattr(self._request, "manager", None) or "unknown"
+        kube_apply.record_update(old, new, manager, res.group_version, self._schema(res), self.schemas.resolve,
+                                 sub, res.status)
 
     def delete(self, res, namespace, name, dry_run=False):
         with self._lock:

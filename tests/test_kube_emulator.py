@@ -655,6 +655,64 @@ def test_kubectl_diff_shows_what_apply_would_change(kubectl_raw, tmp_path):
         kubectl_raw("delete", "-f", str(manifest), "--wait=false")
 
 
+def web_deployment(name, replicas=1, labels=None):
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "default", **({"labels": labels} if labels else {})},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}}
+
+
+def test_kubectl_server_side_apply_owns_fields_and_names_conflicts(kubectl_raw, tmp_path):
+    """apply --server-side: the server merges the manager's intent and records it in managedFields; a field
+    another manager set (client-side apply) is a conflict naming the field and that manager, until forced; a
+    field the applier stops sending is removed."""
+    name, manifest = "golive-ssa", tmp_path / "deployment.json"
+    manifest.write_text(json.dumps(web_deployment(name)))
+    assert kubectl_raw("apply", "-f", str(manifest)).returncode == 0  # client-side: manager kubectl-client-side-apply
+    try:
+        manifest.write_text(json.dumps(web_deployment(name, replicas=3, labels={"tier": "web"})))
+        conflict = kubectl_raw("apply", "--server-side", "-f", str(manifest))
+        assert conflict.returncode == 1
+        assert 'conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas' in conflict.stderr
+        forced = kubectl_raw("apply", "--server-side", "--force-conflicts", "-f", str(manifest))
+        assert forced.returncode == 0 and "serverside-applied" in forced.stdout, forced.stderr
+        live = json.loads(kubectl_raw("get", "deployment", name, "-n", "default", "-o", "json",
+                                      "--show-managed-fields").stdout)
+        assert live["spec"]["replicas"] == 3 and live["metadata"]["labels"] == {"tier": "web"}
+        mine = next(e for e in live["metadata"]["managedFields"] if e["manager"] == "kubectl")
+        assert mine["operation"] == "Apply" and "f:replicas" in mine["fieldsV1"]["f:spec"]
+        manifest.write_text(json.dumps(web_deployment(name, replicas=3)))  # the label no longer applied
+        assert kubectl_raw("apply", "--server-side", "-f", str(manifest)).returncode == 0
+        live = json.loads(kubectl_raw("get", "deployment", name, "-n", "default", "-o", "json",
+                                      "--show-managed-fields").stdout)
+        assert "labels" not in live["metadata"] and live["spec"]["replicas"] == 3
+    finally:
+        kubectl_raw("delete", "-f", str(manifest), "--wait=false")
+
+
+def test_server_side_apply_creates_and_requires_a_field_manager(server_url):
+    url = f"{server_url}/apis/apps/v1/namespaces/default/deployments/golive-ssa-api"
+    body = yaml.safe_dump(web_deployment("golive-ssa-api"))
+    headers = {"Content-Type": "application/apply-patch+yaml"}
+    nameless = requests.patch(url, data=body, headers=headers, timeout=5)
+    assert nameless.status_code == 422 and "fieldManager: Required value" in nameless.json()["message"]
+    made = requests.patch(url, params={"fieldManager": "golive-test"}, data=body, headers=headers, timeout=5)
+    try:
+        assert made.status_code == 201, made.text
+        entry, = made.json()["metadata"]["managedFields"]
+        assert (entry["manager"], entry["operation"], entry["fieldsType"]) == ("golive-test", "Apply", "FieldsV1")
+        scaled = requests.patch(url, params={"fieldManager": "hpa"}, json={"spec": {"replicas": 5}},
+                                headers={"Content-Type": "application/merge-patch+json"}, timeout=5).json()
+        assert {e["manager"]: e["operation"] for e in scaled["metadata"]["managedFields"]} == \
+            {"golive-test": "Apply", "hpa": "Update"}
+        again = requests.patch(url, params={"fieldManager": "golive-test"}, data=body, headers=headers, timeout=5)
+        assert again.status_code == 409 and again.json()["details"]["causes"] == [
+            {"reason": "FieldManagerConflict", "message": 'conflict with "hpa" using apps/v1', "field": ".spec.replicas"}]
+    finally:
+        requests.delete(url, timeout=5)
+
+
 def test_strategic_merge_follows_the_schemas_merge_keys(apps):
     """volumeMounts merge by mountPath, containers by name, as the API's x-kubernetes-patch-merge-key says
     (what kubectl apply sends when a mount is removed from a manifest)."""
