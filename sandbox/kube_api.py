@@ -42,7 +42,7 @@ from werkzeug.exceptions import HTTPException
 from kubernetes.utils import parse_quantity
 
 from golive.kinds import KINDS, Kind
-from sandbox import emulator, kube_apply, kube_openapi, kube_validation
+from sandbox import emulator, kube_apply, kube_openapi, kube_protobuf, kube_validation
 
 
 # The served kinds are golive's kinds table (golive/kinds.py): one list, read by the product and the sandbox.
@@ -438,12 +438,38 @@ class Served:
             entry.update({"shortNames": list(res.short_names)} if res.short_names else {})
             entry.update({"categories": list(res.categories)} if res.categories else {})
             resources.append(entry)
-            if res.status:
-                resources.append({"name": f"{res.plural}/status", "singularName": "",
-                                  "namespaced": res.namespaced, "kind": res.kind,
-                                  "verbs": ["get", "patch", "update"]})
+            for sub, kind, verbs in subresources(res):
+                extra = {"group": kind[0], "version": kind[1]} if kind[:2] != (res.group, res.version) else {}
+                resources.append({"name": f"{res.plural}/{sub}", "singularName": "", "namespaced": res.namespaced,
+                                  **extra, "kind": kind[2], "verbs": list(verbs)})
         return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
                 "resources": resources}
+
+    def aggregated(self, core, version):
+        """Aggregated discovery (apidiscovery.k8s.io, as kubectl 1.28+ asks first): every group version's
+        resources in one answer, /api's for the core group, /apis's for the others."""
+        items = []
+        for group in [""] if core else list(self.groups):
+            versions = ["v1"] if core else [v["groupVersion"] for v in self.groups[group]["versions"]]
+            listed = []
+            for group_version in versions:
+                resources = []
+                for res in (r for r in self.resources if r.group_version == group_version):
+                    entry = {"resource": res.plural,
+                             "responseKind": {"group": res.group, "version": res.version, "kind": res.kind},
+                             "scope": "Namespaced" if res.namespaced else "Cluster",
+                             "singularResource": res.kind.lower(), "verbs": list(res.verbs)}
+                    entry.update({"shortNames": list(res.short_names)} if res.short_names else {})
+                    entry.update({"categories": list(res.categories)} if res.categories else {})
+                    subs = [{"subresource": sub, "responseKind": dict(zip(("group", "version", "kind"), kind)),
+                             "verbs": list(verbs)} for sub, kind, verbs in subresources(res)]
+                    entry.update({"subresources": subs} if subs else {})
+                    resources.append(entry)
+                listed.append({"version": group_version.rsplit("/", 1)[-1], "resources": resources,
+                               "freshness": "Current"})
+            items.append({"metadata": {"name": group} if group else {}, "versions": listed})
+        return {"kind": "APIGroupDiscoveryList", "apiVersion": f"apidiscovery.k8s.io/{version}", "metadata": {},
+                "items": items}
 
     def openapi_v3_root(self):
         """/openapi/v3: where each group version's document is (the hash lets kubectl cache it)."""
@@ -457,6 +483,41 @@ class Served:
 
 
 openapi_path = kube_openapi.openapi_path
+
+SCALE = ("autoscaling", "v1", "Scale")
+WRITE_VERBS = ("get", "patch", "update")
+# Subresources besides status: (name, (group, version, kind) answered, verbs).
+SUBRESOURCES = {"Pod": [("log", ("", "v1", "Pod"), ("get",))],
+                **{kind: [("scale", SCALE, WRITE_VERBS)] for kind in ("Deployment", "ReplicaSet", "StatefulSet")}}
+DISCOVERY_MEDIA = "application/json;g=apidiscovery.k8s.io;v={};as=APIGroupDiscoveryList"
+
+
+REVIEWS = {  # kind -> its answer's status, from the authenticated user (None: anonymous, plain HTTP runs)
+    "SelfSubjectAccessReview": lambda user: {
+        "allowed": True, "reason": "the golive sandbox authorizes every authenticated user (no RBAC)"},
+    "SelfSubjectRulesReview": lambda user: {
+        "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+        "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}], "incomplete": False},
+    "SelfSubjectReview": lambda user: {"userInfo": {
+        "username": user or "system:anonymous",
+        "groups": ["system:authenticated"] if user else ["system:unauthenticated"]}},
+}
+
+
+def subresources(res):
+    """A kind's subresources as discovery lists them."""
+    made = [("status", (res.group, res.version, res.kind), WRITE_VERBS)] if res.status else []
+    return made + ([] if res.custom else SUBRESOURCES.get(res.kind, []))
+
+
+def discovery_version(accept):
+    """The aggregated discovery version the Accept header asks for first (None: the legacy documents)."""
+    for offered in (accept or "").split(","):
+        params = dict(p.strip().partition("=")[::2] for p in offered.split(";")[1:])
+        if params.get("as") == "APIGroupDiscoveryList" and params.get("g") == "apidiscovery.k8s.io" \
+                and params.get("v") in ("v2", "v2beta1"):
+            return params["v"]
+    return None
 
 
 def crd_kinds(crd):
@@ -635,7 +696,7 @@ class KubeApi:
         if res is None or len(rest) > 3 or (res.namespaced and len(rest) > 1 and not namespace):
             raise no_route(path)
         name, sub = (rest + [None, None])[1:3]
-        if sub is not None and not (sub == "status" and res.status):
+        if sub is not None and sub not in {s for s, _, _ in subresources(res)}:
             raise no_route(path)
         param = lambda key: query.get(key, [""])[0]
         dry_run = param("dryRun") == "All"
@@ -649,6 +710,12 @@ class KubeApi:
             raise not_allowed(f"{method} is not allowed on {path}")
         if res.group == METRICS_GROUP:
             return 200, self._metrics(res, namespace, name, param, table)
+        if res.kind in REVIEWS:
+            return 201, self.review(res, self._decoded(headers, body))
+        if sub == "log":
+            return 200, self.pod_log(namespace, name, param)
+        if sub == "scale":
+            return 200, self.scale(res, namespace, name, method, headers, body, dry_run)
         if method == "GET" and name is None:
             if param("watch") in ("true", "1"):
                 raise not_allowed("watch is not supported by the golive sandbox Kubernetes emulator")
@@ -657,7 +724,7 @@ class KubeApi:
                 return 200, to_table(res, items, meta, param("includeObject"))
             return 200, self.list_json(res, namespace, param)
         if method == "POST" and name is None:
-            return 201, self.create(res, namespace, self._json(body), dry_run)
+            return 201, self.create(res, namespace, self._decoded(headers, body), dry_run)
         if name is None:
             raise not_allowed(f"{method} on a collection is not supported")
         if method == "GET":
@@ -667,7 +734,7 @@ class KubeApi:
                 return 200, to_table(res, [obj], meta, param("includeObject"))
             return 200, obj
         if method == "PUT":
-            replacement = self._json(body)
+            replacement = self._decoded(headers, body)
             return 200, self.update(res, namespace, name, sub, lambda old: replacement, dry_run)
         if method == "PATCH" and headers.get("Content-Type", "").split(";")[0].strip() == APPLY_PATCH:
             return self.server_side_apply(res, namespace, name, sub, body, param, dry_run)
@@ -677,6 +744,16 @@ class KubeApi:
         if method == "DELETE" and sub is None:
             return 200, self.delete(res, namespace, name, dry_run)
         raise not_allowed(f"{method} is not allowed on {path}")
+
+    def _decoded(self, headers, body):
+        """A POST or PUT body: JSON, or Kubernetes protobuf for the kinds kube_protobuf reads (else 415)."""
+        if headers.get("Content-Type", "").split(";")[0].strip() != kube_protobuf.MEDIA:
+            return self._json(body)
+        try:
+            return kube_protobuf.decode(body)
+        except kube_protobuf.Undecodable as exc:
+            raise ApiError(415, "UnsupportedMediaType", f"the golive sandbox emulator cannot read this protobuf "
+                           f"body: {exc}") from None
 
     @staticmethod
     def _json(body):
@@ -818,6 +895,69 @@ class KubeApi:
             if not dry_run:
                 self._store((res, namespace, name), new)
             return copy.deepcopy(new)
+
+    def review(self, res, obj):
+        """A self-review, answered and not stored: the sandbox authorizes every authenticated user (no RBAC)."""
+        self._check_body(res, obj)
+        obj.pop("status", None)  # the answer's, never the asker's
+        self._admit(res, obj)
+        user = getattr(self._request, "user", None)
+        obj["metadata"] = {"creationTimestamp": None, **(obj.get("metadata") or {})}
+        obj["status"] = REVIEWS[res.kind](user)
+        return obj
+
+    def pod_log(self, namespace, name, param):
+        """A container's log, refused as the kubelet refuses it; the emulator runs no containers, so it is empty."""
+        pod = self.get(BY_KIND[("v1", "Pod")], namespace, name)
+        containers = [c["name"] for c in dig(pod, "spec.containers", []) or []]
+        every = containers + [c["name"] for c in dig(pod, "spec.initContainers", []) or []]
+        container = param("container")
+        if not container:
+            if len(containers) != 1:
+                raise bad_request(f"a container name must be specified for pod {name}, choose one of: "
+                                  f"[{' '.join(containers)}]")
+            container = containers[0]
+        elif container not in every:
+            raise bad_request(f"container {container} is not valid for pod {name}")
+        statuses = dig(pod, "status.containerStatuses", []) + dig(pod, "status.initContainerStatuses", [])
+        status = next((s for s in statuses if s.get("name") == container), {})
+        if param("previous") in ("true", "1"):
+            if not dig(status, "lastState.terminated"):
+                raise bad_request(f'previous terminated container "{container}" in pod "{name}" not found')
+            return ""
+        if not status.get("state") or "waiting" in status["state"]:
+            reason = dig(status, "state.waiting.reason") or "ContainerCreating"
+            raise bad_request(f'container "{container}" in pod "{name}" is waiting to start: {reason}')
+        return ""
+
+    def scale(self, res, namespace, name, method, headers, body, dry_run):
+        """The scale subresource (autoscaling/v1 Scale): what `kubectl scale` and the HPA read and write."""
+        def as_scale(obj):
+            meta = obj["metadata"]
+            labels = dig(obj, "spec.selector.matchLabels", {}) or {}
+            return {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": {
+                k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta},
+                "spec": {"replicas": dig(obj, "spec.replicas", 1)},
+                "status": {"replicas": dig(obj, "status.replicas", 0),
+                           "selector": ",".join(f"{k}={v}" for k, v in labels.items())}}
+        if method == "GET":
+            return as_scale(self.get(res, namespace, name))
+        scale_kind = Kind(*SCALE[:2], SCALE[2], "scale", True)
+        with self._lock:
+            current = as_scale(self.get(res, namespace, name))
+            if method == "PUT":
+                wanted = self._json(body)
+            else:
+                wanted = self._patcher(scale_kind, headers.get("Content-Type", ""), self._json(body))(current)
+            self._check_body(scale_kind, wanted)
+            self._admit(scale_kind, wanted)
+
+            def scaled(old):
+                old["spec"] = {**(old.get("spec") or {}), "replicas": dig(wanted, "spec.replicas", 0)}
+                if dig(wanted, "metadata.resourceVersion"):
+                    old["metadata"]["resourceVersion"] = wanted["metadata"]["resourceVersion"]
+                return old
+            return as_scale(self.update(res, namespace, name, None, scaled, dry_run))
 
     def server_side_apply(self, res, namespace, name, sub, body, param, dry_run):
         """PATCH application/apply-patch+yaml: the manager's whole intent merged in, its dropped fields removed,
@@ -965,6 +1105,10 @@ class KubeApi:
         meta = {"name": obj["metadata"]["name"], "creationTimestamp": now,
                 "labels": dict(obj["metadata"].get("labels") or {})}
         return {**meta, "namespace": obj["metadata"]["namespace"]} if "namespace" in obj["metadata"] else meta
+
+    def set_user(self, user):
+        """Who this thread's request is from (the self-reviews answer it)."""
+        self._request.user = user
 
     def take_warnings(self):
         """The warnings of this thread's request (the Warning headers of its answer), cleared."""
@@ -1116,8 +1260,7 @@ def create_app(api, auth=None, backends=None):
     @app.before_request
     def authenticate():
         api.take_warnings()  # a kept-alive connection's thread serves the next request too
-        if auth is not None:
-            auth.user(request.headers)
+        api.set_user(auth.user(request.headers) if auth is not None else None)
 
     @app.errorhandler(ApiError)
     def api_error(exc):
@@ -1151,6 +1294,15 @@ def create_app(api, auth=None, backends=None):
                                       request.query_string.decode(), request.headers, body())
         return Response(data, code, headers=headers)
 
+    def discovery(core):
+        version = discovery_version(request.headers.get("Accept"))
+        if version is None:
+            return answer(200, api.api_versions() if core else api.api_group_list())
+        response = answer(200, api.served.aggregated(core, version))
+        response.headers["Content-Type"] = DISCOVERY_MEDIA.format(version)
+        response.headers["Vary"] = "Accept"
+        return response
+
     def openapi_v2():
         data, media = kube_openapi.v2_document(VERSION["gitVersion"], request.headers.get("Accept", ""))
         return Response(data, 200, content_type=media)
@@ -1160,8 +1312,8 @@ def create_app(api, auth=None, backends=None):
         ("/livez", ["GET"], lambda: answer(200, "ok")),
         ("/readyz", ["GET"], lambda: answer(*api.readyz())),
         ("/version", ["GET"], lambda: answer(200, VERSION)),
-        ("/api", ["GET"], lambda: answer(200, api.api_versions())),
-        ("/apis", ["GET"], lambda: answer(200, api.api_group_list())),
+        ("/api", ["GET"], lambda: discovery(True)),
+        ("/apis", ["GET"], lambda: discovery(False)),
         ("/apis/<group>", ["GET"], lambda group: answer(200, api.api_group(group, request.path))),
         ("/openapi/v2", ["GET"], openapi_v2),
         ("/openapi/v3", ["GET"], lambda: answer(200, api.openapi_root())),

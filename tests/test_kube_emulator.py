@@ -104,6 +104,26 @@ def test_discovery_lists_groups_and_resources(api, server_url):
     assert requests.get(f"{server_url}/healthz", timeout=5).text == "ok"
 
 
+@pytest.mark.parametrize("version", ["v2", "v2beta1"])
+def test_aggregated_discovery_answers_what_kubectl_asks_first(server_url, version):
+    """kubectl 1.28 asks v2beta1, later ones v2: every group version's resources in two answers (/api, /apis)."""
+    media = f"application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"
+    apis = requests.get(f"{server_url}/apis", headers={"Accept": f"{media},application/json"}, timeout=5)
+    assert apis.headers["Content-Type"] == media
+    groups = {g["metadata"]["name"]: g for g in apis.json()["items"]}
+    assert apis.json()["apiVersion"] == f"apidiscovery.k8s.io/{version}"
+    metrics = {r["resource"]: r for r in groups["metrics.k8s.io"]["versions"][0]["resources"]}
+    assert metrics["pods"]["responseKind"]["kind"] == "PodMetrics" and metrics["nodes"]["scope"] == "Cluster"
+    deployments = next(r for r in groups["apps"]["versions"][0]["resources"] if r["resource"] == "deployments")
+    assert {s["subresource"]: s["responseKind"]["kind"] for s in deployments["subresources"]} == \
+        {"status": "Deployment", "scale": "Scale"}
+    core = requests.get(f"{server_url}/api", headers={"Accept": media}, timeout=5).json()
+    pods = next(r for r in core["items"][0]["versions"][0]["resources"] if r["resource"] == "pods")
+    assert pods["shortNames"] == ["po"] and [s["subresource"] for s in pods["subresources"]] == ["status", "log"]
+    legacy = requests.get(f"{server_url}/apis", headers={"Accept": "application/json"}, timeout=5).json()
+    assert legacy["kind"] == "APIGroupList"
+
+
 def test_openapi_v2_is_served_and_watch_refused_with_status(server_url):
     """kubectl before 1.29 reads /openapi/v2 (as protobuf) before apply, diff and explain: a 404 fails them."""
     openapi = requests.get(f"{server_url}/openapi/v2", timeout=5)
@@ -711,6 +731,33 @@ def test_server_side_apply_creates_and_requires_a_field_manager(server_url):
             {"reason": "FieldManagerConflict", "message": 'conflict with "hpa" using apps/v1', "field": ".spec.replicas"}]
     finally:
         requests.delete(url, timeout=5)
+
+
+def test_kubectl_auth_can_i_and_whoami(kubectl):
+    """Self-reviews (kubectl 1.3x sends them as protobuf): the sandbox has no RBAC, every user may do all."""
+    assert kubectl("auth", "can-i", "get", "pods", "-n", APP).strip() == "yes"
+    assert "*.*" in kubectl("auth", "can-i", "--list")
+    assert "system:anonymous" in kubectl("auth", "whoami")
+
+
+def test_kubectl_logs_and_scale(kubectl, kubectl_raw, tmp_path):
+    """pods/log answers as the kubelet would for containers that log nothing (and refuses what it refuses);
+    deployments/scale is what kubectl scale writes."""
+    assert kubectl("logs", "-n", APP, PODS[0], "--tail=5") == ""
+    wrong = kubectl_raw("logs", "-n", APP, PODS[0], "-c", "nope")
+    assert wrong.returncode == 1 and "container nope is not valid for pod" in wrong.stderr
+    previous = kubectl_raw("logs", "-n", APP, PODS[0], "--previous")
+    assert previous.returncode == 1 and "previous terminated container" in previous.stderr
+    manifest = tmp_path / "deployment.json"
+    manifest.write_text(json.dumps(web_deployment("golive-scale")))
+    kubectl("apply", "-f", str(manifest))
+    try:
+        assert "scaled" in kubectl("scale", "deployment", "golive-scale", "-n", "default", "--replicas=4")
+        assert kubectl("get", "deployment", "golive-scale", "-n", "default", "-o", "jsonpath={.spec.replicas}") == "4"
+        stale = kubectl_raw("scale", "deployment", "golive-scale", "-n", "default", "--replicas=1", "--current-replicas=2")
+        assert stale.returncode == 1 and "Expected replicas to be 2, was 4" in stale.stderr
+    finally:
+        kubectl_raw("delete", "-f", str(manifest), "--wait=false")
 
 
 def test_strategic_merge_follows_the_schemas_merge_keys(apps):
