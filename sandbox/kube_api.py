@@ -42,7 +42,7 @@ from werkzeug.exceptions import HTTPException
 from kubernetes.utils import parse_quantity
 
 from golive.kinds import KINDS, Kind
-from sandbox import emulator, kube_apply, kube_openapi, kube_protobuf, kube_validation
+from sandbox import emulator, kube_apply, kube_openapi, kube_protobuf, kube_tables, kube_validation
 
 
 # The served kinds are golive's kinds table (golive/kinds.py): one list, read by the product and the sandbox.
@@ -322,93 +322,6 @@ def _add(doc, tokens, value):
 def _remove(doc, tokens):
     parent, last = _resolve(doc, tokens[:-1]), tokens[-1]
     del parent[int(last) if isinstance(parent, list) else last]
-
-
-# -------------------------------------------------------------- table output
-
-def human_age(timestamp, now):
-    """Age as kubectl shows it (coarser than apimachinery's HumanDuration)."""
-    seconds = max(int((now - datetime.fromisoformat(timestamp)).total_seconds()), 0)
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 3 * 3600:
-        return f"{seconds // 60}m"
-    return f"{seconds // 3600}h" if seconds < 48 * 3600 else f"{seconds // 86400}d"
-
-
-def field(path, default=0):
-    return lambda obj: dig(obj, path, default)
-
-
-def ready_condition(attribute):
-    def cell(obj):
-        found = [c for c in dig(obj, "status.conditions", []) if c.get("type") == "Ready"]
-        return found[0].get(attribute, "") if found else ""
-    return cell
-
-
-def node_status(node):
-    text = {"True": "Ready", "False": "NotReady"}.get(ready_condition("status")(node), "Unknown")
-    return text + (",SchedulingDisabled" if dig(node, "spec.unschedulable") else "")
-
-
-def node_roles(node):
-    prefix = "node-role.kubernetes.io/"
-    return ",".join(k[len(prefix):] for k in dig(node, "metadata.labels", {}) if k.startswith(prefix)) or "<none>"
-
-
-def pod_status(pod):
-    for status in dig(pod, "status.containerStatuses", []):
-        reason = dig(status, "state.waiting.reason") or dig(status, "state.terminated.reason")
-        if reason:  # e.g. CrashLoopBackOff, ImagePullBackOff, Error
-            return reason
-    return "Terminating" if dig(pod, "metadata.deletionTimestamp") else dig(pod, "status.phase", "")
-
-
-def pod_ready(pod):
-    ready = sum(1 for s in dig(pod, "status.containerStatuses", []) if s.get("ready"))
-    return f"{ready}/{len(dig(pod, 'spec.containers', []))}"
-
-
-def pod_restarts(pod):
-    return sum(s.get("restartCount", 0) for s in dig(pod, "status.containerStatuses", []))
-
-
-AGE = None  # column marker: rendered from metadata.creationTimestamp
-# Columns after NAME, in the real printers' (or the CRD's printer columns') order; others get AGE.
-COLUMNS = {
-    "Node": [("Status", node_status), ("Roles", node_roles), ("Age", AGE),
-             ("Version", field("status.nodeInfo.kubeletVersion", ""))],
-    "Pod": [("Ready", pod_ready), ("Status", pod_status), ("Restarts", pod_restarts), ("Age", AGE)],
-    "Deployment": [("Ready", lambda o: f"{dig(o, 'status.readyReplicas', 0)}/{dig(o, 'spec.replicas', 1)}"),
-                   ("Up-to-date", field("status.updatedReplicas")),
-                   ("Available", field("status.availableReplicas")), ("Age", AGE)],
-    "ExternalSecret": [("Store", field("spec.secretStoreRef.name", "")),
-                       ("Refresh Interval", field("spec.refreshInterval", "")),
-                       ("Status", ready_condition("reason")), ("Ready", ready_condition("status"))],
-}
-
-
-def to_table(res, objects, list_meta, include_object):
-    """A meta.k8s.io/v1 Table, what kubectl asks for to print `get` output."""
-    now = datetime.now(timezone.utc)
-    columns = [("Name", field("metadata.name"))] + COLUMNS.get(res.kind, [("Age", AGE)])
-    rows = []
-    for obj in objects:
-        row = {"cells": [fn(obj) if fn else human_age(obj["metadata"]["creationTimestamp"], now)
-                         for _, fn in columns]}
-        if include_object == "Object":
-            row["object"] = obj
-        elif include_object != "None":  # default Metadata: kubectl reads namespace and labels from it
-            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                             "metadata": obj["metadata"]}
-        rows.append(row)
-    first = rows[0]["cells"] if rows else [""] * len(columns)
-    definitions = [{"name": title, "type": "integer" if isinstance(cell, int) else "string",
-                    "format": "name" if title == "Name" else "", "description": title, "priority": 0}
-                   for (title, _), cell in zip(columns, first)]
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta,
-            "columnDefinitions": definitions, "rows": rows}
 
 
 # ---------------------------------------------------------------- discovery
@@ -721,7 +634,7 @@ class KubeApi:
                 raise not_allowed("watch is not supported by the golive sandbox Kubernetes emulator")
             if table:
                 items, meta = self.list(res, namespace, param)
-                return 200, to_table(res, items, meta, param("includeObject"))
+                return 200, kube_tables.to_table(self._columns(res), items, meta, param("includeObject"))
             return 200, self.list_json(res, namespace, param)
         if method == "POST" and name is None:
             return 201, self.create(res, namespace, self._decoded(headers, body), dry_run)
@@ -731,7 +644,7 @@ class KubeApi:
             obj = self.get(res, namespace, name)
             if table:
                 meta = {"resourceVersion": obj["metadata"]["resourceVersion"]}
-                return 200, to_table(res, [obj], meta, param("includeObject"))
+                return 200, kube_tables.to_table(self._columns(res), [obj], meta, param("includeObject"))
             return 200, obj
         if method == "PUT":
             replacement = self._decoded(headers, body)
@@ -991,6 +904,16 @@ class KubeApi:
                       for m, v, f in exc.conflicts]
             raise ApiError(409, "Conflict", exc.message(), {**details(res, name), "causes": causes}) from None
 
+    def _columns(self, res):
+        """The Table columns of a kind (kube_tables): a built-in's printer's, a custom resource's CRD's."""
+        if not res.custom:
+            return kube_tables.COLUMNS.get(res.kind, kube_tables.DEFAULT)
+        with self._lock:
+            crd = self._objects.get((BY_KIND[("apiextensions.k8s.io/v1", "CustomResourceDefinition")], "",
+                                     f"{res.plural}.{res.group}"))
+        version = next((v for v in dig(crd, "spec.versions", []) or [] if v.get("name") == res.version), None)
+        return kube_tables.printer_columns(version)
+
     def _schema(self, res):
         """The kind's schema: a built-in's from the Kubernetes schemas, a custom resource's from its CRD."""
         if not res.custom:
@@ -1070,12 +993,12 @@ class KubeApi:
             found = self._metrics_of(res, [self.get(source, namespace, name)])
             if not found:
                 raise not_found(res, name)
-            return to_table(res, found, {}, param("includeObject")) if table else \
+            return kube_tables.to_table(self._columns(res), found, {}, param("includeObject")) if table else \
                 {"kind": res.kind, "apiVersion": res.group_version, **found[0]}
         objects, meta = self.list(source, namespace, param)
         items = self._metrics_of(res, objects)
         if table:
-            return to_table(res, items, meta, param("includeObject"))
+            return kube_tables.to_table(self._columns(res), items, meta, param("includeObject"))
         return {"kind": f"{res.kind}List", "apiVersion": res.group_version, "metadata": meta, "items": items}
 
     def _metrics_of(self, res, objects):

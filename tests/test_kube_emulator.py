@@ -398,7 +398,8 @@ def test_table_output_for_nodes(server_url):
     headers = {"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}
     table = requests.get(f"{server_url}/api/v1/nodes", headers=headers, timeout=5).json()
     assert table["kind"] == "Table"
-    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Status", "Roles", "Age", "Version"]
+    shown = [c["name"] for c in table["columnDefinitions"] if c["priority"] == 0]  # the rest: -o wide
+    assert shown == ["Name", "Status", "Roles", "Age", "Version"]
     assert [row["cells"][1] for row in table["rows"]] == ["Ready"] * 3
 
 
@@ -597,6 +598,29 @@ def test_kubectl_get_nodes(kubectl):
     assert lines[0].split() == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
     assert sorted(line.split()[0] for line in lines[1:]) == NODES
     assert all(line.split()[1] == "Ready" for line in lines[1:])
+
+
+@pytest.mark.parametrize("kind, header", [
+    ("services", "NAMESPACE NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE"),
+    ("hpa", "NAMESPACE NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE"),
+    ("replicasets", "NAMESPACE NAME DESIRED CURRENT READY AGE"),
+    ("daemonsets", "NAMESPACE NAME DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE"),
+    ("events", "NAMESPACE LAST SEEN TYPE REASON OBJECT MESSAGE"),
+    ("ingresses", "NAMESPACE NAME CLASS HOSTS ADDRESS PORTS AGE"),
+    ("pdb", "NAMESPACE NAME MIN AVAILABLE MAX UNAVAILABLE ALLOWED DISRUPTIONS AGE"),
+    ("secretstores", "NAMESPACE NAME AGE STATUS READY"),  # the CRD's printer columns
+])
+def test_kubectl_get_prints_the_api_servers_columns(kubectl, kind, header):
+    """`get` prints the Table the server makes: the real printers' columns, a CRD's additionalPrinterColumns."""
+    lines = kubectl("get", kind, "-A").splitlines()
+    assert " ".join(lines[0].split()) == header and len(lines) > 1
+
+
+def test_kubectl_get_wide_adds_the_priority_columns(kubectl):
+    header = kubectl("get", "pods", "-n", APP, "-o", "wide").splitlines()[0].split()
+    assert header[-6:] == ["IP", "NODE", "NOMINATED", "NODE", "READINESS", "GATES"]
+    hpa = kubectl("get", "hpa", "-n", APP).splitlines()[1].split()
+    assert hpa[1:3] == [f"Deployment/{APP}", "35%/70%,"] and hpa[3] == "52%/80%"
 
 
 def test_kubectl_get_externalsecrets_all_namespaces(kubectl):
