@@ -7,7 +7,7 @@ proxy (`/api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy/...`, to the b
 given with --proxy). Plain HTTP with Authorization ignored, or, as `golive-sandbox up` runs it,
 HTTPS (--tls-cert/--tls-key) with bearer tokens required (--tokens, and EKS tokens verified
 against STS with --eks-cluster/--sts-endpoint); anything else gets 401 Unauthorized. Watch,
-logs and exec are refused with Status errors; server-side apply and managedFields are kept (kube_apply); OpenAPI v3 and v2 (kube_openapi) serve what
+exec is refused with a Status error; watches stream the store's changes; server-side apply and managedFields are kept (kube_apply); OpenAPI v3 and v2 (kube_openapi) serve what
 kubectl needs to leave validation to the server and to explain the kinds. Usage:
 
     python -m sandbox.kube_api --host 127.0.0.1 --port 18443 --seed sandbox/seed/kubernetes.yaml
@@ -22,6 +22,7 @@ subresource; change status through `.../<name>/status`.
 
 import argparse
 import base64
+import collections
 import copy
 import http.client
 import json
@@ -29,6 +30,7 @@ import re
 import ssl
 import sys
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -156,6 +158,16 @@ USAGE_OF_REQUEST = {"cpu": Decimal("0.35"), "memory": Decimal("0.52")}
 IDLE_USAGE = {"cpu": Decimal("0.005"), "memory": Decimal(48 * 2**20)}
 NODE_OVERHEAD = {"cpu": Decimal("0.18"), "memory": Decimal(900 * 2**20)}
 APPLY_PATCH = "application/apply-patch+yaml"
+WATCH_WINDOW = 50_000  # changes a watch can resume from (the API server's etcd compaction window)
+WATCH_TIMEOUT = 1800.0  # seconds: the API server's --min-request-timeout
+TABLE_MEDIA = "application/json;as=Table;v=v1;g=meta.k8s.io"
+
+
+class Stream:
+    """A streamed answer (a watch): its chunks and content type."""
+
+    def __init__(self, chunks, content_type):
+        self.chunks, self.content_type = chunks, content_type
 VERB_METHODS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
@@ -470,6 +482,8 @@ class KubeApi:
         self.schemas = kube_validation.Schemas()
         self._request = threading.local()  # per request: fieldValidation and the warnings to send back
         self.served = STATIC  # grows with the CRDs stored (_serve_crds)
+        self._events = collections.deque(maxlen=WATCH_WINDOW)  # (revision, type, key, object): what watches read
+        self._changed = threading.Condition(self._lock)
         self._load_seed(Path(seed_path))
 
     def _next_revision(self):
@@ -517,6 +531,7 @@ class KubeApi:
 
     def _store(self, key, obj):
         res, namespace, name = key
+        self._event("MODIFIED" if key in self._objects else "ADDED", key, obj)
         self._objects[key] = obj
         self._encoded.pop(key, None)
         self._names.setdefault(res, {}).setdefault(namespace, set()).add(name)
@@ -525,11 +540,73 @@ class KubeApi:
 
     def _drop(self, key):
         res, namespace, name = key
-        del self._objects[key]
+        gone = self._objects.pop(key)
+        self._event("DELETED", key, {**gone, "metadata": {**gone["metadata"], "resourceVersion": self._next_revision()}})
         self._encoded.pop(key, None)
         self._names[res][namespace].discard(name)
         if res.kind == "CustomResourceDefinition":
             self._serve_crds()
+
+    def _event(self, kind, key, obj):
+        """What watches see: every stored change, in revision order (the last WATCH_WINDOW of them)."""
+        self._events.append((int(obj["metadata"]["resourceVersion"]), kind, key, obj))
+        self._changed.notify_all()
+
+    def watch(self, res, namespace, param, table):
+        """A watch: one JSON event per line ({"type", "object"}) as the store changes, until timeoutSeconds.
+        Without a resourceVersion (or "0") it starts with the current objects as ADDED events; from an older
+        one than the window holds, with a 410 Expired ERROR event, as the API server answers when etcd has
+        compacted it; with sendInitialEvents, the current objects and then the initial-events-end bookmark."""
+        matches_labels = label_selector(param("labelSelector"))
+        matches_fields = field_selector(param("fieldSelector"), res.kind)
+        matches = lambda key, obj: key[0] == res and (not namespace or key[1] == namespace) and \
+            matches_labels(obj["metadata"].get("labels")) and matches_fields(obj)
+        try:
+            timeout = min(float(param("timeoutSeconds") or WATCH_TIMEOUT), WATCH_TIMEOUT)
+            since = int(param("resourceVersion") or 0)
+        except ValueError:
+            raise bad_request(f"invalid resourceVersion {param('resourceVersion')!r} or timeoutSeconds") from None
+        initial = param("sendInitialEvents") == "true" or since == 0
+        with self._lock:
+            now = self._revision
+            if initial:
+                first = [("ADDED", obj) for key, obj in sorted(self._objects.items(), key=lambda i: i[0][1:])
+                         if matches(key, obj)]
+                since = now
+            elif self._events and since < self._events[0][0] - 1 and len(self._events) == self._events.maxlen:
+                first = [("ERROR", ApiError(410, "Expired", f"too old resource version: {since} ({now})").status())]
+            else:
+                first = []
+        if param("sendInitialEvents") == "true":
+            first.append(("BOOKMARK", {"kind": res.kind, "apiVersion": res.group_version, "metadata": {
+                "resourceVersion": str(now), "annotations": {"k8s.io/initial-events-end": "true"}}}))
+        columns = self._columns(res) if table else None
+
+        def line(kind, obj):
+            if table and kind not in ("ERROR", "BOOKMARK"):
+                obj = kube_tables.to_table(columns, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                                           param("includeObject"))
+            return json.dumps({"type": kind, "object": obj}).encode() + b"\n"
+
+        def events():
+            cursor, deadline = since, time.monotonic() + timeout
+            for kind, obj in first:
+                yield line(kind, obj)
+            if first and first[0][0] == "ERROR":
+                return
+            while True:
+                with self._lock:
+                    fresh = [(rev, kind, key, obj) for rev, kind, key, obj in self._events if rev > cursor]
+                    while not fresh and time.monotonic() < deadline:
+                        self._changed.wait(deadline - time.monotonic())
+                        fresh = [(rev, kind, key, obj) for rev, kind, key, obj in self._events if rev > cursor]
+                if not fresh:
+                    return
+                for rev, kind, key, obj in fresh:
+                    cursor = rev
+                    if matches(key, obj):
+                        yield line(kind, obj)
+        return Stream(events(), TABLE_MEDIA if table else "application/json")
 
     def _serve_crds(self):
         """Serve the kinds of the stored CRDs, as the API server does once a CRD is established; a CRD's
@@ -631,7 +708,7 @@ class KubeApi:
             return 200, self.scale(res, namespace, name, method, headers, body, dry_run)
         if method == "GET" and name is None:
             if param("watch") in ("true", "1"):
-                raise not_allowed("watch is not supported by the golive sandbox Kubernetes emulator")
+                return 200, self.watch(res, namespace, param, table)
             if table:
                 items, meta = self.list(res, namespace, param)
                 return 200, kube_tables.to_table(self._columns(res), items, meta, param("includeObject"))
@@ -1173,6 +1250,8 @@ def create_app(api, auth=None, backends=None):
     every = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
     def answer(code, payload):
+        if isinstance(payload, Stream):  # a watch: sent as it comes (chunked), each event flushed
+            return Response(payload.chunks, code, content_type=payload.content_type, direct_passthrough=True)
         text = isinstance(payload, str)
         data = payload.encode() if text else payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         response = Response(data, code, content_type="text/plain; charset=utf-8" if text else "application/json")

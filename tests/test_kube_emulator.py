@@ -124,7 +124,7 @@ def test_aggregated_discovery_answers_what_kubectl_asks_first(server_url, versio
     assert legacy["kind"] == "APIGroupList"
 
 
-def test_openapi_v2_is_served_and_watch_refused_with_status(server_url):
+def test_openapi_v2_is_served(server_url):
     """kubectl before 1.29 reads /openapi/v2 (as protobuf) before apply, diff and explain: a 404 fails them."""
     openapi = requests.get(f"{server_url}/openapi/v2", timeout=5)
     assert openapi.status_code == 200 and openapi.json()["swagger"] == "2.0"
@@ -132,8 +132,24 @@ def test_openapi_v2_is_served_and_watch_refused_with_status(server_url):
                          headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
     assert proto.headers["Content-Type"] == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
     assert proto.content.startswith(b"\x0a\x032.0")  # field 1 (swagger), 3 bytes: "2.0"
-    watch = requests.get(f"{server_url}/api/v1/pods?watch=true", timeout=5)
-    assert watch.status_code == 405 and watch.json()["reason"] == "MethodNotAllowed"
+
+
+def test_the_official_clients_watch_sees_each_change_from_a_resource_version(core):
+    """A watch from a list's resourceVersion streams what changed since, in order, and ends at timeoutSeconds."""
+    from kubernetes import watch
+
+    since = core.list_namespaced_config_map("default").metadata.resource_version
+    core.create_namespaced_config_map("default", {"metadata": {"name": "golive-watch"}, "data": {"k": "a"}})
+    core.patch_namespaced_config_map("golive-watch", "default", {"data": {"k": "b"}})
+    core.delete_namespaced_config_map("golive-watch", "default")
+    seen = [(e["type"], e["object"].metadata.name, (e["object"].data or {}).get("k"))
+            for e in watch.Watch().stream(core.list_namespaced_config_map, "default", resource_version=since,
+                                          timeout_seconds=1)]
+    assert seen == [("ADDED", "golive-watch", "a"), ("MODIFIED", "golive-watch", "b"),
+                    ("DELETED", "golive-watch", "b")]
+    bad = requests.get(f"{core.api_client.configuration.host}/api/v1/pods",
+                       params={"watch": "true", "resourceVersion": "soon"}, timeout=5)
+    assert bad.status_code == 400 and bad.json()["kind"] == "Status"
 
 
 # --------------------------------------------------- seeded production state
@@ -572,9 +588,11 @@ def kubectl_raw(request, server_url, tmp_path_factory):
         "users": [{"name": "sandbox", "user": {"token": "ignored-by-the-emulator"}}],
     }))
 
+    command = [binary, "--kubeconfig", str(kubeconfig), "--cache-dir", str(home / "cache")]
+
     def run(*args):
-        return subprocess.run([binary, "--kubeconfig", str(kubeconfig), "--cache-dir", str(home / "cache"),
-                               *args], capture_output=True, text=True, timeout=20)
+        return subprocess.run([*command, *args], capture_output=True, text=True, timeout=20)
+    run.command = command
     return run
 
 
@@ -780,6 +798,24 @@ def test_kubectl_logs_and_scale(kubectl, kubectl_raw, tmp_path):
         assert kubectl("get", "deployment", "golive-scale", "-n", "default", "-o", "jsonpath={.spec.replicas}") == "4"
         stale = kubectl_raw("scale", "deployment", "golive-scale", "-n", "default", "--replicas=1", "--current-replicas=2")
         assert stale.returncode == 1 and "Expected replicas to be 2, was 4" in stale.stderr
+    finally:
+        kubectl_raw("delete", "-f", str(manifest), "--wait=false")
+
+
+def test_kubectl_wait_sees_the_change_through_a_watch(kubectl, kubectl_raw, tmp_path):
+    """kubectl wait lists, then watches: the condition met after it started arrives as a watch event."""
+    manifest = tmp_path / "configmap.json"
+    manifest.write_text(json.dumps({"apiVersion": "v1", "kind": "ConfigMap",
+                                    "metadata": {"name": "golive-wait", "namespace": "default"}, "data": {"k": "a"}}))
+    kubectl("apply", "-f", str(manifest))
+    try:
+        waiter = subprocess.Popen([*kubectl_raw.command, "wait", "--for=jsonpath={.data.k}=b", "configmap/golive-wait",
+                                   "-n", "default", "--timeout=20s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        time.sleep(1.5)  # let it list (k=a) and start watching before the change
+        kubectl("patch", "configmap", "golive-wait", "-n", "default", "--type=merge", "-p", '{"data": {"k": "b"}}')
+        out, err = waiter.communicate(timeout=30)
+        assert waiter.returncode == 0 and "condition met" in out, err
     finally:
         kubectl_raw("delete", "-f", str(manifest), "--wait=false")
 
