@@ -1,14 +1,15 @@
 """A small, faithful emulator of the Kubernetes REST API for the rehearsal sandbox.
 
 No kube-apiserver can run here, so this serves what golive's checks, the official
-Python client and kubectl use: discovery, list/get/create/replace/patch/delete, the
-status subresource, label/field selectors, server-side Table output and the service
+Python client and kubectl use: discovery (legacy and aggregated), list/get/create/replace/patch/delete,
+watch, server-side apply with managedFields (kube_apply), the status, scale and log subresources, the
+self-reviews behind `kubectl auth`, label/field selectors, server-side Table output (kube_tables),
+OpenAPI v3 and v2 documents (kube_openapi) and the service
 proxy (`/api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy/...`, to the backends
 given with --proxy). Plain HTTP with Authorization ignored, or, as `golive-sandbox up` runs it,
 HTTPS (--tls-cert/--tls-key) with bearer tokens required (--tokens, and EKS tokens verified
-against STS with --eks-cluster/--sts-endpoint); anything else gets 401 Unauthorized. Watch,
-exec is refused with a Status error; watches stream the store's changes; server-side apply and managedFields are kept (kube_apply); OpenAPI v3 and v2 (kube_openapi) serve what
-kubectl needs to leave validation to the server and to explain the kinds. Usage:
+against STS with --eks-cluster/--sts-endpoint); anything else gets 401 Unauthorized. No RBAC: every
+authenticated user may do everything. Exec, attach and port-forward are not served. Usage:
 
     python -m sandbox.kube_api --host 127.0.0.1 --port 18443 --seed sandbox/seed/kubernetes.yaml
 
