@@ -743,8 +743,11 @@ class KubeApi:
         try:
             return kube_protobuf.decode(body)
         except kube_protobuf.Undecodable as exc:
-            raise ApiError(415, "UnsupportedMediaType", f"the golive sandbox emulator cannot read this protobuf "
-                           f"body: {exc}") from None
+            # kubectl 1.31+ sends its typed writes (`kubectl create configmap|secret|deployment ...`) as
+            # protobuf; without k8s.io/api's message layouts only the self-reviews are read here.
+            raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format ({exc}) - "
+                           "accepted media types include: application/json, application/yaml (the golive sandbox "
+                           "reads protobuf only for the self-reviews: use `kubectl create -f` or `apply -f`)") from None
 
     @staticmethod
     def _json(body):

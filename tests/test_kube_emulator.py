@@ -782,6 +782,28 @@ def test_kubectl_auth_can_i_and_whoami(kubectl):
     assert "system:anonymous" in kubectl("auth", "whoami")
 
 
+def test_protobuf_bodies_are_read_for_the_reviews_and_refused_clearly_otherwise(server_url):
+    """kubectl 1.31+ sends typed writes as Kubernetes protobuf (magic, runtime.Unknown, the object): the
+    self-reviews are read; other kinds get a 415 that says what to send instead."""
+    def field(number, payload):
+        return bytes([number << 3 | 2, len(payload)]) + payload
+
+    def envelope(api_version, kind, raw):
+        return b"k8s\x00" + field(1, field(1, api_version.encode()) + field(2, kind.encode())) + field(2, raw)
+
+    headers = {"Content-Type": "application/vnd.kubernetes.protobuf", "Accept": "application/json"}
+    spec = field(1, field(1, b"default") + field(2, b"get") + field(5, b"pods"))  # resourceAttributes
+    review = requests.post(f"{server_url}/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", timeout=5,
+                           headers=headers, data=envelope("authorization.k8s.io/v1", "SelfSubjectAccessReview",
+                                                          field(2, spec)))
+    assert review.status_code == 201 and review.json()["status"]["allowed"] is True
+    assert review.json()["spec"] == {"resourceAttributes": {"namespace": "default", "verb": "get", "resource": "pods"}}
+    refused = requests.post(f"{server_url}/api/v1/namespaces/default/configmaps", headers=headers, timeout=5,
+                            data=envelope("v1", "ConfigMap", field(1, field(1, b"golive-proto"))))
+    assert refused.status_code == 415 and refused.json()["reason"] == "UnsupportedMediaType"
+    assert "apply -f" in refused.json()["message"]
+
+
 def test_kubectl_logs_and_scale(kubectl, kubectl_raw, tmp_path):
     """pods/log answers as the kubelet would for containers that log nothing (and refuses what it refuses);
     deployments/scale is what kubectl scale writes."""
