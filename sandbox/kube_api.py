@@ -107,6 +107,10 @@ def no_route(path):
     return ApiError(404, "NotFound", f"the server could not find the requested resource ({path})")
 
 
+def metrics_unavailable():
+    return ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
+
+
 def not_allowed(message):
     return ApiError(405, "MethodNotAllowed", message)
 
@@ -371,7 +375,7 @@ class Served:
         return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
                 "resources": resources}
 
-    def aggregated(self, core, version):
+    def aggregated(self, core, version, stale=()):
         """Aggregated discovery (apidiscovery.k8s.io, as kubectl 1.28+ asks first): every group version's
         resources in one answer, /api's for the core group, /apis's for the others."""
         items = []
@@ -391,8 +395,9 @@ class Served:
                              "verbs": list(verbs)} for sub, kind, verbs in subresources(res)]
                     entry.update({"subresources": subs} if subs else {})
                     resources.append(entry)
+                # An aggregated API whose server cannot be reached is listed as Stale, as the aggregator does.
                 listed.append({"version": group_version.rsplit("/", 1)[-1], "resources": resources,
-                               "freshness": "Current"})
+                               "freshness": "Stale" if group_version in stale else "Current"})
             items.append({"metadata": {"name": group} if group else {}, "versions": listed})
         return {"kind": "APIGroupDiscoveryList", "apiVersion": f"apidiscovery.k8s.io/{version}", "metadata": {},
                 "items": items}
@@ -661,6 +666,8 @@ class KubeApi:
     def resource_list(self, group_version, path):
         if group_version not in self.served.group_versions:
             raise no_route(path)
+        if group_version.startswith(METRICS_GROUP + "/") and not self.metrics_available():
+            raise metrics_unavailable()  # the aggregator cannot reach metrics-server's discovery either
         return self.served.api_resource_list(group_version)
 
     def openapi_root(self):
@@ -1062,13 +1069,17 @@ class KubeApi:
         version = next((v for v in dig(crd, "spec.versions", []) or [] if v.get("name") == res.version), {})
         return kube_validation.custom(dig(version, "schema.openAPIV3Schema"))
 
-    def _metrics(self, res, namespace, name, param, table):
-        """metrics-server's answers, made from the stored Nodes and Pods (running pods only, as it reports)."""
+    def metrics_available(self):
+        """Whether metrics-server's APIService is Available (else the aggregator answers 503 for its group)."""
         with self._lock:
             service = self._objects.get((BY_KIND[("apiregistration.k8s.io/v1", "APIService")], "", METRICS_APISERVICE))
         available = [c for c in dig(service, "status.conditions", []) or [] if c.get("type") == "Available"]
-        if not available or available[0].get("status") != "True":
-            raise ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
+        return bool(available) and available[0].get("status") == "True"
+
+    def _metrics(self, res, namespace, name, param, table):
+        """metrics-server's answers, made from the stored Nodes and Pods (running pods only, as it reports)."""
+        if not self.metrics_available():
+            raise metrics_unavailable()
         source = BY_KIND[("v1", res.kind.removesuffix("Metrics"))]
         if name is not None:
             found = self._metrics_of(res, [self.get(source, namespace, name)])
@@ -1304,7 +1315,8 @@ def create_app(api, auth=None, backends=None):
         version = discovery_version(request.headers.get("Accept"))
         if version is None:
             return answer(200, api.api_versions() if core else api.api_group_list())
-        response = answer(200, api.served.aggregated(core, version))
+        response = answer(200, api.served.aggregated(core, version, stale=() if api.metrics_available() else
+                                                     (f"{METRICS_GROUP}/v1beta1",)))
         response.headers["Content-Type"] = DISCOVERY_MEDIA.format(version)
         response.headers["Vary"] = "Accept"
         return response

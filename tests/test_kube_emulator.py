@@ -563,6 +563,12 @@ def test_metrics_api_answers_503_while_its_apiservice_is_unavailable(api, server
     try:
         answer = requests.get(f"{server_url}/apis/metrics.k8s.io/v1beta1/nodes", timeout=5)
         assert answer.status_code == 503 and answer.json()["reason"] == "ServiceUnavailable"
+        # Its discovery too: legacy answers 503, aggregated lists the group version as Stale.
+        assert requests.get(f"{server_url}/apis/metrics.k8s.io/v1beta1", timeout=5).status_code == 503
+        media = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+        groups = requests.get(f"{server_url}/apis", headers={"Accept": media}, timeout=5).json()["items"]
+        metrics = next(g for g in groups if g["metadata"]["name"] == "metrics.k8s.io")
+        assert metrics["versions"][0]["freshness"] == "Stale"
     finally:
         registration.patch_api_service_status(name, {"status": {"conditions": [c.to_dict() for c in healthy]}},
                                               _content_type="application/merge-patch+json")
