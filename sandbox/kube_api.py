@@ -46,6 +46,7 @@ from kubernetes.utils import parse_quantity
 
 from golive.kinds import KINDS, Kind
 from sandbox import emulator, kube_apply, kube_openapi, kube_protobuf, kube_tables, kube_validation
+from sandbox.kube_tables import dig
 
 
 # The served kinds are golive's kinds table (golive/kinds.py): one list, read by the product and the sandbox.
@@ -117,14 +118,6 @@ def not_allowed(message):
 
 def rfc3339(moment):
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def dig(obj, dotted, default=None):
-    for part in dotted.split("."):
-        if not isinstance(obj, dict) or part not in obj:
-            return default
-        obj = obj[part]
-    return obj
 
 
 def seed_uid(res, namespace, name):

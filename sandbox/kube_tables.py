@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 
 def dig(obj, dotted, default=None):
+    """obj's value at a dotted path (`status.phase`), or default."""
     for part in dotted.split("."):
         if not isinstance(obj, dict) or part not in obj:
             return default
