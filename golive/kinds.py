@@ -95,6 +95,10 @@ KINDS = (
     K("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors", True, ("smon",), custom=True, read=True),
     K("monitoring.coreos.com", "v1", "PodMonitor", "podmonitors", True, ("pmon",), custom=True),
     K("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules", True, ("promrule",), custom=True, read=True),
+    # Reviews: asked, answered, never stored (`kubectl auth can-i`, `auth can-i --list`, `auth whoami`).
+    K("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", False, verbs=("create",)),
+    K("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", False, verbs=("create",)),
+    K("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", False, verbs=("create",)),
 )
 BY_NAME = {k.name: k for k in KINDS}  # golive's name: "deployments", "podmetrics"
 BY_KIND = {k.kind: k for k in KINDS}  # the manifest's kind: "Deployment"

@@ -43,7 +43,8 @@ Fault keys:
     metrics_down                bool: /metrics answers 503 (Prometheus: target down)
     mcp_broken                  bool: tools/call answers JSON-RPC error -32603
     mcp_era                     "both" | "handshake" | "stateless": the protocol eras /mcp
-                                speaks (a server on mcp 1.x, or one on 2026-07-28 only)
+                                speaks (a server on mcp 1.x, or one on 2026-07-28 only);
+                                reset to what `golive-sandbox up --mcp-era` chose ("both")
     memory_pressure_bytes       int >= 0: added to memory_usage_bytes
     secret_validation_failures  bool: secret_validation_failures_total grows 1/s
     tool_description_missing    bool: tools/list publishes the first tool without its description
@@ -73,6 +74,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -104,6 +106,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from sandbox import mcp_era
 from sandbox.latency import INTERNAL_AGENT
 
 log = logging.getLogger("sandbox.app")
@@ -162,9 +165,13 @@ FAULT_VALIDATORS: dict[str, Callable[[Any], bool]] = {
 class Faults:
     """Thread-safe fault state, changed through the /_sandbox/faults API."""
 
-    def __init__(self) -> None:
+    def __init__(self, default_era: Callable[[], str] = lambda: mcp_era.DEFAULT) -> None:
         self._lock = threading.Lock()
-        self._state = dict(FAULT_DEFAULTS)
+        self._default_era = default_era  # read at each reset: `up --mcp-era` may change it while the app runs
+        self._state = self._defaults()
+
+    def _defaults(self) -> dict[str, Any]:
+        return {**FAULT_DEFAULTS, "mcp_era": self._default_era()}
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -185,7 +192,7 @@ class Faults:
 
     def reset(self) -> dict[str, Any]:
         with self._lock:
-            self._state = dict(FAULT_DEFAULTS)
+            self._state = self._defaults()
             return dict(self._state)
 
 
@@ -381,7 +388,7 @@ class HealthChecker:
 LIMIT = Annotated[int, Field(ge=1, le=MAX_QUERY_ROWS, description="rows to return")]
 TABLES_RESOURCE_URI = "nba://database/tables"
 TOOL_NAMES = ("query_database", "list_tables", "get_table_schema", "list_games", "list_players", "list_s3_files")
-ERAS = ("both", "handshake", "stateless")  # the mcp_era fault: what the endpoint speaks
+ERAS = mcp_era.ERAS  # the mcp_era fault: what the endpoint speaks (its default: `up --mcp-era`, sandbox/mcp_era.py)
 
 # First keyword of a statement query_database accepts. A data-modifying CTE
 # (WITH ... DELETE) passes this check but fails in the READ ONLY transaction.
@@ -742,7 +749,8 @@ def main(argv: list[str] | None = None) -> None:
     log.setLevel(logging.INFO)
     # The *_created series would double the exposition for no use here.
     disable_created_metrics()
-    faults = Faults()
+    state = os.environ.get("GOLIVE_SANDBOX_DIR")  # set by sandbox.latency, which every stand-in runs under
+    faults = Faults(lambda: mcp_era.configured(Path(state) if state else None))
     metrics = AppMetrics(faults)
     database = Database(args.database_dsn, metrics)
     store = ObjectStore(args.s3_endpoint, args.s3_bucket, metrics)

@@ -1,6 +1,6 @@
 """`golive-sandbox` (or `python -m sandbox`): the rehearsal sandbox on 127.0.0.1 and its faults.
 
-    golive-sandbox up [--scale] [--latency 100ms] | down | status
+    golive-sandbox up [--scale] [--latency 100ms] [--mcp-era handshake|stateless|both] | down | status
     golive-sandbox faults [--markdown]     every fault and the checks it must break
     golive-sandbox fault NAME              inject one fault
     golive-sandbox heal NAME               heal it (stateless: may run in another process)
@@ -38,9 +38,17 @@ def _milliseconds(text: str) -> float:
 
 
 def _up(args) -> int:
-    from sandbox import stack
+    from sandbox import mcp_era, stack
 
+    if args.mcp_era is not None:  # before the app starts: it reads its era there
+        stack.state_dir().mkdir(parents=True, exist_ok=True)
+        mcp_era.set_era(stack.state_dir(), args.mcp_era)
     stack.up()
+    if args.mcp_era is not None:
+        from sandbox.control import Sandbox
+
+        Sandbox().app_faults(mcp_era=args.mcp_era)  # an app already running takes it now
+        print(f"mcp era: the app serves {mcp_era.SAID[args.mcp_era]} (until `down`)")
     if args.latency is not None:
         from sandbox import latency
 
@@ -146,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="add 500 nodes, 10,000 pods in 50 namespaces, 500 secrets, 300 dashboards (until `down`)")
     p.add_argument("--latency", type=_milliseconds, metavar="DELAY",
                    help="a fixed delay on every request at every HTTP stand-in, e.g. 100ms (0: none; until `down`)")
+    p.add_argument("--mcp-era", choices=("handshake", "stateless", "both"),
+                   help="the MCP protocol era the stand-in app serves (default both: clients negotiate the newest; "
+                        "until `down`)")
     p.set_defaults(func=_up)
     sub.add_parser("down", help="stop what `up` started").set_defaults(func=_down)
     sub.add_parser("status", help="what answers; exit 1 if anything is down").set_defaults(func=_status)

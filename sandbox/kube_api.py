@@ -1,14 +1,15 @@
 """A small, faithful emulator of the Kubernetes REST API for the rehearsal sandbox.
 
 No kube-apiserver can run here, so this serves what golive's checks, the official
-Python client and kubectl use: discovery, list/get/create/replace/patch/delete, the
-status subresource, label/field selectors, server-side Table output and the service
+Python client and kubectl use: discovery (legacy and aggregated), list/get/create/replace/patch/delete,
+watch, server-side apply with managedFields (kube_apply), the status, scale and log subresources, the
+self-reviews behind `kubectl auth`, label/field selectors, server-side Table output (kube_tables),
+OpenAPI v3 and v2 documents (kube_openapi) and the service
 proxy (`/api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy/...`, to the backends
 given with --proxy). Plain HTTP with Authorization ignored, or, as `golive-sandbox up` runs it,
 HTTPS (--tls-cert/--tls-key) with bearer tokens required (--tokens, and EKS tokens verified
-against STS with --eks-cluster/--sts-endpoint); anything else gets 401 Unauthorized. Watch,
-logs, exec, OpenAPI v2 and server-side apply are refused with Status errors; OpenAPI v3 serves what kubectl
-needs to leave validation to the server. Usage:
+against STS with --eks-cluster/--sts-endpoint); anything else gets 401 Unauthorized. No RBAC: every
+authenticated user may do everything. Exec, attach and port-forward are not served. Usage:
 
     python -m sandbox.kube_api --host 127.0.0.1 --port 18443 --seed sandbox/seed/kubernetes.yaml
 
@@ -22,6 +23,7 @@ subresource; change status through `.../<name>/status`.
 
 import argparse
 import base64
+import collections
 import copy
 import http.client
 import json
@@ -29,6 +31,7 @@ import re
 import ssl
 import sys
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -42,7 +45,8 @@ from werkzeug.exceptions import HTTPException
 from kubernetes.utils import parse_quantity
 
 from golive.kinds import KINDS, Kind
-from sandbox import emulator, kube_validation
+from sandbox import emulator, kube_apply, kube_openapi, kube_protobuf, kube_tables, kube_validation
+from sandbox.kube_tables import dig
 
 
 # The served kinds are golive's kinds table (golive/kinds.py): one list, read by the product and the sandbox.
@@ -104,20 +108,16 @@ def no_route(path):
     return ApiError(404, "NotFound", f"the server could not find the requested resource ({path})")
 
 
+def metrics_unavailable():
+    return ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
+
+
 def not_allowed(message):
     return ApiError(405, "MethodNotAllowed", message)
 
 
 def rfc3339(moment):
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def dig(obj, dotted, default=None):
-    for part in dotted.split("."):
-        if not isinstance(obj, dict) or part not in obj:
-            return default
-        obj = obj[part]
-    return obj
 
 
 def seed_uid(res, namespace, name):
@@ -155,6 +155,17 @@ METRICS_WINDOW = "20.035s"  # metrics-server's scrape window, as it reports it
 USAGE_OF_REQUEST = {"cpu": Decimal("0.35"), "memory": Decimal("0.52")}
 IDLE_USAGE = {"cpu": Decimal("0.005"), "memory": Decimal(48 * 2**20)}
 NODE_OVERHEAD = {"cpu": Decimal("0.18"), "memory": Decimal(900 * 2**20)}
+APPLY_PATCH = "application/apply-patch+yaml"
+WATCH_WINDOW = 50_000  # changes a watch can resume from (the API server's etcd compaction window)
+WATCH_TIMEOUT = 1800.0  # seconds: the API server's --min-request-timeout
+TABLE_MEDIA = "application/json;as=Table;v=v1;g=meta.k8s.io"
+
+
+class Stream:
+    """A streamed answer (a watch): its chunks and content type."""
+
+    def __init__(self, chunks, content_type):
+        self.chunks, self.content_type = chunks, content_type
 VERB_METHODS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
@@ -323,100 +334,14 @@ def _remove(doc, tokens):
     del parent[int(last) if isinstance(parent, list) else last]
 
 
-# -------------------------------------------------------------- table output
-
-def human_age(timestamp, now):
-    """Age as kubectl shows it (coarser than apimachinery's HumanDuration)."""
-    seconds = max(int((now - datetime.fromisoformat(timestamp)).total_seconds()), 0)
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 3 * 3600:
-        return f"{seconds // 60}m"
-    return f"{seconds // 3600}h" if seconds < 48 * 3600 else f"{seconds // 86400}d"
-
-
-def field(path, default=0):
-    return lambda obj: dig(obj, path, default)
-
-
-def ready_condition(attribute):
-    def cell(obj):
-        found = [c for c in dig(obj, "status.conditions", []) if c.get("type") == "Ready"]
-        return found[0].get(attribute, "") if found else ""
-    return cell
-
-
-def node_status(node):
-    text = {"True": "Ready", "False": "NotReady"}.get(ready_condition("status")(node), "Unknown")
-    return text + (",SchedulingDisabled" if dig(node, "spec.unschedulable") else "")
-
-
-def node_roles(node):
-    prefix = "node-role.kubernetes.io/"
-    return ",".join(k[len(prefix):] for k in dig(node, "metadata.labels", {}) if k.startswith(prefix)) or "<none>"
-
-
-def pod_status(pod):
-    for status in dig(pod, "status.containerStatuses", []):
-        reason = dig(status, "state.waiting.reason") or dig(status, "state.terminated.reason")
-        if reason:  # e.g. CrashLoopBackOff, ImagePullBackOff, Error
-            return reason
-    return "Terminating" if dig(pod, "metadata.deletionTimestamp") else dig(pod, "status.phase", "")
-
-
-def pod_ready(pod):
-    ready = sum(1 for s in dig(pod, "status.containerStatuses", []) if s.get("ready"))
-    return f"{ready}/{len(dig(pod, 'spec.containers', []))}"
-
-
-def pod_restarts(pod):
-    return sum(s.get("restartCount", 0) for s in dig(pod, "status.containerStatuses", []))
-
-
-AGE = None  # column marker: rendered from metadata.creationTimestamp
-# Columns after NAME, in the real printers' (or the CRD's printer columns') order; others get AGE.
-COLUMNS = {
-    "Node": [("Status", node_status), ("Roles", node_roles), ("Age", AGE),
-             ("Version", field("status.nodeInfo.kubeletVersion", ""))],
-    "Pod": [("Ready", pod_ready), ("Status", pod_status), ("Restarts", pod_restarts), ("Age", AGE)],
-    "Deployment": [("Ready", lambda o: f"{dig(o, 'status.readyReplicas', 0)}/{dig(o, 'spec.replicas', 1)}"),
-                   ("Up-to-date", field("status.updatedReplicas")),
-                   ("Available", field("status.availableReplicas")), ("Age", AGE)],
-    "ExternalSecret": [("Store", field("spec.secretStoreRef.name", "")),
-                       ("Refresh Interval", field("spec.refreshInterval", "")),
-                       ("Status", ready_condition("reason")), ("Ready", ready_condition("status"))],
-}
-
-
-def to_table(res, objects, list_meta, include_object):
-    """A meta.k8s.io/v1 Table, what kubectl asks for to print `get` output."""
-    now = datetime.now(timezone.utc)
-    columns = [("Name", field("metadata.name"))] + COLUMNS.get(res.kind, [("Age", AGE)])
-    rows = []
-    for obj in objects:
-        row = {"cells": [fn(obj) if fn else human_age(obj["metadata"]["creationTimestamp"], now)
-                         for _, fn in columns]}
-        if include_object == "Object":
-            row["object"] = obj
-        elif include_object != "None":  # default Metadata: kubectl reads namespace and labels from it
-            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                             "metadata": obj["metadata"]}
-        rows.append(row)
-    first = rows[0]["cells"] if rows else [""] * len(columns)
-    definitions = [{"name": title, "type": "integer" if isinstance(cell, int) else "string",
-                    "format": "name" if title == "Name" else "", "description": title, "priority": 0}
-                   for (title, _), cell in zip(columns, first)]
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta,
-            "columnDefinitions": definitions, "rows": rows}
-
-
 # ---------------------------------------------------------------- discovery
 
 class Served:
     """The kinds served and their indexes: golive's kinds table, and the kinds of the CRDs stored."""
 
-    def __init__(self, resources):
+    def __init__(self, resources, custom_schemas=None):
         self.resources = list(resources)
+        self.custom_schemas = dict(custom_schemas or {})  # (group version, kind) -> the CRD's openAPIV3Schema
         self.by_path = {(r.group_version, r.plural): r for r in self.resources}
         self.by_kind = {(r.group_version, r.kind): r for r in self.resources}
         self.group_versions = {r.group_version for r in self.resources}
@@ -426,8 +351,7 @@ class Served:
             group = self.groups.setdefault(res.group, {"name": res.group, "versions": [], "preferredVersion": version})
             if version not in group["versions"]:
                 group["versions"].append(version)
-        self.openapi_hash = uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(
-            [self.openapi_v3_document(gv) for gv in sorted(self.group_versions)], sort_keys=True)).hex.upper()
+        self.openapi_hash = kube_openapi.v3_hash(self.resources, self.custom_schemas)
 
     def api_resource_list(self, group_version):
         resources = []
@@ -437,12 +361,39 @@ class Served:
             entry.update({"shortNames": list(res.short_names)} if res.short_names else {})
             entry.update({"categories": list(res.categories)} if res.categories else {})
             resources.append(entry)
-            if res.status:
-                resources.append({"name": f"{res.plural}/status", "singularName": "",
-                                  "namespaced": res.namespaced, "kind": res.kind,
-                                  "verbs": ["get", "patch", "update"]})
+            for sub, kind, verbs in subresources(res):
+                extra = {"group": kind[0], "version": kind[1]} if kind[:2] != (res.group, res.version) else {}
+                resources.append({"name": f"{res.plural}/{sub}", "singularName": "", "namespaced": res.namespaced,
+                                  **extra, "kind": kind[2], "verbs": list(verbs)})
         return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
                 "resources": resources}
+
+    def aggregated(self, core, version, stale=()):
+        """Aggregated discovery (apidiscovery.k8s.io, as kubectl 1.28+ asks first): every group version's
+        resources in one answer, /api's for the core group, /apis's for the others."""
+        items = []
+        for group in [""] if core else list(self.groups):
+            versions = ["v1"] if core else [v["groupVersion"] for v in self.groups[group]["versions"]]
+            listed = []
+            for group_version in versions:
+                resources = []
+                for res in (r for r in self.resources if r.group_version == group_version):
+                    entry = {"resource": res.plural,
+                             "responseKind": {"group": res.group, "version": res.version, "kind": res.kind},
+                             "scope": "Namespaced" if res.namespaced else "Cluster",
+                             "singularResource": res.kind.lower(), "verbs": list(res.verbs)}
+                    entry.update({"shortNames": list(res.short_names)} if res.short_names else {})
+                    entry.update({"categories": list(res.categories)} if res.categories else {})
+                    subs = [{"subresource": sub, "responseKind": dict(zip(("group", "version", "kind"), kind)),
+                             "verbs": list(verbs)} for sub, kind, verbs in subresources(res)]
+                    entry.update({"subresources": subs} if subs else {})
+                    resources.append(entry)
+                # An aggregated API whose server cannot be reached is listed as Stale, as the aggregator does.
+                listed.append({"version": group_version.rsplit("/", 1)[-1], "resources": resources,
+                               "freshness": "Stale" if group_version in stale else "Current"})
+            items.append({"metadata": {"name": group} if group else {}, "versions": listed})
+        return {"kind": "APIGroupDiscoveryList", "apiVersion": f"apidiscovery.k8s.io/{version}", "metadata": {},
+                "items": items}
 
     def openapi_v3_root(self):
         """/openapi/v3: where each group version's document is (the hash lets kubectl cache it)."""
@@ -451,25 +402,46 @@ class Served:
             for gv in sorted(self.group_versions)}}
 
     def openapi_v3_document(self, group_version):
-        """A group version's OpenAPI v3 document, as far as kubectl reads it before `apply`/`create`: each
-        kind's PATCH operation takes `fieldValidation`, so kubectl leaves validation to the server (which checks
-        the schemas, kube_validation) instead of validating client-side. No component schemas: `kubectl
-        explain` and OpenAPI-driven strategic merge are not served (kubectl then merges from its built-in types)."""
-        paths = {}
-        for res in (r for r in self.resources if r.group_version == group_version and "patch" in r.verbs):
-            scope = "/namespaces/{namespace}" if res.namespaced else ""
-            gvk = {"group": res.group, "version": res.version, "kind": res.kind}
-            params = [{"name": p, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
-                      for p in ("dryRun", "fieldManager", "fieldValidation", "force")]
-            paths[f"/{openapi_path(group_version)}{scope}/{res.plural}/{{name}}"] = {"patch": {
-                "operationId": f"patch{res.kind}", "parameters": params, "responses": {"200": {"description": "OK"}},
-                "x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk}}
-        return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]},
-                "paths": paths, "components": {"schemas": {}}}
+        """A group version's OpenAPI v3 document (kube_openapi): PATCH operations and the kinds' schemas."""
+        return kube_openapi.v3_document(self.resources, group_version, VERSION["gitVersion"], self.custom_schemas)
 
 
-def openapi_path(group_version):
-    return f"api/{group_version}" if "/" not in group_version else f"apis/{group_version}"
+openapi_path = kube_openapi.openapi_path
+
+SCALE = ("autoscaling", "v1", "Scale")
+WRITE_VERBS = ("get", "patch", "update")
+# Subresources besides status: (name, (group, version, kind) answered, verbs).
+SUBRESOURCES = {"Pod": [("log", ("", "v1", "Pod"), ("get",))],
+                **{kind: [("scale", SCALE, WRITE_VERBS)] for kind in ("Deployment", "ReplicaSet", "StatefulSet")}}
+DISCOVERY_MEDIA = "application/json;g=apidiscovery.k8s.io;v={};as=APIGroupDiscoveryList"
+
+
+REVIEWS = {  # kind -> its answer's status, from the authenticated user (None: anonymous, plain HTTP runs)
+    "SelfSubjectAccessReview": lambda user: {
+        "allowed": True, "reason": "the golive sandbox authorizes every authenticated user (no RBAC)"},
+    "SelfSubjectRulesReview": lambda user: {
+        "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+        "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}], "incomplete": False},
+    "SelfSubjectReview": lambda user: {"userInfo": {
+        "username": user or "system:anonymous",
+        "groups": ["system:authenticated"] if user else ["system:unauthenticated"]}},
+}
+
+
+def subresources(res):
+    """A kind's subresources as discovery lists them."""
+    made = [("status", (res.group, res.version, res.kind), WRITE_VERBS)] if res.status else []
+    return made + ([] if res.custom else SUBRESOURCES.get(res.kind, []))
+
+
+def discovery_version(accept):
+    """The aggregated discovery version the Accept header asks for first (None: the legacy documents)."""
+    for offered in (accept or "").split(","):
+        params = dict(p.strip().partition("=")[::2] for p in offered.split(";")[1:])
+        if params.get("as") == "APIGroupDiscoveryList" and params.get("g") == "apidiscovery.k8s.io" \
+                and params.get("v") in ("v2", "v2beta1"):
+            return params["v"]
+    return None
 
 
 def crd_kinds(crd):
@@ -480,6 +452,14 @@ def crd_kinds(crd):
                  status="status" in ((v.get("subresources") or {})), custom=True,
                  categories=tuple(names.get("categories") or ()))
             for v in spec.get("versions") or [] if v.get("served", True) and v.get("name")]
+
+
+def crd_schemas(crd):
+    """(group version, kind) -> openAPIV3Schema of each served version of a CRD."""
+    spec = crd.get("spec") or {}
+    return {(f"{spec.get('group', '')}/{v['name']}", (spec.get("names") or {}).get("kind", "")):
+            dig(v, "schema.openAPIV3Schema") or {"type": "object"}
+            for v in spec.get("versions") or [] if v.get("served", True) and v.get("name")}
 
 
 STATIC = Served(RESOURCES)
@@ -501,6 +481,8 @@ class KubeApi:
         self.schemas = kube_validation.Schemas()
         self._request = threading.local()  # per request: fieldValidation and the warnings to send back
         self.served = STATIC  # grows with the CRDs stored (_serve_crds)
+        self._events = collections.deque(maxlen=WATCH_WINDOW)  # (revision, type, key, object): what watches read
+        self._changed = threading.Condition(self._lock)
         self._load_seed(Path(seed_path))
 
     def _next_revision(self):
@@ -548,6 +530,7 @@ class KubeApi:
 
     def _store(self, key, obj):
         res, namespace, name = key
+        self._event("MODIFIED" if key in self._objects else "ADDED", key, obj)
         self._objects[key] = obj
         self._encoded.pop(key, None)
         self._names.setdefault(res, {}).setdefault(namespace, set()).add(name)
@@ -556,19 +539,83 @@ class KubeApi:
 
     def _drop(self, key):
         res, namespace, name = key
-        del self._objects[key]
+        gone = self._objects.pop(key)
+        self._event("DELETED", key, {**gone, "metadata": {**gone["metadata"], "resourceVersion": self._next_revision()}})
         self._encoded.pop(key, None)
         self._names[res][namespace].discard(name)
         if res.kind == "CustomResourceDefinition":
             self._serve_crds()
 
+    def _event(self, kind, key, obj):
+        """What watches see: every stored change, in revision order (the last WATCH_WINDOW of them)."""
+        self._events.append((int(obj["metadata"]["resourceVersion"]), kind, key, obj))
+        self._changed.notify_all()
+
+    def watch(self, res, namespace, param, table):
+        """A watch: one JSON event per line ({"type", "object"}) as the store changes, until timeoutSeconds.
+        Without a resourceVersion (or "0") it starts with the current objects as ADDED events; from an older
+        one than the window holds, with a 410 Expired ERROR event, as the API server answers when etcd has
+        compacted it; with sendInitialEvents, the current objects and then the initial-events-end bookmark."""
+        matches_labels = label_selector(param("labelSelector"))
+        matches_fields = field_selector(param("fieldSelector"), res.kind)
+        matches = lambda key, obj: key[0] == res and (not namespace or key[1] == namespace) and \
+            matches_labels(obj["metadata"].get("labels")) and matches_fields(obj)
+        try:
+            timeout = min(float(param("timeoutSeconds") or WATCH_TIMEOUT), WATCH_TIMEOUT)
+            since = int(param("resourceVersion") or 0)
+        except ValueError:
+            raise bad_request(f"invalid resourceVersion {param('resourceVersion')!r} or timeoutSeconds") from None
+        initial = param("sendInitialEvents") == "true" or since == 0
+        with self._lock:
+            now = self._revision
+            if initial:
+                first = [("ADDED", obj) for key, obj in sorted(self._objects.items(), key=lambda i: i[0][1:])
+                         if matches(key, obj)]
+                since = now
+            elif self._events and since < self._events[0][0] - 1 and len(self._events) == self._events.maxlen:
+                first = [("ERROR", ApiError(410, "Expired", f"too old resource version: {since} ({now})").status())]
+            else:
+                first = []
+        if param("sendInitialEvents") == "true":
+            first.append(("BOOKMARK", {"kind": res.kind, "apiVersion": res.group_version, "metadata": {
+                "resourceVersion": str(now), "annotations": {"k8s.io/initial-events-end": "true"}}}))
+        columns = self._columns(res) if table else None
+
+        def line(kind, obj):
+            if table and kind not in ("ERROR", "BOOKMARK"):
+                obj = kube_tables.to_table(columns, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                                           param("includeObject"))
+            return json.dumps({"type": kind, "object": obj}).encode() + b"\n"
+
+        def events():
+            cursor, deadline = since, time.monotonic() + timeout
+            for kind, obj in first:
+                yield line(kind, obj)
+            if first and first[0][0] == "ERROR":
+                return
+            while True:
+                with self._lock:
+                    fresh = [(rev, kind, key, obj) for rev, kind, key, obj in self._events if rev > cursor]
+                    while not fresh and time.monotonic() < deadline:
+                        self._changed.wait(deadline - time.monotonic())
+                        fresh = [(rev, kind, key, obj) for rev, kind, key, obj in self._events if rev > cursor]
+                if not fresh:
+                    return
+                for rev, kind, key, obj in fresh:
+                    cursor = rev
+                    if matches(key, obj):
+                        yield line(kind, obj)
+        return Stream(events(), TABLE_MEDIA if table else "application/json")
+
     def _serve_crds(self):
         """Serve the kinds of the stored CRDs, as the API server does once a CRD is established; a CRD's
         deletion deletes its custom resources."""
         crds = BY_KIND[("apiextensions.k8s.io/v1", "CustomResourceDefinition")]
-        added = [k for name in self._names.get(crds, {}).get("", ())
-                 for k in crd_kinds(self._objects[(crds, "", name)]) if (k.group_version, k.kind) not in STATIC.by_kind]
-        served = Served([*STATIC.resources, *added])
+        stored = [self._objects[(crds, "", name)] for name in sorted(self._names.get(crds, {}).get("", ()))]
+        added = [k for crd in stored for k in crd_kinds(crd) if (k.group_version, k.kind) not in STATIC.by_kind]
+        schemas = {key: schema for crd in stored for key, schema in crd_schemas(crd).items()
+                   if key not in STATIC.by_kind}
+        served = Served([*STATIC.resources, *added], schemas)
         for gone in set(self.served.resources) - set(served.resources):
             for key in [k for k in self._objects if k[0] == gone]:
                 del self._objects[key]
@@ -612,6 +659,8 @@ class KubeApi:
     def resource_list(self, group_version, path):
         if group_version not in self.served.group_versions:
             raise no_route(path)
+        if group_version.startswith(METRICS_GROUP + "/") and not self.metrics_available():
+            raise metrics_unavailable()  # the aggregator cannot reach metrics-server's discovery either
         return self.served.api_resource_list(group_version)
 
     def openapi_root(self):
@@ -638,11 +687,12 @@ class KubeApi:
         if res is None or len(rest) > 3 or (res.namespaced and len(rest) > 1 and not namespace):
             raise no_route(path)
         name, sub = (rest + [None, None])[1:3]
-        if sub is not None and not (sub == "status" and res.status):
+        if sub is not None and sub not in {s for s, _, _ in subresources(res)}:
             raise no_route(path)
         param = lambda key: query.get(key, [""])[0]
         dry_run = param("dryRun") == "All"
         self._request.field_validation = param("fieldValidation")
+        self._request.manager = param("fieldManager") or kube_apply.manager_from_user_agent(headers.get("User-Agent", ""))
         if self._request.field_validation not in ("", "Ignore", "Warn", "Strict"):
             raise bad_request(f"fieldValidation must be one of Ignore, Warn, Strict, not {self._request.field_validation!r}")
         table = "as=Table" in headers.get("Accept", "")  # kubectl's server-side printing
@@ -651,32 +701,53 @@ class KubeApi:
             raise not_allowed(f"{method} is not allowed on {path}")
         if res.group == METRICS_GROUP:
             return 200, self._metrics(res, namespace, name, param, table)
+        if res.kind in REVIEWS:
+            return 201, self.review(res, self._decoded(headers, body))
+        if sub == "log":
+            return 200, self.pod_log(namespace, name, param)
+        if sub == "scale":
+            return 200, self.scale(res, namespace, name, method, headers, body, dry_run)
         if method == "GET" and name is None:
             if param("watch") in ("true", "1"):
-                raise not_allowed("watch is not supported by the golive sandbox Kubernetes emulator")
+                return 200, self.watch(res, namespace, param, table)
             if table:
                 items, meta = self.list(res, namespace, param)
-                return 200, to_table(res, items, meta, param("includeObject"))
+                return 200, kube_tables.to_table(self._columns(res), items, meta, param("includeObject"))
             return 200, self.list_json(res, namespace, param)
         if method == "POST" and name is None:
-            return 201, self.create(res, namespace, self._json(body), dry_run)
+            return 201, self.create(res, namespace, self._decoded(headers, body), dry_run)
         if name is None:
             raise not_allowed(f"{method} on a collection is not supported")
         if method == "GET":
             obj = self.get(res, namespace, name)
             if table:
                 meta = {"resourceVersion": obj["metadata"]["resourceVersion"]}
-                return 200, to_table(res, [obj], meta, param("includeObject"))
+                return 200, kube_tables.to_table(self._columns(res), [obj], meta, param("includeObject"))
             return 200, obj
         if method == "PUT":
-            replacement = self._json(body)
+            replacement = self._decoded(headers, body)
             return 200, self.update(res, namespace, name, sub, lambda old: replacement, dry_run)
+        if method == "PATCH" and headers.get("Content-Type", "").split(";")[0].strip() == APPLY_PATCH:
+            return self.server_side_apply(res, namespace, name, sub, body, param, dry_run)
         if method == "PATCH":
             patcher = self._patcher(res, headers.get("Content-Type", ""), self._json(body))
             return 200, self.update(res, namespace, name, sub, patcher, dry_run)
         if method == "DELETE" and sub is None:
             return 200, self.delete(res, namespace, name, dry_run)
         raise not_allowed(f"{method} is not allowed on {path}")
+
+    def _decoded(self, headers, body):
+        """A POST or PUT body: JSON, or Kubernetes protobuf for the kinds kube_protobuf reads (else 415)."""
+        if headers.get("Content-Type", "").split(";")[0].strip() != kube_protobuf.MEDIA:
+            return self._json(body)
+        try:
+            return kube_protobuf.decode(body)
+        except kube_protobuf.Undecodable as exc:
+            # kubectl 1.31+ sends its typed writes (`kubectl create configmap|secret|deployment ...`) as
+            # protobuf; without k8s.io/api's message layouts only the self-reviews are read here.
+            raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format ({exc}) - "
+                           "accepted media types include: application/json, application/yaml (the golive sandbox "
+                           "reads protobuf only for the self-reviews: use `kubectl create -f` or `apply -f`)") from None
 
     @staticmethod
     def _json(body):
@@ -694,7 +765,7 @@ class KubeApi:
             return lambda old: strategic_merge_patch(old, patch, schema, self.schemas.resolve)
         if media == "application/json-patch+json":
             return lambda old: json_patch(old, patch)
-        # Server-side apply and, for custom resources, strategic merge are refused, as upstream.
+        # For custom resources strategic merge is refused, as upstream.
         raise ApiError(415, "UnsupportedMediaType",
                        f"the body of the request was in an unknown format ({media}) for {res.qualified}")
 
@@ -782,6 +853,7 @@ class KubeApi:
                         creationTimestamp=rfc3339(datetime.now(timezone.utc)))
             self._admit(res, obj)
             self._as_stored(res, obj)
+            self._record_managers(res, None, obj)
             if not dry_run:
                 self._store(key, obj)
             return copy.deepcopy(obj)
@@ -812,10 +884,128 @@ class KubeApi:
                 meta["generation"] = old_meta.get("generation", 0) + 1
             self._admit(res, new)
             self._as_stored(res, new, old)
+            self._record_managers(res, old, new, sub)
             meta["resourceVersion"] = self._next_revision()
             if not dry_run:
                 self._store((res, namespace, name), new)
             return copy.deepcopy(new)
+
+    def review(self, res, obj):
+        """A self-review, answered and not stored: the sandbox authorizes every authenticated user (no RBAC)."""
+        self._check_body(res, obj)
+        obj.pop("status", None)  # the answer's, never the asker's
+        self._admit(res, obj)
+        user = getattr(self._request, "user", None)
+        obj["metadata"] = {"creationTimestamp": None, **(obj.get("metadata") or {})}
+        obj["status"] = REVIEWS[res.kind](user)
+        return obj
+
+    def pod_log(self, namespace, name, param):
+        """A container's log, refused as the kubelet refuses it; the emulator runs no containers, so it is empty."""
+        pod = self.get(BY_KIND[("v1", "Pod")], namespace, name)
+        containers = [c["name"] for c in dig(pod, "spec.containers", []) or []]
+        every = containers + [c["name"] for c in dig(pod, "spec.initContainers", []) or []]
+        container = param("container")
+        if not container:
+            if len(containers) != 1:
+                raise bad_request(f"a container name must be specified for pod {name}, choose one of: "
+                                  f"[{' '.join(containers)}]")
+            container = containers[0]
+        elif container not in every:
+            raise bad_request(f"container {container} is not valid for pod {name}")
+        statuses = dig(pod, "status.containerStatuses", []) + dig(pod, "status.initContainerStatuses", [])
+        status = next((s for s in statuses if s.get("name") == container), {})
+        if param("previous") in ("true", "1"):
+            if not dig(status, "lastState.terminated"):
+                raise bad_request(f'previous terminated container "{container}" in pod "{name}" not found')
+            return ""
+        if not status.get("state") or "waiting" in status["state"]:
+            reason = dig(status, "state.waiting.reason") or "ContainerCreating"
+            raise bad_request(f'container "{container}" in pod "{name}" is waiting to start: {reason}')
+        return ""
+
+    def scale(self, res, namespace, name, method, headers, body, dry_run):
+        """The scale subresource (autoscaling/v1 Scale): what `kubectl scale` and the HPA read and write."""
+        def as_scale(obj):
+            meta = obj["metadata"]
+            labels = dig(obj, "spec.selector.matchLabels", {}) or {}
+            return {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": {
+                k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta},
+                "spec": {"replicas": dig(obj, "spec.replicas", 1)},
+                "status": {"replicas": dig(obj, "status.replicas", 0),
+                           "selector": ",".join(f"{k}={v}" for k, v in labels.items())}}
+        if method == "GET":
+            return as_scale(self.get(res, namespace, name))
+        scale_kind = Kind(*SCALE[:2], SCALE[2], "scale", True)
+        with self._lock:
+            current = as_scale(self.get(res, namespace, name))
+            if method == "PUT":
+                wanted = self._json(body)
+            else:
+                wanted = self._patcher(scale_kind, headers.get("Content-Type", ""), self._json(body))(current)
+            self._check_body(scale_kind, wanted)
+            self._admit(scale_kind, wanted)
+
+            def scaled(old):
+                old["spec"] = {**(old.get("spec") or {}), "replicas": dig(wanted, "spec.replicas", 0)}
+                if dig(wanted, "metadata.resourceVersion"):
+                    old["metadata"]["resourceVersion"] = wanted["metadata"]["resourceVersion"]
+                return old
+            return as_scale(self.update(res, namespace, name, None, scaled, dry_run))
+
+    def server_side_apply(self, res, namespace, name, sub, body, param, dry_run):
+        """PATCH application/apply-patch+yaml: the manager's whole intent merged in, its dropped fields removed,
+        another manager's fields changed only with force (kube_apply); the object is created if absent."""
+        manager = param("fieldManager")
+        if not manager:
+            raise ApiError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: '
+                           "is required for apply patch")
+        try:
+            config = yaml.safe_load(body or b"")
+        except yaml.YAMLError as exc:
+            raise bad_request(f"error decoding YAML: {exc}") from None
+        self._check_body(res, config)
+        config_meta = config.get("metadata") if isinstance(config.get("metadata"), dict) else {}
+        if config_meta.get("name", name) != name:
+            raise bad_request(f"the name of the object ({config_meta['name']}) does not match the name on the URL ({name})")
+        schema = self._schema(res)
+        merge = merge_patch if res.custom else \
+            (lambda live, applied: strategic_merge_patch(live, applied, schema, self.schemas.resolve))
+        applying = lambda live: kube_apply.apply(live, config, manager, param("force") == "true", res.group_version,
+                                                 schema, self.schemas.resolve, merge, sub, res.status)
+        try:
+            with self._lock:
+                if sub is None and (res, namespace, name) not in self._objects:
+                    made = applying(None)
+                    made.setdefault("metadata", {}).setdefault("name", name)
+                    return 201, self.create(res, namespace, made, dry_run)
+                return 200, self.update(res, namespace, name, sub, applying, dry_run)
+        except kube_apply.Conflicts as exc:
+            causes = [{"reason": "FieldManagerConflict", "message": f'conflict with "{m}" using {v}', "field": f}
+                      for m, v, f in exc.conflicts]
+            raise ApiError(409, "Conflict", exc.message(), {**details(res, name), "causes": causes}) from None
+
+    def _columns(self, res):
+        """The Table columns of a kind (kube_tables): a built-in's printer's, a custom resource's CRD's."""
+        if not res.custom:
+            return kube_tables.COLUMNS.get(res.kind, kube_tables.DEFAULT)
+        with self._lock:
+            crd = self._objects.get((BY_KIND[("apiextensions.k8s.io/v1", "CustomResourceDefinition")], "",
+                                     f"{res.plural}.{res.group}"))
+        version = next((v for v in dig(crd, "spec.versions", []) or [] if v.get("name") == res.version), None)
+        return kube_tables.printer_columns(version)
+
+    def _schema(self, res):
+        """The kind's schema: a built-in's from the Kubernetes schemas, a custom resource's from its CRD."""
+        if not res.custom:
+            return self.schemas.schema(res.group_version, res.kind) or {}
+        return self.served.custom_schemas.get((res.group_version, res.kind)) or {}
+
+    def _record_managers(self, res, old, new, sub=None):
+        """managedFields: the request's manager takes the fields its write changed (kube_apply)."""
+        manager = getattr(self._request, "manager", None) or "unknown"
+        kube_apply.record_update(old, new, manager, res.group_version, self._schema(res), self.schemas.resolve,
+                                 sub, res.status)
 
     def delete(self, res, namespace, name, dry_run=False):
         with self._lock:
@@ -872,24 +1062,28 @@ class KubeApi:
         version = next((v for v in dig(crd, "spec.versions", []) or [] if v.get("name") == res.version), {})
         return kube_validation.custom(dig(version, "schema.openAPIV3Schema"))
 
-    def _metrics(self, res, namespace, name, param, table):
-        """metrics-server's answers, made from the stored Nodes and Pods (running pods only, as it reports)."""
+    def metrics_available(self):
+        """Whether metrics-server's APIService is Available (else the aggregator answers 503 for its group)."""
         with self._lock:
             service = self._objects.get((BY_KIND[("apiregistration.k8s.io/v1", "APIService")], "", METRICS_APISERVICE))
         available = [c for c in dig(service, "status.conditions", []) or [] if c.get("type") == "Available"]
-        if not available or available[0].get("status") != "True":
-            raise ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
+        return bool(available) and available[0].get("status") == "True"
+
+    def _metrics(self, res, namespace, name, param, table):
+        """metrics-server's answers, made from the stored Nodes and Pods (running pods only, as it reports)."""
+        if not self.metrics_available():
+            raise metrics_unavailable()
         source = BY_KIND[("v1", res.kind.removesuffix("Metrics"))]
         if name is not None:
             found = self._metrics_of(res, [self.get(source, namespace, name)])
             if not found:
                 raise not_found(res, name)
-            return to_table(res, found, {}, param("includeObject")) if table else \
+            return kube_tables.to_table(self._columns(res), found, {}, param("includeObject")) if table else \
                 {"kind": res.kind, "apiVersion": res.group_version, **found[0]}
         objects, meta = self.list(source, namespace, param)
         items = self._metrics_of(res, objects)
         if table:
-            return to_table(res, items, meta, param("includeObject"))
+            return kube_tables.to_table(self._columns(res), items, meta, param("includeObject"))
         return {"kind": f"{res.kind}List", "apiVersion": res.group_version, "metadata": meta, "items": items}
 
     def _metrics_of(self, res, objects):
@@ -919,6 +1113,10 @@ class KubeApi:
         meta = {"name": obj["metadata"]["name"], "creationTimestamp": now,
                 "labels": dict(obj["metadata"].get("labels") or {})}
         return {**meta, "namespace": obj["metadata"]["namespace"]} if "namespace" in obj["metadata"] else meta
+
+    def set_user(self, user):
+        """Who this thread's request is from (the self-reviews answer it)."""
+        self._request.user = user
 
     def take_warnings(self):
         """The warnings of this thread's request (the Warning headers of its answer), cleared."""
@@ -1060,6 +1258,8 @@ def create_app(api, auth=None, backends=None):
     every = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
     def answer(code, payload):
+        if isinstance(payload, Stream):  # a watch: sent as it comes (chunked), each event flushed
+            return Response(payload.chunks, code, content_type=payload.content_type, direct_passthrough=True)
         text = isinstance(payload, str)
         data = payload.encode() if text else payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         response = Response(data, code, content_type="text/plain; charset=utf-8" if text else "application/json")
@@ -1070,8 +1270,7 @@ def create_app(api, auth=None, backends=None):
     @app.before_request
     def authenticate():
         api.take_warnings()  # a kept-alive connection's thread serves the next request too
-        if auth is not None:
-            auth.user(request.headers)
+        api.set_user(auth.user(request.headers) if auth is not None else None)
 
     @app.errorhandler(ApiError)
     def api_error(exc):
@@ -1105,14 +1304,29 @@ def create_app(api, auth=None, backends=None):
                                       request.query_string.decode(), request.headers, body())
         return Response(data, code, headers=headers)
 
+    def discovery(core):
+        version = discovery_version(request.headers.get("Accept"))
+        if version is None:
+            return answer(200, api.api_versions() if core else api.api_group_list())
+        response = answer(200, api.served.aggregated(core, version, stale=() if api.metrics_available() else
+                                                     (f"{METRICS_GROUP}/v1beta1",)))
+        response.headers["Content-Type"] = DISCOVERY_MEDIA.format(version)
+        response.headers["Vary"] = "Accept"
+        return response
+
+    def openapi_v2():
+        data, media = kube_openapi.v2_document(VERSION["gitVersion"], request.headers.get("Accept", ""))
+        return Response(data, 200, content_type=media)
+
     routes = [  # (rule, methods, view)
         ("/healthz", ["GET"], lambda: answer(200, "ok")),
         ("/livez", ["GET"], lambda: answer(200, "ok")),
         ("/readyz", ["GET"], lambda: answer(*api.readyz())),
         ("/version", ["GET"], lambda: answer(200, VERSION)),
-        ("/api", ["GET"], lambda: answer(200, api.api_versions())),
-        ("/apis", ["GET"], lambda: answer(200, api.api_group_list())),
+        ("/api", ["GET"], lambda: discovery(True)),
+        ("/apis", ["GET"], lambda: discovery(False)),
         ("/apis/<group>", ["GET"], lambda group: answer(200, api.api_group(group, request.path))),
+        ("/openapi/v2", ["GET"], openapi_v2),
         ("/openapi/v3", ["GET"], lambda: answer(200, api.openapi_root())),
         ("/openapi/v3/api/<version>", ["GET"],
          lambda version: answer(200, api.openapi_document(version, request.path))),

@@ -31,16 +31,17 @@ def field_path(parts) -> str:
     return text
 
 
-def _schema_dir(version: str) -> str:
+def schema_dir(version: str, strict: bool = True) -> str:
+    """Where kubernetes-validate keeps the schemas of this minor version (strict: unknown fields forbidden)."""
     chosen = [v for v in kv.all_versions() if kv.major_minor(v) <= version][-1]
-    return f"kubernetes-json-schema/v{chosen}-local-strict"
+    return f"kubernetes-json-schema/v{chosen}-local{'-strict' if strict else ''}"
 
 
 class Schemas:
     """One compiled validator per kind, made on first use (loading the schemas costs ~0.3 s once)."""
 
     def __init__(self, version: str = KUBERNETES_VERSION):
-        self._dir = _schema_dir(version)
+        self._dir = schema_dir(version)
         self._lock = threading.Lock()
         self._registry = None
 

@@ -399,9 +399,10 @@ def stop(name: str) -> bool:
 
 
 def down(echo=print) -> None:
-    from sandbox import latency
+    from sandbox import latency, mcp_era
 
     latency.set_latency(state_dir(), 0)
+    mcp_era.set_era(state_dir(), mcp_era.DEFAULT)
     stopped = [service.name for service in reversed(SERVICES) if stop(service.name)]
     if _postgres_down(state_dir()):
         stopped.append("postgres")

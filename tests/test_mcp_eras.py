@@ -7,9 +7,13 @@ at most) or a 2026-07-28-only one. The eras run here are those two single-era se
 """
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from mcp_types.version import LATEST_HANDSHAKE_VERSION, LATEST_MODERN_VERSION
 
+from sandbox import stack
 from sandbox.faults import all_faults
 
 FAULTS = all_faults()
@@ -83,3 +87,32 @@ def test_an_endpoint_that_fails_every_request_is_a_clear_failure(sandbox, run_ch
     result = run["t-1h/staging-validation/test-application-functionality"]
     assert result.outcome != "passed"
     assert "HTTP 500" in result.message, result.message
+
+
+def _up(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sandbox", "up", *args], capture_output=True, text=True, timeout=180,
+                          cwd=stack.ROOT)
+
+
+def test_up_mcp_era_makes_the_app_serve_that_era_until_changed(sandbox, run_checks):
+    """`golive-sandbox up --mcp-era handshake` on a running sandbox: the app serves that era from then on, a
+    fault reset included (it is the app's default now), and golive's MCP client records that it spoke it."""
+    item = "t+1h/user-acceptance-testing/verify-user-interfaces"
+    chosen = _up("--mcp-era", "handshake")
+    try:
+        assert chosen.returncode == 0, chosen.stderr
+        assert "mcp era: the app serves the handshake era only" in chosen.stdout
+        sandbox.app_faults()  # a reset returns to the era `up` chose, not to both
+        run = run_checks(item)
+        assert run[item].outcome == "passed", run[item].message
+        assert _spoken(run[item]) == {("handshake", LATEST_HANDSHAKE_VERSION)}, run[item].findings()
+    finally:
+        both = _up("--mcp-era", "both")
+    assert both.returncode == 0, both.stderr
+    assert not (stack.state_dir() / "mcp_era").exists()
+
+
+def test_up_refuses_an_unknown_mcp_era_in_one_line():
+    refused = _up("--mcp-era", "sse")
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "--mcp-era" in refused.stderr and "handshake" in refused.stderr
