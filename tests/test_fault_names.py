@@ -87,7 +87,8 @@ def renamed(cfg, **sections):
 def renamed_sandbox():
     """A stand-in Sandbox of a renamed environment: its stand-ins record what the faults ask of them."""
     cfg = renamed(config.load("sandbox", ROOT / "golive.toml"),
-                  kubernetes={"app_namespace": "shop-prod", "service": "shop-web", "monitoring_namespace": "observability"},
+                  kubernetes={"app_namespace": "shop-prod", "service": "shop-web",
+                              "monitoring_namespace": "observability"},
                   secrets={"prefix": "shop/prod/"}, database={"rds_instance": "shop-db"},
                   prometheus={"app_job": "shop-api"}, eks={"cluster": "shop-eks", "nodegroup": "shop-nodes"})
     sb = MagicMock(name="sandbox")

@@ -16,8 +16,9 @@ def _retention(days: int | None):
     def apply(sb):
         from sandbox import seed_aws
 
-        sb.aws("rds").modify_db_instance(DBInstanceIdentifier=sb.config.database.rds_instance, ApplyImmediately=True,
-                                         BackupRetentionPeriod=seed_aws.DB_BACKUP_RETENTION_DAYS if days is None else days)
+        retention = seed_aws.DB_BACKUP_RETENTION_DAYS if days is None else days
+        sb.aws("rds").modify_db_instance(DBInstanceIdentifier=sb.config.database.rds_instance,
+                                         BackupRetentionPeriod=retention, ApplyImmediately=True)
     return apply
 
 

@@ -205,8 +205,9 @@ def _staging_deployment(sb):
 
 def _restart_rollout(sb):
     # `kubectl rollout restart`: the spec changes (generation +1) and no controller runs in the emulator to observe it.
-    sb.kube.patch("Deployment", sb.config.kubernetes.deployment, _ns(sb), body={"spec": {"template": {"metadata": {"annotations": {
-        "kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}}}}})
+    restarted = {"kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}
+    sb.kube.patch("Deployment", sb.config.kubernetes.deployment, _ns(sb),
+                  body={"spec": {"template": {"metadata": {"annotations": restarted}}}})
 
 
 def _fill_vpc_quota(sb):

@@ -175,7 +175,8 @@ class Names:
     def dropped_secret_key(self) -> str:
         """The Kubernetes key the ExternalSecret writes for SEED's dropped Secrets Manager key."""
         remote = self.cfg.secrets.prefix + SEED["dropped_secret_key"]
-        external = self._seeded_one("ExternalSecret", self.cfg.secrets.external_secret, self.cfg.kubernetes.app_namespace)
+        external = self._seeded_one("ExternalSecret", self.cfg.secrets.external_secret,
+                                    self.cfg.kubernetes.app_namespace)
         return next(d["secretKey"] for d in external["spec"]["data"] if d["remoteRef"]["key"] == remote)
 
     # --- from the sandbox's provisioning ------------------------------------------------------

@@ -8,7 +8,7 @@ from sandbox.faults import Fault, register
 from sandbox.faults.infrastructure import restore_deployment, script_fault
 
 V = "t-0/phase2/verify-secrets/"
-UNKNOWN_KEY = "GOLIVE_FAULT_REDIS_PASSWORD"  # a key the app reads that no ExternalSecret writes
+UNKNOWN_KEY = "REDIS_PASSWORD_GOLIVE_FAULT"  # read by the app, written by no ExternalSecret
 
 
 def _ns(sb) -> str:
@@ -27,9 +27,10 @@ def _eso_unavailable(sb):
 
 
 def _not_synced(sb):
-    sb.kube.patch("ExternalSecret", sb.config.secrets.external_secret, _ns(sb), status=True, body={"status": {"conditions": [
-        {"type": "Ready", "status": "False", "reason": "SecretSyncedError",
-         "message": "could not get secret data from provider"}]}})
+    failing = {"type": "Ready", "status": "False", "reason": "SecretSyncedError",
+               "message": "could not get secret data from provider"}
+    sb.kube.patch("ExternalSecret", sb.config.secrets.external_secret, _ns(sb), status=True,
+                  body={"status": {"conditions": [failing]}})
 
 
 def _env_unknown_key(sb):
