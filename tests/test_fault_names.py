@@ -5,6 +5,7 @@ the renamed objects. No sandbox runs: the faults act on a stand-in Sandbox that 
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from pathlib import Path
 from unittest.mock import MagicMock
@@ -77,6 +78,9 @@ def test_the_rule_sees_literals_and_not_prose(tmp_path):
 
 # --- A renamed environment: the faults act on its names ------------------------------------------
 
+SHOP_REPOSITORY = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/shop"
+
+
 def renamed(cfg, **sections):
     """The configuration with some fields of some sections changed (a renamed environment, no file)."""
     return cfg.model_copy(update={section: getattr(cfg, section).model_copy(update=fields)
@@ -88,12 +92,16 @@ def renamed_sandbox():
     """A stand-in Sandbox of a renamed environment: its stand-ins record what the faults ask of them."""
     cfg = renamed(config.load("sandbox", ROOT / "golive.toml"),
                   kubernetes={"app_namespace": "shop-prod", "service": "shop-web",
-                              "monitoring_namespace": "observability"},
+                              "monitoring_namespace": "observability", "expected_image": f"{SHOP_REPOSITORY}:v2.0.0"},
                   secrets={"prefix": "shop/prod/"}, database={"rds_instance": "shop-db"},
                   prometheus={"app_job": "shop-api"}, eks={"cluster": "shop-eks", "nodegroup": "shop-nodes"})
     sb = MagicMock(name="sandbox")
     sb.config, sb.names = cfg, Names(cfg)
     sb.wait_for = lambda condition, what, **_: condition()
+    # The Kubernetes API answers with the seed as rendered for the environment.
+    sb.kube.get.side_effect = lambda kind, name, namespace=None: copy.deepcopy(next(
+        d for d in sb.names._seed if (d["kind"], d["metadata"]["name"], d["metadata"].get("namespace")) ==
+        (kind, name, namespace)))
     sb.prometheus.return_value = [{"value": [0, "0"]}]
     return sb
 
@@ -118,6 +126,10 @@ def test_a_seed_only_name_is_found_in_the_seed_rendered_for_the_environment(rena
     kind, name, namespace = sb.kube.delete.call_args.args
     assert (kind, namespace) == ("ReplicaSet", "shop-prod") and name == sb.names.previous_replicaset
     assert sb.names.app_pods and sb.names.node  # the seed's pods moved with the app namespace
+    _run(sb, "pod-wrong-image")  # the previous revision's image, in the configured repository
+    images = {c["image"] for call in sb.kube.patch.call_args_list
+              for c in call.kwargs["body"].get("spec", {}).get("containers", [])}
+    assert images == {f"{SHOP_REPOSITORY}:v1.3.2"}
 
 
 def test_aws_faults_act_on_the_configured_resources(renamed_sandbox):
@@ -143,6 +155,7 @@ def test_descriptions_and_expected_words_name_the_environment(renamed_sandbox):
     assert fill(faults["scrape-target-down"].template, names) == (
         "the app's /metrics answers 503: Prometheus marks job shop-api down")
     assert fill(faults["metrics-collection-stopped"].expect_template, names) == "metrics of job shop-api are stale"
+    assert fill(faults["pod-wrong-image"].expect_template, names) == "shop:v1.3.2"
     assert fill(faults["secret-scheduled-for-deletion"].template, names) == (
         "secret shop/prod/database-password scheduled for deletion")
     # Read without a Names, they are the sandbox environment's (docs/faults.md).
