@@ -103,10 +103,16 @@ class Sandbox:
 
     @cached_property
     def config(self):
-        """The sandbox environment from golive.toml: faults size their waits by the checks' own windows."""
-        from golive import config
+        """The sandbox environment (golive.toml, `stack.sandbox_config()`): the names faults act on, and the
+        checks' own windows, by which faults size their waits."""
+        return stack.sandbox_config()
 
-        return config.load("sandbox", stack.ROOT / "golive.toml")
+    @cached_property
+    def names(self):
+        """What the faults act on, by name: the configuration's and the seed's (sandbox/faults/names.py)."""
+        from sandbox.faults.names import Names
+
+        return Names(self.config)
 
     @cached_property
     def kube(self) -> Kube:
@@ -121,7 +127,8 @@ class Sandbox:
         return load.load(list(paths), namespace or self.config.kubernetes.app_namespace, prune)
 
     def aws(self, service: str):
-        return boto3.client(service, region_name="us-east-1", endpoint_url=f"http://{self.host}:{self.ports['aws']}",
+        return boto3.client(service, region_name=self.config.aws.region,
+                            endpoint_url=f"http://{self.host}:{self.ports['aws']}",
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
     def app_faults(self, **faults) -> None:

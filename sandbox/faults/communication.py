@@ -7,25 +7,28 @@ import requests
 
 from sandbox.faults import Fault, register
 
-UNANSWERED = {"alertname": "GoliveUnansweredAlert", "severity": "warning", "service": "nba-mcp-synthesis"}
+UNANSWERED = {"alertname": "GoliveUnansweredAlert", "severity": "warning"}
 # A Grafana-managed alert: it reaches Alertmanager without passing through the sandbox's Prometheus.
-ELSEWHERE = {"alertname": "GrafanaDatabaseLatencyCritical", "severity": "critical", "service": "nba-mcp-synthesis",
-             "grafana_folder": "NBA MCP Synthesis"}
+ELSEWHERE = {"alertname": "GrafanaDatabaseLatencyCritical", "severity": "critical"}
 
 
 def _post_alert(sb, ends_in: timedelta, labels: dict = UNANSWERED) -> None:
     now = datetime.now(timezone.utc)
-    alert = {"labels": labels, "annotations": {"summary": "injected by the sandbox: nobody has answered it"},
+    # Labelled as the app's own alerts are: by service (its Prometheus job); Grafana's also by folder.
+    grafana = labels is ELSEWHERE
+    alert = {"labels": {**labels, "service": sb.config.prometheus.app_job,
+                        **({"grafana_folder": sb.names.alert_folder} if grafana else {})},
+             "annotations": {"summary": "injected by the sandbox: nobody has answered it"},
              "startsAt": (now - timedelta(hours=1)).isoformat(), "endsAt": (now + ends_in).isoformat(),
-             "generatorURL": "http://grafana.sandbox/alerting/grafana/list" if labels is ELSEWHERE else ""}
+             "generatorURL": "http://grafana.sandbox/alerting/grafana/list" if grafana else ""}
     requests.post(f"http://{sb.host}:{sb.ports['alertmanager']}/api/v2/alerts", json=[alert], timeout=5).raise_for_status()
 
 
 register(
     Fault("slack-channel-renamed", "Alertmanager posts to #golive-random instead of the runbook's channel",
           breaks=("contacts/external-contacts/slack-channel",), expect="not the runbook's",
-          inject=lambda sb: sb.edit_config("alertmanager", "alertmanager.yml",
-                                           lambda text: text.replace("#nba-mcp-synthesis-alerts", "#golive-random")),
+          inject=lambda sb: sb.edit_config("alertmanager", "alertmanager.yml", lambda text: text.replace(
+              sb.config.alertmanager.slack_channel, "#golive-random")),
           heal=lambda sb: sb.restore_config("alertmanager")),
     Fault("alert-unanswered", "a warning alert fires in Alertmanager and nobody silences it",
           breaks=("post/immediate-first-2-hours/respond-to-any-alerts",), expect="GoliveUnansweredAlert",

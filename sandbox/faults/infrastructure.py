@@ -2,16 +2,10 @@
 network reachability, the production namespace, quotas, the phase-1 deploy and rollback history."""
 from __future__ import annotations
 
-
-from sandbox import seed_aws, stack
+from sandbox import stack
 from sandbox.faults import Fault, register
+from sandbox.faults.names import fill
 
-APP_NS = "nba-mcp-synthesis"
-NODE = "ip-10-0-2-22.ec2.internal"
-CLUSTER = seed_aws.CLUSTER_NAME
-NODEGROUP = "standard-workers"
-LB_NAME = "k8s-nbamcpsy-nbamcpsy-0123456789"
-SECRET = "nba-mcp-synthesis/production/database-password"
 T2 = "t-2h/final-infrastructure-check/"
 T2R = "t-2h/resource-validation/"
 T2_INFRA_OK = "t-2h/success-criteria/all-infrastructure-components-healthy"
@@ -23,30 +17,37 @@ T4 = "t-4h/environment-preparation/"
 P1 = "t-0/phase1/verify-infrastructure/"
 T30 = "t-30m/rollback-preparation/"
 P2_SECRETS = "t-0/phase2/verify-secrets/confirm-aws-secrets-manager"
-PREVIOUS_RS = "nba-mcp-synthesis-78bd9c5f4b"  # the seeded revision 1 (v1.3.2)
-STAGING = "nba-mcp-synthesis-staging"
 FAULT_TAG = {"Key": "golive-fault", "Value": "vpc-quota-exhausted"}
+
+
+def _ns(sb) -> str:
+    return sb.config.kubernetes.app_namespace
 
 
 def _node_ready(status: str, reason: str):
     def apply(sb):
-        node = sb.kube.get("Node", NODE)
+        node = sb.kube.get("Node", sb.names.node)
         conditions = [dict(c, status=status, reason=reason) if c["type"] == "Ready" else c
                       for c in node["status"]["conditions"]]
-        sb.kube.patch("Node", NODE, body={"status": {"conditions": conditions}}, status=True)
+        sb.kube.patch("Node", sb.names.node, body={"status": {"conditions": conditions}}, status=True)
     return apply
+
+
+def _restore_node(sb):
+    sb.kube.restore("Node", sb.names.node)
 
 
 def _set_scaling(minimum, desired, maximum):
     def apply(sb):
-        sb.aws("eks").update_nodegroup_config(clusterName=CLUSTER, nodegroupName=NODEGROUP, scalingConfig={
+        eks = sb.config.eks
+        sb.aws("eks").update_nodegroup_config(clusterName=eks.cluster, nodegroupName=eks.nodegroup, scalingConfig={
             "minSize": minimum, "desiredSize": desired, "maxSize": maximum})
     return apply
 
 
 def _target_group(sb):
     elb = sb.aws("elbv2")
-    lb = elb.describe_load_balancers(Names=[LB_NAME])["LoadBalancers"][0]
+    lb = elb.describe_load_balancers(Names=[sb.config.load_balancer.name])["LoadBalancers"][0]
     return elb, elb.describe_target_groups(LoadBalancerArn=lb["LoadBalancerArn"])["TargetGroups"][0]["TargetGroupArn"]
 
 
@@ -64,9 +65,13 @@ def _register_targets(sb):
 
 
 def _node_sg(sb):
-    ec2 = sb.aws("ec2")
-    return ec2, ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["nba-mcp-synthesis-node-sg"]}])[
-        "SecurityGroups"][0]["GroupId"]
+    """The security group of the cluster's worker nodes (the node group's instances)."""
+    ec2, eks = sb.aws("ec2"), sb.config.eks
+    reservations = ec2.describe_instances(Filters=[
+        {"Name": "tag:eks:cluster-name", "Values": [eks.cluster]},
+        {"Name": "tag:eks:nodegroup-name", "Values": [eks.nodegroup]},
+        {"Name": "instance-state-name", "Values": ["pending", "running"]}])["Reservations"]
+    return ec2, reservations[0]["Instances"][0]["SecurityGroups"][0]["GroupId"]
 
 
 SSH_WORLD = [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
@@ -83,86 +88,98 @@ def _close_ssh(sb):
 
 
 def _hpa_inactive(sb):
-    hpa = sb.kube.get("HorizontalPodAutoscaler", "nba-mcp-synthesis-hpa", APP_NS)
+    name = sb.config.kubernetes.hpa
+    hpa = sb.kube.get("HorizontalPodAutoscaler", name, _ns(sb))
     conditions = [dict(c, status="False", reason="FailedGetResourceMetric") if c["type"] == "ScalingActive" else c
                   for c in hpa["status"]["conditions"]]
-    sb.kube.patch("HorizontalPodAutoscaler", "nba-mcp-synthesis-hpa", APP_NS,
-                  body={"status": {"conditions": conditions}}, status=True)
+    sb.kube.patch("HorizontalPodAutoscaler", name, _ns(sb), body={"status": {"conditions": conditions}}, status=True)
 
 
 def _metrics_api_down(sb):
-    sb.kube.patch("APIService", "v1beta1.metrics.k8s.io", body={"status": {"conditions": [
+    sb.kube.patch("APIService", sb.config.kubernetes.metrics_apiservice, body={"status": {"conditions": [
         {"type": "Available", "status": "False", "reason": "FailedDiscoveryCheck",
          "message": "failing or missing response from https://10.100.12.7:443/apis/metrics.k8s.io/v1beta1"}]}},
         status=True)
 
 
 def _bigger_requests(sb):
-    deployment = sb.kube.get("Deployment", "nba-mcp-synthesis", APP_NS)
+    name = sb.config.kubernetes.deployment
+    deployment = sb.kube.get("Deployment", name, _ns(sb))
     containers = deployment["spec"]["template"]["spec"]["containers"]
     containers[0]["resources"]["requests"] = {"cpu": "1500m", "memory": "4Gi"}
-    sb.kube.patch("Deployment", "nba-mcp-synthesis", APP_NS,
-                  body={"spec": {"template": {"spec": {"containers": containers}}}})
+    sb.kube.patch("Deployment", name, _ns(sb), body={"spec": {"template": {"spec": {"containers": containers}}}})
+
+
+def restore_deployment(sb):
+    """The app's Deployment as seeded."""
+    sb.kube.restore("Deployment", sb.config.kubernetes.deployment, _ns(sb))
 
 
 def reseed_aws(sb):
+    from sandbox import seed_aws
+
     seed_aws.seed(f"http://{sb.host}:{sb.ports['aws']}")
 
 
+def _secret(call):
+    return lambda sb: call(sb.aws("secretsmanager"), sb.names.database_secret)
+
+
 def _recreate_without_rotation(sb):
-    secrets = sb.aws("secretsmanager")
-    secrets.delete_secret(SecretId=SECRET, ForceDeleteWithoutRecovery=True)
-    secrets.create_secret(Name=SECRET, SecretString="golive-canary-database-password")
+    secrets, secret = sb.aws("secretsmanager"), sb.names.database_secret
+    secrets.delete_secret(SecretId=secret, ForceDeleteWithoutRecovery=True)
+    secrets.create_secret(Name=secret, SecretString=f"golive-canary-{sb.config.secrets.rotation_required[0]}")
+
+
+def _delete_nodegroup(sb):
+    sb.aws("eks").delete_nodegroup(clusterName=sb.config.eks.cluster, nodegroupName=sb.config.eks.nodegroup)
 
 
 def _delete_cluster(sb):
-    eks = sb.aws("eks")
-    eks.delete_nodegroup(clusterName=CLUSTER, nodegroupName=NODEGROUP)
-    eks.delete_cluster(name=CLUSTER)
+    _delete_nodegroup(sb)
+    sb.aws("eks").delete_cluster(name=sb.config.eks.cluster)
 
 
 register(
     Fault("kube-api-not-ready", "the Kubernetes API server's etcd readiness check fails",
           breaks=(T2 + "kubectl-cluster-info", T2_INFRA_OK, T2_GREEN), expect="etcd failed",
           inject=lambda sb: sb.kube.unready("etcd"), heal=lambda sb: sb.kube.unready(None)),
-    Fault("node-not-ready", f"node {NODE} reports Ready=False (kubelet stopped posting status)",
+    Fault("node-not-ready", "node {node} reports Ready=False (kubelet stopped posting status)",
           breaks=(T2 + "kubectl-get-nodes", T2R + "confirm-sufficient-node-capacity", T2_INFRA_OK, T2_CAPACITY_OK,
                   T2_GREEN, T2_READY, T24 + "verify-eks-cluster-health", T24 + "check-node-capacity-and-scaling",
                   P1 + "verify-node-health"),
           expect="NotReady",
-          inject=_node_ready("False", "KubeletNotReady"),
-          heal=lambda sb: sb.kube.restore("Node", NODE)),
-    Fault("node-cordoned", f"node {NODE} cordoned (spec.unschedulable)",
+          inject=_node_ready("False", "KubeletNotReady"), heal=_restore_node),
+    Fault("node-cordoned", "node {node} cordoned (spec.unschedulable)",
           breaks=(T2 + "kubectl-get-nodes", T2_INFRA_OK), expect="cordoned",
-          inject=lambda sb: sb.kube.patch("Node", NODE, body={"spec": {"unschedulable": True}}),
-          heal=lambda sb: sb.kube.restore("Node", NODE)),
-    Fault("eks-cluster-missing", f"EKS cluster {CLUSTER} and its node group deleted",
+          inject=lambda sb: sb.kube.patch("Node", sb.names.node, body={"spec": {"unschedulable": True}}),
+          heal=_restore_node),
+    Fault("eks-cluster-missing", "EKS cluster {eks.cluster} and its node group deleted",
           breaks=(T2 + "aws-eks-describe-cluster", T2R + "verify-auto-scaling-configured", T2_INFRA_OK,
                   T24 + "verify-eks-cluster-health"),
           expect="ResourceNotFoundException",
           inject=_delete_cluster, heal=reseed_aws),
-    Fault("secret-scheduled-for-deletion", f"secret {SECRET} scheduled for deletion",
+    Fault("secret-scheduled-for-deletion", "secret {database_secret} scheduled for deletion",
           breaks=(T2 + "aws-secretsmanager-list-secrets", T2_INFRA_OK, P2_SECRETS), expect="scheduled for deletion",
-          inject=lambda sb: sb.aws("secretsmanager").delete_secret(SecretId=SECRET, RecoveryWindowInDays=7),
-          heal=lambda sb: sb.aws("secretsmanager").restore_secret(SecretId=SECRET)),
+          inject=_secret(lambda secrets, secret: secrets.delete_secret(SecretId=secret, RecoveryWindowInDays=7)),
+          heal=_secret(lambda secrets, secret: secrets.restore_secret(SecretId=secret))),
     # moto cannot cancel rotation without a Lambda, so the fault recreates the secret without it.
-    Fault("secret-rotation-disabled", f"{SECRET} recreated without rotation",
+    Fault("secret-rotation-disabled", "{database_secret} recreated without rotation",
           breaks=(T2 + "aws-secretsmanager-list-secrets", P2_SECRETS), expect="rotation not enabled",
           inject=_recreate_without_rotation, heal=reseed_aws),
     Fault("deployment-requests-grow", "the deployment's pods request 1500m CPU / 4Gi each",
           breaks=(T2R + "confirm-sufficient-node-capacity", T2_CAPACITY_OK), expect="short by",
-          inject=_bigger_requests,
-          heal=lambda sb: sb.kube.restore("Deployment", "nba-mcp-synthesis", APP_NS)),
+          inject=_bigger_requests, heal=restore_deployment),
     Fault("hpa-scaling-inactive", "HPA cannot read its metrics (ScalingActive=False)",
           breaks=(T2R + "verify-auto-scaling-configured", T2_CAPACITY_OK, "t+1h/performance-monitoring/verify-auto-scaling"),
           expect="ScalingActive",
           inject=_hpa_inactive,
-          heal=lambda sb: sb.kube.restore("HorizontalPodAutoscaler", "nba-mcp-synthesis-hpa", APP_NS)),
+          heal=lambda sb: sb.kube.restore("HorizontalPodAutoscaler", sb.config.kubernetes.hpa, _ns(sb))),
     Fault("metrics-api-unavailable", "metrics-server's APIService is not Available",
           breaks=(T2R + "verify-auto-scaling-configured",), expect="metrics API",
           inject=_metrics_api_down,
-          heal=lambda sb: sb.kube.restore("APIService", "v1beta1.metrics.k8s.io")),
-    Fault("nodegroup-at-max", f"node group {NODEGROUP} max lowered to its desired size",
+          heal=lambda sb: sb.kube.restore("APIService", sb.config.kubernetes.metrics_apiservice)),
+    Fault("nodegroup-at-max", "node group {eks.nodegroup} max lowered to its desired size",
           breaks=(T2R + "verify-auto-scaling-configured", T24 + "check-node-capacity-and-scaling"),
           expect="cannot grow",
           inject=_set_scaling(3, 3, 3), heal=_set_scaling(3, 3, 10)),
@@ -176,20 +193,21 @@ register(
 
 
 def _staging_deployment(sb):
-    labels = {"app": STAGING, "environment": "staging"}
+    name, (key, _) = sb.names.staging_deployment, sb.names.app_label
+    labels = {key: name, "environment": "staging"}
     body = {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": STAGING, "namespace": APP_NS, "labels": labels},
-            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": STAGING}}, "template": {
+            "metadata": {"name": name, "namespace": _ns(sb), "labels": labels},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {key: name}}, "template": {
                 "metadata": {"labels": labels}, "spec": {"containers": [{
-                    "name": "nba-mcp-synthesis",
-                    "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/nba-mcp-synthesis:v1.4.0-rc1"}]}}}}
-    sb.kube.http.post(sb.kube.url("Deployment", None, APP_NS), json=body, timeout=5).raise_for_status()
+                    "name": sb.config.kubernetes.container, "image": f"{sb.names.app_image}-rc1"}]}}}}
+    sb.kube.http.post(sb.kube.url("Deployment", None, _ns(sb)), json=body, timeout=5).raise_for_status()
 
 
 def _restart_rollout(sb):
     # `kubectl rollout restart`: the spec changes (generation +1) and no controller runs in the emulator to observe it.
-    sb.kube.patch("Deployment", "nba-mcp-synthesis", APP_NS, body={"spec": {"template": {"metadata": {"annotations": {
-        "kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}}}}})
+    restarted = {"kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}
+    sb.kube.patch("Deployment", sb.config.kubernetes.deployment, _ns(sb),
+                  body={"spec": {"template": {"metadata": {"annotations": restarted}}}})
 
 
 def _fill_vpc_quota(sb):
@@ -207,52 +225,53 @@ def _free_vpc_quota(sb):
 
 
 def script_fault(name: str, script: str, message: str, breaks: tuple[str, ...]) -> Fault:
-    """The stand-in deploy script fails while $GOLIVE_SANDBOX_DIR/faults/<script>.fail exists."""
+    """The stand-in deploy script fails while $GOLIVE_SANDBOX_DIR/faults/<script>.fail exists; it prints
+    `message` (a template of names, as a description is)."""
     def flag():
         return stack.state_dir() / "faults" / f"{script}.fail"
 
     def inject(sb):
         flag().parent.mkdir(parents=True, exist_ok=True)
-        flag().write_text(message)
+        flag().write_text(fill(message, sb.names))
 
     return Fault(name, f"{script}.sh fails: {message}", breaks=breaks, expect="exited 1", inject=inject,
                  heal=lambda sb: flag().unlink(missing_ok=True))
 
 
 register(
-    Fault("nodegroup-deleted", f"EKS node group {NODEGROUP} deleted (moto cannot report node group health issues)",
+    Fault("nodegroup-deleted", "EKS node group {eks.nodegroup} deleted (moto cannot report node group health issues)",
           breaks=(T24 + "verify-eks-cluster-health", T24 + "check-node-capacity-and-scaling",
                   P1 + "check-eks-cluster-status"),
-          expect=f"node group {NODEGROUP}: ResourceNotFoundException",
-          inject=lambda sb: sb.aws("eks").delete_nodegroup(clusterName=CLUSTER, nodegroupName=NODEGROUP),
-          heal=reseed_aws),
+          expect="node group {eks.nodegroup}: ResourceNotFoundException", inject=_delete_nodegroup, heal=reseed_aws),
     # Grafana is reached directly; Prometheus and Alertmanager through the Kubernetes API's service proxy.
     Fault("grafana-down", "the Grafana process is stopped: its port refuses connections",
           breaks=(T24 + "validate-network-connectivity", P1 + "validate-network-connectivity"),
-          expect="Grafana (http://127.0.0.1:18300): TCP", inject=lambda sb: sb.stop("grafana"),
+          expect="Grafana ({grafana_url}): TCP", inject=lambda sb: sb.stop("grafana"),
           heal=lambda sb: sb.start_stopped()),
     Fault("alertmanager-down", "the Alertmanager process is stopped: the service proxy cannot reach it",
           breaks=("t-24h/application-validation/test-monitoring-and-alerting",),
           expect="error trying to reach service", inject=lambda sb: sb.stop("alertmanager"),
           heal=lambda sb: sb.start_stopped()),
-    Fault("staging-deployment-left", f"a Deployment {STAGING} labelled environment=staging left in {APP_NS}",
-          breaks=(T4 + "clear-any-staging-deployments",), expect=f"deployment {STAGING}",
-          inject=_staging_deployment, heal=lambda sb: sb.kube.delete("Deployment", STAGING, APP_NS)),
+    Fault("staging-deployment-left",
+          "a Deployment {staging_deployment} labelled environment=staging left in {kubernetes.app_namespace}",
+          breaks=(T4 + "clear-any-staging-deployments",), expect="deployment {staging_deployment}",
+          inject=_staging_deployment,
+          heal=lambda sb: sb.kube.delete("Deployment", sb.names.staging_deployment, _ns(sb))),
     Fault("rollout-pending", "the app Deployment was restarted and its controller has not observed the new spec",
           breaks=(T4 + "prepare-production-environment",), expect="not yet observed",
-          inject=_restart_rollout, heal=lambda sb: sb.kube.restore("Deployment", "nba-mcp-synthesis", APP_NS)),
-    Fault("namespace-label-missing", f"namespace {APP_NS} lost its environment label",
+          inject=_restart_rollout, heal=restore_deployment),
+    Fault("namespace-label-missing", "namespace {kubernetes.app_namespace} lost its environment label",
           breaks=(T4 + "prepare-production-environment",), expect="environment=<missing>",
-          inject=lambda sb: sb.kube.patch("Namespace", APP_NS, body={"metadata": {"labels": {"environment": None}}}),
-          heal=lambda sb: sb.kube.restore("Namespace", APP_NS)),
+          inject=lambda sb: sb.kube.patch("Namespace", _ns(sb), body={"metadata": {"labels": {"environment": None}}}),
+          heal=lambda sb: sb.kube.restore("Namespace", _ns(sb))),
     Fault("vpc-quota-exhausted", "extra VPCs fill the region's VPC quota (5)",
           breaks=(T4 + "verify-aws-quotas-and-limits",), expect="0 left, need 1 free",
           inject=_fill_vpc_quota, heal=_free_vpc_quota),
     script_fault("deploy-phase1-fails", "deploy_phase1_infrastructure",
-                 "terraform apply: creating EKS Node Group (standard-workers): InvalidParameterException",
+                 "terraform apply: creating EKS Node Group ({eks.nodegroup}): InvalidParameterException",
                  breaks=("t-0/phase1/deploy-infrastructure/deploy-phase1-infrastructure",)),
-    Fault("previous-replicaset-deleted", f"the app's revision-1 ReplicaSet {PREVIOUS_RS} deleted",
+    Fault("previous-replicaset-deleted", "the app's revision-1 ReplicaSet {previous_replicaset} deleted",
           breaks=(T30 + "verify-rollback-procedures", T30 + "prepare-rollback-commands"), expect="nowhere to go",
-          inject=lambda sb: sb.kube.delete("ReplicaSet", PREVIOUS_RS, APP_NS),
-          heal=lambda sb: sb.kube.restore("ReplicaSet", PREVIOUS_RS, APP_NS)),
+          inject=lambda sb: sb.kube.delete("ReplicaSet", sb.names.previous_replicaset, _ns(sb)),
+          heal=lambda sb: sb.kube.restore("ReplicaSet", sb.names.previous_replicaset, _ns(sb))),
 )

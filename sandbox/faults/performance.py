@@ -136,10 +136,12 @@ def _errors(sb):
 
 
 def _memory_pressure(sb):
-    # 2 GiB on top of the app's own memory: over its 2Gi limit; NBAMCPHighMemoryUsage (critical) fires.
+    # 2 GiB on top of the app's own memory: over its 2Gi limit; the memory alert (critical) fires.
+    from sandbox.faults.monitoring import firing
+
+    alert = sb.names.memory_alert
     sb.app_faults(memory_pressure_bytes=2 * 2**30)
-    sb.wait_for(lambda: sb.prometheus('ALERTS{alertname="NBAMCPHighMemoryUsage",alertstate="firing"}'),
-                "NBAMCPHighMemoryUsage firing", timeout=40)
+    sb.wait_for(lambda: sb.prometheus(firing(alert)), f"{alert} firing", timeout=40)
 
 
 def _hpa_pinned(sb):
@@ -165,8 +167,9 @@ def _mcp_call(sb, name: str, arguments: dict) -> None:
     asyncio.run(call())
 
 
-def _database():
-    return psycopg.connect(host=stack.HOST, port=stack.PORTS["postgres"], user="postgres", dbname="nba_simulator",
+def _database(sb):
+    """The sandbox's database as its owner (golive's own login only reads)."""
+    return psycopg.connect(host=sb.host, port=sb.ports["postgres"], user="postgres", dbname=sb.config.database.dbname,
                            autocommit=True)
 
 
@@ -175,13 +178,13 @@ def _stale_data(sb):
     cfg = sb.config
     sb.app_faults(stale_reads=True)
     _mcp_call(sb, cfg.app.mcp_sql_tool.name, {cfg.app.mcp_sql_tool.argument: cfg.database.read_query})
-    with _database() as conn:
+    with _database(sb) as conn:
         conn.execute("INSERT INTO games VALUES (%s, '2024-10-25', 1610612738, 1610612744, 101, 99)", (GAME,))
 
 
 def _fresh_data(sb):
     sb.app_faults()
-    with _database() as conn:
+    with _database(sb) as conn:
         conn.execute("DELETE FROM games WHERE game_id = %s", (GAME,))
 
 
@@ -191,7 +194,9 @@ def _rules_loaded(sb, needle: str) -> bool:
 
 
 def _error_threshold_drifts(sb):
-    sb.edit_config("prometheus", "rules/nba-mcp-synthesis.rules.yml", lambda text: text.replace("> 0.05", "> 0.25"))
+    live = stack._live_config(stack.state_dir(), "prometheus")
+    sb.edit_config("prometheus", sb.names.rule_file(live, sb.names.rule_group),
+                   lambda text: text.replace("> 0.05", "> 0.25"))
     sb.wait_for(lambda: _rules_loaded(sb, "> 0.25"), "the drifted error-rate rule loaded")
 
 
@@ -227,7 +232,7 @@ register(
                   REVIEW + "analyze-performance-trends"),
           expect="critical line",
           inject=_errors, heal=lambda sb: sb.app_faults()),
-    Fault("memory-over-limit", "the app's memory grows past its 2Gi limit; NBAMCPHighMemoryUsage (critical) fires",
+    Fault("memory-over-limit", "the app's memory grows past its 2Gi limit; {memory_alert} (critical) fires",
           breaks=(T1 + "check-resource-utilization", INCIDENTS), expect="close to being OOM-killed",
           inject=_memory_pressure, heal=lambda sb: sb.app_faults()),
     Fault("hpa-pinned-at-max", "the HPA runs its maximum replicas and wants more (ScalingLimited=True)",

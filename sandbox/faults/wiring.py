@@ -15,7 +15,6 @@ from sandbox import stack
 from sandbox.faults import Fault, register
 
 VARIANTS = Path(stack.ROOT) / "tests" / "data" / "manifests" / "variants"
-APP_NS = "nba-mcp-synthesis"
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ def _where(sb, change) -> tuple[str, str, str]:
     """The object a change names, in the sandbox environment's namespaces (the variant files spell the seed's)."""
     from sandbox import seed_kube
 
-    namespace = change.get("namespace", APP_NS)
+    namespace = change.get("namespace", seed_kube.SPELLED["app_namespace"])
     return change["kind"], change["name"], seed_kube.renames(sb.config).get(namespace, namespace)
 
 
@@ -63,5 +62,10 @@ def _heal(variant: Variant):
     return apply
 
 
-register(*(Fault(v.name, v.description, breaks=v.breaks, expect=v.expect, inject=_inject(v), heal=_heal(v))
-           for v in variants().values()))
+def _literal(text: str) -> str:
+    """A variant's words as a template that names nothing (they spell the seed's names themselves)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+register(*(Fault(v.name, _literal(v.description), breaks=v.breaks, expect=_literal(v.expect), inject=_inject(v),
+                 heal=_heal(v)) for v in variants().values()))
