@@ -103,10 +103,8 @@ class Sandbox:
 
     @cached_property
     def config(self):
-        """The sandbox environment from golive.toml: faults size their waits by the checks' own windows."""
-        from golive import config
-
-        return config.load("sandbox", stack.ROOT / "golive.toml")
+        """The environment the sandbox is rendered from: faults size their waits by the checks' own windows."""
+        return stack.sandbox_config()
 
     @cached_property
     def kube(self) -> Kube:
