@@ -1,6 +1,6 @@
 """A renamed environment is rehearsed by configuration alone: a copy of golive.toml whose sandbox environment names
 another app namespace, monitoring namespace, EKS cluster, secret prefix, buckets, database, RDS instance and Backup
-plan, other Kubernetes object names, Prometheus job and rule group, Alertmanager receivers. A second sandbox,
+plan, other Kubernetes object names, Prometheus job and rule group, Alertmanager receivers, ports. A second sandbox,
 started from that copy (`golive-sandbox up --config`) in its own network namespace and state folder, is GO in the
 smoke and T-2h phases, and what it seeded carries the new names, never the old.
 
@@ -48,6 +48,11 @@ CHANGES = (
      f'service = "{R["monitoring"]}/rehearsal-alertmanager:9093", chat_receiver = "rehearsal-chat", '
      'paging_receiver = "rehearsal-pager", slack_channel = "#rehearsal-alerts"'),
 )
+# ... and every port a URL of the environment names (the API server's and the app's metrics port are no URL's).
+MOVED_PORTS = {name: port + 10000 for name, port in (("aws", 18500), ("prometheus", 18090), ("alertmanager", 18093),
+                                                     ("grafana", 18300), ("app", 18000), ("webhook", 18055))}
+CHANGES += (("port = 18432,", "port = 28432,"),
+            *((f"127.0.0.1:{port - 10000}", f"127.0.0.1:{port}") for port in MOVED_PORTS.values()))
 PHASES = ("smoke", "t_minus_2")
 
 
@@ -91,9 +96,88 @@ def test_renamed_environment_is_go_in_smoke_and_t_minus_2h(tmp_path):
     assert set(observed["buckets"]) == {R["data_bucket"], R["backup_bucket"]}
     assert observed["db_instances"] == [R["rds"]]
     assert R["dbname"] in observed["databases"] and "nba_simulator" not in observed["databases"]
+    assert observed["ports"] == {**observed["ports"], **MOVED_PORTS, "postgres": 28432}
     assert observed["jobs"] == [R["job"]], "Prometheus scrapes the app under another job than prometheus.app_job"
     # `down` read the recorded choice: it stopped the renamed sandbox's services, and forgot the choice.
     assert "stopped app" in observed["down"] and not recorded
+
+
+def _renamed(tmp_path, *more):
+    from golive import config
+    from tests.harness import config_copy
+
+    return config.load("sandbox", config_copy(tmp_path, *CHANGES, *more, pin_state=False))
+
+
+def test_the_shipped_environment_renders_the_provisioning_as_written(tmp_path):
+    from sandbox import render, stack
+
+    rendered = render.copy_tree(stack.PROVISIONING, tmp_path / "out", stack.sandbox_config(), stack.PORTS)
+    shipped = sorted(p.relative_to(stack.PROVISIONING) for p in stack.PROVISIONING.rglob("*") if p.is_file())
+    assert sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file()) == shipped
+    assert all((rendered / f).read_text() == (stack.PROVISIONING / f).read_text() for f in shipped)
+
+
+def test_a_renamed_environment_renders_its_names_into_the_provisioning(tmp_path):
+    import yaml
+
+    from sandbox import render, stack
+
+    cfg = _renamed(tmp_path)
+    out = render.copy_tree(stack.PROVISIONING, tmp_path / "out", cfg, stack.config_ports(cfg))
+    prometheus = yaml.safe_load((out / "prometheus" / "prometheus.yml").read_text())
+    app_job = next(job for job in prometheus["scrape_configs"] if job["job_name"] == R["job"])
+    assert app_job["static_configs"][0]["labels"] == {"namespace": R["namespace"]}
+    alertmanager = yaml.safe_load((out / "alertmanager" / "alertmanager.yml").read_text())
+    assert [r["name"] for r in alertmanager["receivers"]] == ["rehearsal-chat", "rehearsal-pager"]
+    assert alertmanager["route"]["receiver"] == "rehearsal-chat"
+    text = "\n".join(p.read_text() for p in out.rglob("*") if p.is_file())
+    for old in ('job="nba-mcp-synthesis"', 'job=\\"nba-mcp-synthesis\\"', "slack-notifications", "pagerduty-critical",
+                "#nba-mcp-synthesis-alerts", "name: nba-mcp-synthesis.rules"):
+        assert old not in text, old
+
+
+def test_ports_come_from_the_environments_urls(tmp_path):
+    from sandbox import render, stack
+
+    cfg = _renamed(tmp_path)
+    ports = stack.config_ports(cfg)
+    assert ports == {**stack.UNCONFIGURED_PORTS, **MOVED_PORTS, "postgres": 28432}
+    out = render.copy_tree(stack.PROVISIONING, tmp_path / "out", cfg, ports)
+    text = "\n".join(p.read_text() for p in out.rglob("*") if p.is_file())
+    assert not any(f"127.0.0.1:{port - 10000}" in text for port in MOVED_PORTS.values())
+    assert "127.0.0.1:28093" in text and "127.0.0.1:28055/slack" in text
+
+
+def test_a_renamed_environment_names_the_seeded_objects_and_their_references(tmp_path):
+    from sandbox import seed_kube, stack
+
+    cfg = _renamed(tmp_path)
+    docs = seed_kube.render(cfg)
+    by = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    deployment = by[("Deployment", R["deployment"])]
+    assert deployment["metadata"]["namespace"] == R["namespace"]
+    assert deployment["spec"]["selector"]["matchLabels"]["app"] == R["deployment"]
+    assert [c["name"] for c in deployment["spec"]["template"]["spec"]["containers"]] == [R["deployment"]]
+    assert by[("HorizontalPodAutoscaler", "rehearsal-api-hpa")]["spec"]["scaleTargetRef"]["name"] == R["deployment"]
+    pods = [d for d in docs if d["kind"] == "Pod" and d["metadata"]["namespace"] == R["namespace"]]
+    assert pods and all(p["metadata"]["name"].startswith(R["deployment"] + "-") for p in pods)
+    replica_sets = {d["metadata"]["name"] for d in docs if d["kind"] == "ReplicaSet"}
+    assert all(p["metadata"]["ownerReferences"][0]["name"] in replica_sets for p in pods)
+    external = by[("ExternalSecret", R["external_secret"])]
+    assert external["spec"]["target"]["name"] == "rehearsal-app-secrets"
+    assert external["spec"]["secretStoreRef"]["name"] == "rehearsal-store"
+    assert by[("Secret", "rehearsal-app-secrets")]["metadata"]["ownerReferences"][0]["name"] == R["external_secret"]
+    assert by[("Ingress", "rehearsal-api-ingress")]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"][
+        "name"] == R["service"]
+    rule = by[("PrometheusRule", "rehearsal-api-alerts")]
+    assert rule["metadata"]["namespace"] == R["monitoring"] and rule["spec"]["groups"][0]["name"] == "rehearsal-api.rules"
+    assert {(d["metadata"]["namespace"], d["metadata"]["name"]) for d in docs if d["kind"] == "Service"} >= {
+        (R["monitoring"], "rehearsal-prometheus"), (R["monitoring"], "rehearsal-alertmanager"), (R["namespace"], R["service"])}
+    # Every Service the proxy serves is seeded.
+    for service in stack.service_backends(cfg):
+        namespace, _, name = service.partition(":")[0].partition("/")
+        assert ("Service", name) in by and by[("Service", name)]["metadata"]["namespace"] == namespace, service
 
 
 # --- the rehearsal, run inside its own network namespace -------------------------------------------------
@@ -129,6 +213,7 @@ def _observe() -> dict:
         "buckets": [b["Name"] for b in sandbox.aws("s3").list_buckets()["Buckets"]],
         "db_instances": [d["DBInstanceIdentifier"] for d in sandbox.aws("rds").describe_db_instances()["DBInstances"]],
         "databases": databases,
+        "ports": stack.PORTS,
         "jobs": sorted({r["metric"]["job"] for r in sandbox.prometheus("up") if r["metric"]["job"] != "prometheus"}),
     }
 
