@@ -1,10 +1,21 @@
-"""The Kubernetes seed rendered from `[environments.sandbox]`: sandbox/seed/kubernetes.yaml spells the
-reference namespaces (SPELLED); each namespace the environment configures differently replaces it wherever a
-namespace stands: an object's metadata.namespace, a Namespace's name and its kubernetes.io/metadata.name
-label, namespaceSelectors, ServiceMonitor matchNames, event and subject references, `namespace="..."` in
-PromQL. Beside namespaces: the Secrets Manager prefix of the ExternalSecret's remote keys, the account and
-the ESO role in IAM role ARNs, and the app's image (kubernetes.expected_image; older tags keep their tag in
-the configured repository). Object names are spelled as the sandbox configures them (not rendered yet).
+"""The Kubernetes seed rendered from the sandbox environment (stack.sandbox_config(): golive.toml's
+[environments.sandbox] unless another is chosen). sandbox/seed/kubernetes.yaml spells the reference names;
+each the environment configures differently replaces it:
+  * namespaces (SPELLED), wherever a namespace stands: an object's metadata.namespace, a Namespace's name and
+    its kubernetes.io/metadata.name label, namespaceSelectors, ServiceMonitor matchNames, event and subject
+    references, `namespace="..."` in PromQL; the app Namespace carries kubernetes.namespace_labels;
+  * object names (SPELLED_NAMES: Services, Ingress and its host, HPA, NetworkPolicy, ServiceMonitor,
+    PrometheusRule and its first rule group, SecretStore, ESO service account, the Prometheus and Alertmanager
+    Services of prometheus.service / alertmanager.service), with every reference to them;
+  * the app's name, by where it stands (kubernetes.deployment for the Deployment, its ReplicaSets, Pods, Events
+    and the HPA's target; kubernetes.container for containers; kubernetes.app_label's value for that label) and
+    its secret's (secrets.external_secret for the ExternalSecret and references to it, secrets.target_secret
+    for the Secret and the env references); the ESO Deployment and log agent DaemonSet by kind;
+  * the Secrets Manager prefix of the ExternalSecret's remote keys, the account and the ESO role in IAM role
+    ARNs, and the app's image (kubernetes.expected_image; older tags keep their tag in the configured
+    repository).
+Names no configuration field holds (the headless Service's, ConfigMap, PodDisruptionBudget, service
+accounts) stay as spelled.
 """
 from __future__ import annotations
 

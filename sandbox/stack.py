@@ -2,7 +2,13 @@
 
 `up` is idempotent (a service already answering is left alone), `down` stops every process
 group it started, `status` says what answers. State (pids, logs, data, kubeconfig, the AWS
-credentials file the sandbox environment points at) lives in `.sandbox/`.
+credentials file the sandbox environment points at, the rendered seeds and provisioning) lives in
+$GOLIVE_SANDBOX_DIR, else `.sandbox/`.
+
+Everything is rendered from one environment (`sandbox_config()`, chosen by `config_choice()`): the
+names seeded (sandbox/seed_kube.py, sandbox/seed_aws.py, the database), the stand-ins' provisioning
+(sandbox/render.py) and the ports (`config_ports`: from the URLs by which the environment reaches each
+stand-in; UNCONFIGURED_PORTS for the two no URL names).
 """
 from __future__ import annotations
 
