@@ -119,7 +119,8 @@ class Sandbox:
         return load.load(list(paths), namespace or self.config.kubernetes.app_namespace, prune)
 
     def aws(self, service: str):
-        return boto3.client(service, region_name="us-east-1", endpoint_url=f"http://{self.host}:{self.ports['aws']}",
+        return boto3.client(service, region_name=self.config.aws.region,
+                            endpoint_url=f"http://{self.host}:{self.ports['aws']}",
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
     def app_faults(self, **faults) -> None:

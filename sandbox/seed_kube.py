@@ -79,7 +79,8 @@ SPELLED_NAMES = {
     "nba-mcp-synthesis-metrics": "kubernetes.service_monitor", "nba-mcp-synthesis-alerts": "kubernetes.prometheus_rule",
     "nba-mcp-synthesis.example.com": "kubernetes.ingress_host", "aws-secrets-manager": "secrets.secret_store",
     "external-secrets-sa": "secrets.eso_service_account", "nba-mcp-synthesis.rules": "prometheus.rule_groups",
-    "kube-prometheus-stack-prometheus": "prometheus.service", "kube-prometheus-stack-alertmanager": "alertmanager.service",
+    "kube-prometheus-stack-prometheus": "prometheus.service",
+    "kube-prometheus-stack-alertmanager": "alertmanager.service",
 }
 SPELLED_APP = "nba-mcp-synthesis"  # kubernetes.deployment, kubernetes.container, the value of kubernetes.app_label
 SPELLED_SECRET = "nba-mcp-synthesis-secrets"  # secrets.external_secret and secrets.target_secret

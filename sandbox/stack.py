@@ -105,8 +105,9 @@ def service_backends(cfg) -> dict[str, str]:
     return backends
 
 
-PORTS = config_ports(sandbox_config())
-AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+_CONFIG = sandbox_config()  # as this process started: what its stand-ins were (or will be) rendered from
+PORTS = config_ports(_CONFIG)
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": _CONFIG.aws.region}
 PG_BIN = Path(os.environ.get("GOLIVE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 # The kubeconfig's server, and EKS's endpoint for the seeded cluster (sandbox/aws_server.py).
 KUBE_URL = f"https://{HOST}:{PORTS['kubernetes']}"

@@ -171,9 +171,11 @@ def test_a_renamed_environment_names_the_seeded_objects_and_their_references(tmp
     assert by[("Ingress", "rehearsal-api-ingress")]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"][
         "name"] == R["service"]
     rule = by[("PrometheusRule", "rehearsal-api-alerts")]
-    assert rule["metadata"]["namespace"] == R["monitoring"] and rule["spec"]["groups"][0]["name"] == "rehearsal-api.rules"
-    assert {(d["metadata"]["namespace"], d["metadata"]["name"]) for d in docs if d["kind"] == "Service"} >= {
-        (R["monitoring"], "rehearsal-prometheus"), (R["monitoring"], "rehearsal-alertmanager"), (R["namespace"], R["service"])}
+    assert rule["metadata"]["namespace"] == R["monitoring"]
+    assert rule["spec"]["groups"][0]["name"] == "rehearsal-api.rules"
+    services = {(d["metadata"]["namespace"], d["metadata"]["name"]) for d in docs if d["kind"] == "Service"}
+    assert services >= {(R["monitoring"], "rehearsal-prometheus"), (R["monitoring"], "rehearsal-alertmanager"),
+                        (R["namespace"], R["service"])}
     # Every Service the proxy serves is seeded.
     for service in stack.service_backends(cfg):
         namespace, _, name = service.partition(":")[0].partition("/")
