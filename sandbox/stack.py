@@ -388,7 +388,10 @@ def up(echo=print) -> dict:
     _wait_until_scraped()
     _seed_attestations(state)
     timings["total"] = round(time.monotonic() - start_all, 2)
-    echo(f"sandbox up in {timings['total']} s: " + ", ".join(f"{k} {v}" for k, v in timings.items() if k != "total"))
+    path, env = config_choice()
+    rendered = "" if (path, env) == (DEFAULT_CONFIG, DEFAULT_ENV) else f" (rendered from {path}, environment {env})"
+    echo(f"sandbox up in {timings['total']} s{rendered}: "
+         + ", ".join(f"{k} {v}" for k, v in timings.items() if k != "total"))
     return timings
 
 
