@@ -1,11 +1,15 @@
 """`golive-sandbox` (or `python -m sandbox`): the rehearsal sandbox on 127.0.0.1 and its faults.
 
-    golive-sandbox up [--scale] [--latency 100ms] [--mcp-era handshake|stateless|both] | down | status
+    golive-sandbox up [--config PATH] [--env NAME] [--scale] [--latency 100ms]
+                      [--mcp-era handshake|stateless|both] | down | status
     golive-sandbox faults [--markdown]     every fault and the checks it must break
     golive-sandbox fault NAME              inject one fault
     golive-sandbox heal NAME               heal it (stateless: may run in another process)
     golive-sandbox load PATH... [-n NS] [--prune]  your own manifests into its Kubernetes API
     golive-sandbox unload                  put back what the loads changed
+
+The sandbox is rendered from golive.toml's [environments.sandbox]; `up --config PATH --env NAME` (or
+GOLIVE_SANDBOX_CONFIG / GOLIVE_SANDBOX_ENV) renders it from another, which later commands use until `down`.
 
 Exit codes: 0 done (status: everything answers), 1 the sandbox failed (status: something is down),
 2 bad input (an unknown command or fault).
@@ -152,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("up", help="start every stand-in not yet answering, seeded")
     p.add_argument("--scale", action="store_true",
                    help="add 500 nodes, 10,000 pods in 50 namespaces, 500 secrets, 300 dashboards (until `down`)")
+    p.add_argument("--config", metavar="PATH", help="render the sandbox from this golive.toml (until `down`)")
+    p.add_argument("--env", metavar="NAME", help="... and this environment of it (default sandbox)")
     p.add_argument("--latency", type=_milliseconds, metavar="DELAY",
                    help="a fixed delay on every request at every HTTP stand-in, e.g. 100ms (0: none; until `down`)")
     p.add_argument("--mcp-era", choices=("handshake", "stateless", "both"),
@@ -177,11 +183,24 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("unload", help="put back what every `load` replaced, delete what it created").set_defaults(
         func=_unload)
     args = parser.parse_args(argv)
+    if args.command == "up" and (args.config or args.env):
+        import os
 
-    from sandbox.stack import SandboxError
+        os.environ["GOLIVE_SANDBOX_CONFIG"] = os.path.abspath(args.config) if args.config else ""
+        os.environ["GOLIVE_SANDBOX_ENV"] = args.env or ""
+
+    from golive.config import ConfigError
 
     try:
+        from sandbox.stack import SandboxError  # renders its ports from the configuration
+    except ConfigError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    try:
         return args.func(args)
+    except ConfigError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
     except SandboxError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1

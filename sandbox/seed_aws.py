@@ -1,5 +1,12 @@
 """Seed a moto server with an AWS world that looks like NBA MCP Synthesis production.
 
+Every name golive reads from the configuration comes from the environment the sandbox is rendered from
+(stack.sandbox_config(): golive.toml's [environments.sandbox] unless GOLIVE_SANDBOX_CONFIG/GOLIVE_SANDBOX_ENV
+or `golive-sandbox up --config/--env` choose another): the account, region, cluster and node group, the
+secret prefix and keys, the ESO role and service account, buckets and dump prefix, the RDS instance and
+database, Backup's plan and vault, the load balancer. Names no check reads (VPC, security groups, alarms)
+are derived from the project name.
+
 The rehearsal sandbox has no cloud: golive's AWS checks run against
 ``moto_server``. ``seed()`` creates, through plain boto3 calls, the resources
 the production target has (VPC, security groups, EKS, IAM/IRSA, Secrets
@@ -36,24 +43,23 @@ import datetime as dt
 import json
 import sys
 
-from pathlib import Path
-
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from golive import config
+from sandbox import stack
 
 # --- the production target --------------------------------------------------
 
-# Names golive reads from [environments.sandbox] come from there, so a sandbox report names what was seeded.
-SANDBOX = config.load("sandbox", Path(__file__).resolve().parent.parent / "golive.toml")
+# Names golive reads from the configuration come from there, so a sandbox report names what was seeded.
+SANDBOX = stack.sandbox_config()
 
-ACCOUNT_ID = "123456789012"
+ACCOUNT_ID = SANDBOX.aws.account_id or "123456789012"
+REGION = SANDBOX.aws.region
 PROJECT = "nba-mcp-synthesis"
 ENVIRONMENT = "production"
 CLUSTER_NAME = SANDBOX.eks.cluster  # named as the sandbox's, so its reports never read like production
-K8S_NAMESPACE = "nba-mcp-synthesis"
+K8S_NAMESPACE = SANDBOX.kubernetes.app_namespace
 
 COMMON_TAGS = {"Project": PROJECT, "Environment": ENVIRONMENT}
 CLUSTER_OWNED_TAG = {f"kubernetes.io/cluster/{CLUSTER_NAME}": "owned"}
@@ -69,11 +75,11 @@ NODE_SG = f"{PROJECT}-node-sg"
 CLUSTER_SG = f"{PROJECT}-cluster-sg"
 RDS_SG = f"{PROJECT}-rds-sg"
 
-K8S_VERSION = "1.28"
+K8S_VERSION = SANDBOX.eks.expected_version
 CLUSTER_ROLE = f"{CLUSTER_NAME}-cluster-role"
 NODE_ROLE = f"{CLUSTER_NAME}-node-role"
 CLUSTER_LOG_TYPES = ["api", "audit", "authenticator"]
-NODEGROUP = "standard-workers"
+NODEGROUP = SANDBOX.eks.nodegroup
 NODE_INSTANCE_TYPE = "m5.large"
 NODE_SCALING = {"minSize": 3, "desiredSize": 3, "maxSize": 10}
 NODE_LABELS = {"role": "worker", "nodegroup": NODEGROUP, "environment": ENVIRONMENT}
@@ -92,75 +98,67 @@ OIDC_ID = "EXAMPLED539D4633E53DE1B71EXAMPLE"
 OIDC_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
 EXTERNAL_SECRETS_ROLE = SANDBOX.secrets.eso_role_name
 EXTERNAL_SECRETS_POLICY = f"{PROJECT}-external-secrets"
-EXTERNAL_SECRETS_SA = f"system:serviceaccount:{K8S_NAMESPACE}:external-secrets-sa"
+EXTERNAL_SECRETS_SA = f"system:serviceaccount:{K8S_NAMESPACE}:{SANDBOX.secrets.eso_service_account}"
 
-SECRET_PREFIX = f"{PROJECT}/{ENVIRONMENT}/"
-SECRET_KEYS = (
-    "google-api-key",
-    "anthropic-api-key",
-    "openai-api-key",
-    "deepseek-api-key",
-    "slack-webhook-url",
-    "linear-api-key",
-    "linear-team-id",
-    "linear-project-id",
-    "database-password",
-    "aws-access-key-id",
-    "aws-secret-access-key",
-)
-# Credentials we can rotate ourselves: the API keys and the DB password.
-# Webhook URL, Linear ids and the AWS key pair are rotated by other means.
-ROTATED_SECRET_KEYS = (
+SECRET_PREFIX = SANDBOX.secrets.prefix
+# What the ESO role may read: the project's every secret (its first path segment), as the target's policy grants.
+SECRETS_GRANTED = SECRET_PREFIX.split("/", 1)[0] + "/*" if "/" in SECRET_PREFIX else SECRET_PREFIX + "*"
+SECRET_KEYS = tuple(SANDBOX.secrets.keys)
+# Credentials we can rotate ourselves: the API keys and the DB password (those the environment requires
+# rotated among them). Webhook URL, Linear ids and the AWS key pair are rotated by other means.
+ROTATED_SECRET_KEYS = tuple(dict.fromkeys([
     "google-api-key",
     "anthropic-api-key",
     "openai-api-key",
     "deepseek-api-key",
     "linear-api-key",
     "database-password",
-)
+    *SANDBOX.secrets.rotation_required,
+]))
 ROTATION_DAYS = 30
 CANARY_PREFIX = "golive-canary-"
 
-BOOKS_BUCKET = "nba-mcp-books-20251011"
-BACKUP_BUCKET = f"{PROJECT}-backups"
+BOOKS_BUCKET = SANDBOX.s3.data_bucket
+BACKUP_BUCKET = SANDBOX.s3.backup_bucket
 BOOKS_OBJECTS = {
     "books/basketball-analytics.pdf": b"%PDF-1.4\n% golive sandbox placeholder\n",
     "books/mathletics.pdf": b"%PDF-1.4\n% golive sandbox placeholder\n",
     "games/2024/game_001.json": b'{"game_id": "001", "home": "BOS", "away": "NYK"}\n',
     "games/2024/game_002.json": b'{"game_id": "002", "home": "LAL", "away": "GSW"}\n',
 }
-BACKUP_KEY_TEMPLATE = "postgres/nba_simulator-{date}.dump"
+BACKUP_KEY_TEMPLATE = f"{SANDBOX.backup.dump_prefix}{SANDBOX.database.dbname}-{{date}}.dump"
 
-ALB_NAME = "k8s-nbamcpsy-nbamcpsy-0123456789"
+ALB_NAME = SANDBOX.load_balancer.name
 TARGET_GROUP = "k8s-nbamcpsy-nbamcpsy-tg"
 APP_PORT = 8000
 HEALTH_CHECK_PATH = "/health"
 POD_IPS = ("10.0.1.101", "10.0.2.102", "10.0.3.103")
 SSL_POLICY = "ELBSecurityPolicy-TLS-1-2-2017-01"
-CERT_DOMAIN = "nba-mcp-synthesis.example.com"
+CERT_DOMAIN = SANDBOX.kubernetes.ingress_host or "nba-mcp-synthesis.example.com"
 ALB_TAGS = {
-    "ingress.k8s.aws/stack": f"{K8S_NAMESPACE}/{PROJECT}-ingress",
+    "ingress.k8s.aws/stack": f"{K8S_NAMESPACE}/{SANDBOX.kubernetes.ingress}",
     "elbv2.k8s.aws/cluster": CLUSTER_NAME,
 }
 
-DB_INSTANCE = f"{PROJECT}-db"
+DB_INSTANCE = SANDBOX.database.rds_instance
 DB_SUBNET_GROUP = f"{PROJECT}-db-subnets"
 DB_SNAPSHOT = f"{DB_INSTANCE}-pre-golive"
-DB_NAME = "nba_simulator"
+DB_NAME = SANDBOX.database.dbname
 DB_USER = "nba_admin"
 DB_ENGINE_VERSION = "15.4"
-DB_BACKUP_RETENTION_DAYS = 7
+DB_BACKUP_RETENTION_DAYS = SANDBOX.database.backup_retention_days
 
-BACKUP_VAULT = f"{PROJECT}-vault"
-BACKUP_PLAN = f"{PROJECT}-daily"
+BACKUP_VAULT = SANDBOX.backup.vault
+BACKUP_PLAN = SANDBOX.backup.plan
 BACKUP_LIFECYCLE_DAYS = 30
 BACKUP_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/service-role/AWSBackupDefaultServiceRole"
 
 ALARM_ALB_5XX = f"{PROJECT}-alb-5xx"
 ALARM_RDS_CPU = f"{PROJECT}-rds-cpu"
 
-ECR_REPOSITORY = PROJECT
-IMAGE_TAG = "v1.4.0"
+# kubernetes.expected_image: <registry>/<repository>:<tag>
+_IMAGE = SANDBOX.kubernetes.expected_image or f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{PROJECT}:v1.4.0"
+ECR_REPOSITORY, IMAGE_TAG = _IMAGE.split("/", 1)[1].rsplit(":", 1)
 GLUE_DATABASE = "nba_raw_data"
 
 
@@ -361,7 +359,7 @@ def seed_iam(aws: _Clients) -> dict:
             {
                 "Effect": "Allow",
                 "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                "Resource": f"arn:aws:secretsmanager:{aws.region}:{ACCOUNT_ID}:secret:{PROJECT}/*",
+                "Resource": f"arn:aws:secretsmanager:{aws.region}:{ACCOUNT_ID}:secret:{SECRETS_GRANTED}",
             }
         ],
     }
@@ -900,7 +898,7 @@ def seed_glue(aws: _Clients) -> dict:
 # --- entry points -----------------------------------------------------------
 
 
-def seed(endpoint_url: str, region: str = "us-east-1") -> dict:
+def seed(endpoint_url: str, region: str = REGION) -> dict:
     """Create (or find) the production-like world; return the generated identifiers."""
     aws = _Clients(endpoint_url, region)
     out: dict = {"endpoint_url": endpoint_url, "region": region, "account_id": ACCOUNT_ID}
@@ -935,7 +933,7 @@ def seed(endpoint_url: str, region: str = "us-east-1") -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint-url", default="http://127.0.0.1:18500")
-    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--region", default=REGION)
     args = parser.parse_args(argv)
     json.dump(seed(args.endpoint_url, args.region), sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")

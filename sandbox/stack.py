@@ -2,7 +2,13 @@
 
 `up` is idempotent (a service already answering is left alone), `down` stops every process
 group it started, `status` says what answers. State (pids, logs, data, kubeconfig, the AWS
-credentials file the sandbox environment points at) lives in `.sandbox/`.
+credentials file the sandbox environment points at, the rendered seeds and provisioning) lives in
+$GOLIVE_SANDBOX_DIR, else `.sandbox/`.
+
+Everything is rendered from one environment (`sandbox_config()`, chosen by `config_choice()`): the
+names seeded (sandbox/seed_kube.py, sandbox/seed_aws.py, the database), the stand-ins' provisioning
+(sandbox/render.py) and the ports (`config_ports`: from the URLs by which the environment reaches each
+stand-in; UNCONFIGURED_PORTS for the two no URL names).
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
 import requests
 
@@ -27,20 +34,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PROVISIONING = HERE / "provisioning"
 HOST = "127.0.0.1"
-PORTS = {"aws": 18500, "kubernetes": 18443, "prometheus": 18090, "alertmanager": 18093, "grafana": 18300,
-         "app": 18000, "app_metrics": 18001, "webhook": 18055, "postgres": 18432}
-AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-PG_BIN = Path(os.environ.get("GOLIVE_PG_BIN", "/usr/lib/postgresql/15/bin"))
-# The kubeconfig's server, and EKS's endpoint for the seeded cluster (sandbox/aws_server.py).
-KUBE_URL = f"https://{HOST}:{PORTS['kubernetes']}"
-# The seeded Services (sandbox/seed/kubernetes.yaml) whose service proxy reaches a stand-in.
-SERVICE_BACKENDS = {
-    "monitoring/kube-prometheus-stack-prometheus:9090": "prometheus",
-    "monitoring/kube-prometheus-stack-alertmanager:9093": "alertmanager",
-    "monitoring/kube-prometheus-stack-grafana:80": "grafana",
-    "nba-mcp-synthesis/nba-mcp-synthesis-service:80": "app",
-    "nba-mcp-synthesis/nba-mcp-synthesis-service:9090": "app_metrics",
-}
+# Which configuration the sandbox is rendered from: these variables, else what `up --config/--env` recorded in the
+# state folder (so later `load`, faults and `down` use the same), else golive.toml's [environments.sandbox].
+CONFIG_VARIABLE, ENV_VARIABLE = "GOLIVE_SANDBOX_CONFIG", "GOLIVE_SANDBOX_ENV"
+DEFAULT_CONFIG, DEFAULT_ENV = ROOT / "golive.toml", "sandbox"
+# The ports no URL of the environment names: the API server's (the sandbox writes the kubeconfig that names it)
+# and the app's metrics port (the seeded Service's metrics port is proxied to it).
+UNCONFIGURED_PORTS = {"kubernetes": 18443, "app_metrics": 18001}
 
 
 class SandboxError(Exception):
@@ -49,6 +49,68 @@ class SandboxError(Exception):
 
 def state_dir() -> Path:
     return Path(os.environ.get("GOLIVE_SANDBOX_DIR", ROOT / ".sandbox")).resolve()
+
+
+def _recorded_choice() -> Path:
+    return state_dir() / "config.json"
+
+
+def config_choice() -> tuple[Path, str]:
+    """(configuration file, environment name) the sandbox is rendered from."""
+    if os.environ.get(CONFIG_VARIABLE) or os.environ.get(ENV_VARIABLE):
+        return (Path(os.environ.get(CONFIG_VARIABLE) or DEFAULT_CONFIG).resolve(),
+                os.environ.get(ENV_VARIABLE) or DEFAULT_ENV)
+    try:
+        recorded = json.loads(_recorded_choice().read_text())
+        return Path(recorded["config"]), recorded["env"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_CONFIG, DEFAULT_ENV
+
+
+def sandbox_config():
+    """The environment the sandbox is rendered from (config_choice): seeds, ports, provisioning, faults."""
+    from golive import config
+
+    path, env = config_choice()
+    return config.load(env, path)
+
+
+def _url_port(url: str) -> int:
+    parts = urlsplit(url)
+    return parts.port or {"http": 80, "https": 443}[parts.scheme]
+
+
+def config_ports(cfg) -> dict[str, int]:
+    """Each stand-in's port, from the URL (or port) by which the environment reaches it."""
+    if not cfg.aws.endpoint_url:
+        from golive.config import ConfigError
+
+        raise ConfigError(f"{cfg.source}: environments.{cfg.name}.aws.endpoint_url is unset: the sandbox serves "
+                           "AWS (moto) at that URL")
+    return {"aws": _url_port(cfg.aws.endpoint_url), **UNCONFIGURED_PORTS,
+            "prometheus": _url_port(cfg.prometheus.url), "alertmanager": _url_port(cfg.alertmanager.url),
+            "grafana": _url_port(cfg.grafana.url), "app": _url_port(cfg.app.base_url),
+            # The webhook sink stands in for PagerDuty's Events API (and the Slack and PagerDuty integrations).
+            "webhook": _url_port(cfg.communications.pagerduty_events_url), "postgres": cfg.database.port}
+
+
+def service_backends(cfg) -> dict[str, str]:
+    """The seeded Services ("NAMESPACE/NAME:PORT") whose service proxy reaches a stand-in, by stand-in."""
+    app = f"{cfg.kubernetes.app_namespace}/{cfg.kubernetes.service}"
+    backends = {f"{cfg.kubernetes.monitoring_namespace}/kube-prometheus-stack-grafana:80": "grafana",
+                f"{app}:80": "app", f"{app}:9090": "app_metrics"}
+    for name, service in (("prometheus", cfg.prometheus.service), ("alertmanager", cfg.alertmanager.service)):
+        if service:
+            backends[service.replace("http:", "", 1).replace("https:", "", 1)] = name
+    return backends
+
+
+_CONFIG = sandbox_config()  # as this process started: what its stand-ins were (or will be) rendered from
+PORTS = config_ports(_CONFIG)
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": _CONFIG.aws.region}
+PG_BIN = Path(os.environ.get("GOLIVE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+# The kubeconfig's server, and EKS's endpoint for the seeded cluster (sandbox/aws_server.py).
+KUBE_URL = f"https://{HOST}:{PORTS['kubernetes']}"
 
 
 # Every Python stand-in runs under sandbox/latency.py, which delays each request in latency mode (`up --latency`).
@@ -111,9 +173,10 @@ def _live_config(state: Path, service: str) -> Path:
 
 
 def _copy_config(state: Path, service: str) -> None:
-    target = _live_config(state, service)
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(PROVISIONING / service, target)
+    """The shipped provisioning of `service`, rendered for the sandbox environment (sandbox/render.py)."""
+    from sandbox import render
+
+    render.copy_tree(PROVISIONING / service, _live_config(state, service), sandbox_config(), PORTS)
 
 
 def _fresh_start(state: Path, service: str) -> None:
@@ -131,6 +194,17 @@ def _kube_prepare(state: Path) -> None:
 
 def _grafana_prepare(state: Path) -> None:
     (state / "grafana").mkdir(parents=True, exist_ok=True)
+    _copy_config(state, "grafana")
+
+
+def _app_command(state: Path) -> list[str]:
+    """The stand-in app reads the environment's database (database.dbname) and books bucket (s3.data_bucket)."""
+    cfg = sandbox_config()
+    return [*STAND_IN, "sandbox.app", "--host", HOST, "--port", str(PORTS["app"]),
+            "--metrics-port", str(PORTS["app_metrics"]),
+            "--database-dsn", f"host={HOST} port={PORTS['postgres']} dbname={cfg.database.dbname} user=postgres "
+                              "connect_timeout=2",
+            "--s3-endpoint", f"http://{HOST}:{PORTS['aws']}", "--s3-bucket", cfg.s3.data_bucket]
 
 
 SERVICES = [
@@ -157,30 +231,11 @@ SERVICES = [
             f"http://{HOST}:{PORTS['prometheus']}/-/ready", prepare=lambda s: _fresh_start(s, "prometheus")),
     Service("grafana", PORTS["grafana"],
             lambda s: [*STAND_IN, "sandbox.grafana_api", "--host", HOST, "--port", str(PORTS["grafana"]),
-                       "--provisioning", str(PROVISIONING / "grafana"), "--admin-password", "sandbox-not-default",
+                       "--provisioning", str(_live_config(s, "grafana")), "--admin-password", "sandbox-not-default",
                        "--token-file", str(s / "grafana" / "token")],
             f"http://{HOST}:{PORTS['grafana']}/api/health", prepare=_grafana_prepare),
-    Service("app", PORTS["app"],
-            lambda s: [*STAND_IN, "sandbox.app", "--host", HOST, "--port", str(PORTS["app"]),
-                       "--metrics-port", str(PORTS["app_metrics"]),
-                       "--database-dsn", f"host={HOST} port={PORTS['postgres']} dbname=nba_simulator user=postgres connect_timeout=2",
-                       "--s3-endpoint", f"http://{HOST}:{PORTS['aws']}", "--s3-bucket", "nba-mcp-books-20251011"],
-            f"http://{HOST}:{PORTS['app']}/ready", env=AWS_ENV),
+    Service("app", PORTS["app"], _app_command, f"http://{HOST}:{PORTS['app']}/ready", env=AWS_ENV),
 ]
-
-
-def _sandbox_cluster() -> str:
-    """The seeded EKS cluster's name, from golive.toml's sandbox environment (as sandbox/seed_aws.py seeds it)."""
-    from sandbox.seed_aws import CLUSTER_NAME
-
-    return CLUSTER_NAME
-
-
-def sandbox_config():
-    """The sandbox environment of golive.toml: what the seeds are rendered from."""
-    from golive import config
-
-    return config.load("sandbox", ROOT / "golive.toml")
 
 
 def _kube_command(state: Path) -> list[str]:
@@ -192,14 +247,12 @@ def _kube_command(state: Path) -> list[str]:
     pki = Pki(state)
     cfg = sandbox_config()
     seed = seed_kube.write(cfg, state / "seed" / "kubernetes.yaml")
-    moved = seed_kube.renames(cfg)
     command = [*STAND_IN, "sandbox.kube_api", "--host", HOST, "--port", str(PORTS["kubernetes"]),
                "--seed", str(seed), "--tls-cert", str(pki.cert), "--tls-key", str(pki.key),
-               "--tokens", str(pki.tokens_file), "--eks-cluster", _sandbox_cluster(),
+               "--tokens", str(pki.tokens_file), "--eks-cluster", cfg.eks.cluster,
                "--sts-endpoint", f"http://{HOST}:{PORTS['aws']}"]
-    for service, port in SERVICE_BACKENDS.items():
-        namespace, _, name = service.partition("/")
-        command += ["--proxy", f"{moved.get(namespace, namespace)}/{name}={HOST}:{PORTS[port]}"]
+    for service, backend in service_backends(cfg).items():
+        command += ["--proxy", f"{service}={HOST}:{PORTS[backend]}"]
     return command
 
 
@@ -228,23 +281,20 @@ def _postgres_up(state: Path, log) -> None:
 
 
 def _postgres_seed() -> None:
+    """The environment's database (database.dbname) with the NBA tables, and the login golive uses."""
     import psycopg
+    from psycopg import sql
 
+    database = sandbox_config().database
     with psycopg.connect(host=HOST, port=PORTS["postgres"], user="postgres", dbname="postgres",
                          autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'nba_simulator'").fetchone():
-            conn.execute("CREATE DATABASE nba_simulator")
-    with psycopg.connect(host=HOST, port=PORTS["postgres"], user="postgres", dbname="nba_simulator") as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database.dbname,)).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database.dbname)))
+    with psycopg.connect(host=HOST, port=PORTS["postgres"], user="postgres", dbname=database.dbname) as conn:
         conn.execute((HERE / "seed" / "nba_simulator.sql").read_text())
-        # golive connects as a role that cannot write (golive.toml database.user), as production must.
-        conn.execute((HERE / "seed" / "readonly_role.sql").read_text().replace("{role}", _golive_database_user()))
-
-
-def _golive_database_user() -> str:
-    """The login golive.toml's sandbox environment connects as (database.user)."""
-    from golive import config
-
-    return config.load("sandbox", HERE.parent / "golive.toml").database.user
+        # golive connects as a role that cannot write (database.user), as production must.
+        conn.execute((HERE / "seed" / "readonly_role.sql").read_text()
+                     .replace("{role}", database.user).replace("{database}", database.dbname))
 
 
 def _postgres_down(state: Path) -> bool:
@@ -309,6 +359,7 @@ def up(echo=print) -> dict:
     state = state_dir()
     for sub in ("pids", "logs"):
         (state / sub).mkdir(parents=True, exist_ok=True)
+    _record_choice()
     _write_client_files(state)
     timings = {}
     start_all = time.monotonic()
@@ -337,8 +388,18 @@ def up(echo=print) -> dict:
     _wait_until_scraped()
     _seed_attestations(state)
     timings["total"] = round(time.monotonic() - start_all, 2)
-    echo(f"sandbox up in {timings['total']} s: " + ", ".join(f"{k} {v}" for k, v in timings.items() if k != "total"))
+    path, env = config_choice()
+    rendered = "" if (path, env) == (DEFAULT_CONFIG, DEFAULT_ENV) else f" (rendered from {path}, environment {env})"
+    echo(f"sandbox up in {timings['total']} s{rendered}: "
+         + ", ".join(f"{k} {v}" for k, v in timings.items() if k != "total"))
     return timings
+
+
+def _record_choice() -> None:
+    """A sandbox started from another configuration keeps it until `down`: later commands render from it too."""
+    path, env = config_choice()
+    if (path, env) != (DEFAULT_CONFIG, DEFAULT_ENV):
+        _recorded_choice().write_text(json.dumps({"config": str(path), "env": env}))
 
 
 def _wait_until_scraped(timeout: float = 30) -> None:
@@ -372,7 +433,7 @@ def _seed_attestations(state: Path) -> None:
 def _seed_aws(state: Path) -> None:
     from sandbox import seed_aws
 
-    ids = seed_aws.seed(f"http://{HOST}:{PORTS['aws']}")
+    ids = seed_aws.seed(f"http://{HOST}:{PORTS['aws']}", sandbox_config().aws.region)
     (state / "aws" / "seeded.json").write_text(json.dumps(ids, indent=2, default=str))
 
 
@@ -406,6 +467,7 @@ def down(echo=print) -> None:
     stopped = [service.name for service in reversed(SERVICES) if stop(service.name)]
     if _postgres_down(state_dir()):
         stopped.append("postgres")
+    _recorded_choice().unlink(missing_ok=True)
     echo(f"sandbox down ({state_dir()}): stopped " + (", ".join(stopped) or "nothing: none of it was started here"))
 
 

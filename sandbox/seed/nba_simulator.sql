@@ -1,4 +1,4 @@
--- The sandbox's nba_simulator database: the tables the app's MCP tools read. Idempotent.
+-- The sandbox's database (database.dbname, nba_simulator as shipped): the tables the app's MCP tools read. Idempotent.
 CREATE TABLE IF NOT EXISTS teams (
     team_id integer PRIMARY KEY,
     abbreviation text NOT NULL UNIQUE,
