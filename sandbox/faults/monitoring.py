@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import requests
 import yaml
@@ -36,7 +37,11 @@ register(
 )
 
 
-GRAFANA = stack.PROVISIONING / "grafana"
+
+
+def _grafana() -> Path:
+    """Grafana's provisioning as the running stand-in has it: rendered for the environment (sandbox/render.py)."""
+    return stack._live_config(stack.state_dir(), "grafana")
 T24 = "t-24h/application-validation/test-monitoring-and-alerting"
 STAGE = "t-1h/staging-validation/"
 SMOKE_METRICS = "t-30m/critical-path-testing/confirm-monitoring-metrics"
@@ -100,14 +105,15 @@ def _without_chat_receiver(sb):
 
 
 def _restore_dashboard(sb):
-    model = json.loads((GRAFANA / "dashboards" / f"{sb.names.dashboard}.json").read_text())
+    models = (json.loads(path.read_text()) for path in sorted((_grafana() / "dashboards").glob("*.json")))
+    model = next(m for m in models if m.get("uid") == sb.names.dashboard)
     sb.grafana("POST", "/api/dashboards/db", json={"dashboard": model, "folderUid": sb.names.dashboard_folder,
                                                     "overwrite": True}).raise_for_status()
 
 
 def _datasource_url(url: str | None = None):
     def apply(sb):
-        source = yaml.safe_load((GRAFANA / "datasources" / "prometheus.yaml").read_text())["datasources"][0]
+        source = yaml.safe_load((_grafana() / "datasources" / "prometheus.yaml").read_text())["datasources"][0]
         sb.grafana("PUT", f"/api/datasources/uid/{source['uid']}",
                    json={"url": url or source["url"]}).raise_for_status()
     return apply
