@@ -28,7 +28,8 @@ ROOT = HERE.parent
 PROVISIONING = HERE / "provisioning"
 HOST = "127.0.0.1"
 PORTS = {"aws": 18500, "kubernetes": 18443, "prometheus": 18090, "alertmanager": 18093, "grafana": 18300,
-         "app": 18000, "app_metrics": 18001, "webhook": 18055, "postgres": 18432}
+         "app": 18000, "app_metrics": 18001, "webhook": 18055, "postgres": 18432,
+         "kube_state_metrics": 18081}
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 PG_BIN = Path(os.environ.get("GOLIVE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 # The kubeconfig's server, and EKS's endpoint for the seeded cluster (sandbox/aws_server.py).
@@ -196,7 +197,7 @@ def _kube_command(state: Path) -> list[str]:
     command = [*STAND_IN, "sandbox.kube_api", "--host", HOST, "--port", str(PORTS["kubernetes"]),
                "--seed", str(seed), "--tls-cert", str(pki.cert), "--tls-key", str(pki.key),
                "--tokens", str(pki.tokens_file), "--eks-cluster", _sandbox_cluster(),
-               "--sts-endpoint", f"http://{HOST}:{PORTS['aws']}"]
+               "--sts-endpoint", f"http://{HOST}:{PORTS['aws']}", "--metrics-port", str(PORTS["kube_state_metrics"])]
     for service, port in SERVICE_BACKENDS.items():
         namespace, _, name = service.partition("/")
         command += ["--proxy", f"{moved.get(namespace, namespace)}/{name}={HOST}:{PORTS[port]}"]
@@ -342,18 +343,21 @@ def up(echo=print) -> dict:
 
 
 def _wait_until_scraped(timeout: float = 30) -> None:
-    """Up means working: Prometheus has scraped the app (a fresh Prometheus needs a few seconds for that)."""
+    """Up means working: Prometheus has scraped the app and kube-state-metrics (a fresh Prometheus needs a few
+    seconds for that)."""
     url = f"http://{HOST}:{PORTS['prometheus']}/api/v1/query"
+    targets = {f"{HOST}:{PORTS[name]}": name for name in ("app_metrics", "kube_state_metrics")}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             result = requests.get(url, params={"query": "up == 1"}, timeout=2).json()["data"]["result"]
-            if any(r["metric"].get("instance") == f"{HOST}:{PORTS['app_metrics']}" for r in result):
+            if set(targets) <= {r["metric"].get("instance") for r in result}:
                 return
         except (requests.RequestException, KeyError, ValueError):
             pass
         time.sleep(0.25)
-    raise SandboxError(f"Prometheus has not scraped the app on {HOST}:{PORTS['app_metrics']} after {timeout:.0f} s")
+    raise SandboxError(f"Prometheus has not scraped {' and '.join(f'{n} on {t}' for t, n in targets.items())} "
+                       f"after {timeout:.0f} s")
 
 
 def _seed_attestations(state: Path) -> None:
