@@ -27,7 +27,7 @@ from tests.harness import ROOT, run_suite
 HEALTHY = ROOT / "tests" / "data" / "manifests" / "healthy"
 APP_NS = "nba-mcp-synthesis"
 VARIANTS = variants()
-# Every check that decides from manifests (manifests=True); the others end "not applicable before deploy".
+# Every check that decides from manifests (manifests=True); the others end "not applicable".
 MANIFEST_CHECKS = {
     "t-24h/infrastructure-verification/check-node-capacity-and-scaling",
     "t-24h/infrastructure-verification/validate-network-connectivity",
