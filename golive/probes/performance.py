@@ -335,7 +335,8 @@ def autoscaling(hpa: dict | None, state: list[dict], series: list[dict], name: s
     status, which the controller may have updated since the last scrape."""
     if hpa is None:
         return failed(f"HPA {name} does not exist", resource=name, observed=None, expected="an HPA")
-    seen = {(r.get("metric") or {}).get("__name__"): float(r["value"][1]) for r in state}
+    seen = {(r.get("metric") or {}).get("__name__"): float(r["value"][1])
+            for r in state if isinstance(r, dict) and "value" in r}  # a scalar or a range answer holds no count
     scraped = {key: seen[metric] for key, metric in HPA_STATE.items() if metric in seen}
     points = _points(series)
     missing = [HPA_STATE[key] for key in HPA_REQUIRED if key not in scraped] + \

@@ -221,6 +221,7 @@ def test_hpa_state_query():
         f"{perf.HPA_STATE['desired']}, {MAXIMUM}, {CURRENT} over the last 15 min: its scaling cannot be verified"),
     row("no-maximum", hpa(), state(max=DROP), REPLICAS, FAIL, f"in Prometheus for {MAXIMUM}: its scaling"),
     row("no-window", hpa(), STATE, [], FAIL, f"in Prometheus for {CURRENT} over the last 15 min"),
+    row("a-scalar-answer", hpa(), [1796118129.451, "3"], REPLICAS, FAIL, f"in Prometheus for {CURRENT}, "),
     row("minimum-unset", hpa(), state(min=DROP), REPLICAS, PASS, "range 1..10"),
     row("pinned-at-max", hpa(PINNED), state(current=10, desired=10), remap(REPLICAS, lambda i, v: 10), FAIL,
         f"HPA {HPA} pinned at its maximum of 10 replicas (ScalingLimited: TooManyReplicas): no headroom for more load"),
