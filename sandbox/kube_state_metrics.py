@@ -1,11 +1,12 @@
 """kube-state-metrics for the sandbox: the series the real exporter derives from the Kubernetes API's objects,
-generated here from the Kubernetes emulator's store (sandbox/kube_api.py), so a fault that changes an HPA, a
-Deployment or a Pod shows in Prometheus as it would on the target.
+generated here from the Kubernetes emulator's store (sandbox/kube_api.py), so a fault that changes an HPA
+or a Deployment shows in Prometheus as it would on the target.
 
 Only the families golive's checks read, or an on-call engineer charts next to them, with kube-state-metrics v2's
-names, labels and zero values (an unset status count is 0; an unset minReplicas is not exported):
-HPA spec and status replicas and conditions, Deployment replicas, Pod phase and readiness. Served as text
-exposition on its own plain-HTTP port (the real exporter is its own Service, scraped at :8080/metrics).
+names, labels and zero values (an unset status count is 0; an unset minReplicas is not exported): HPA spec and
+status replicas and conditions, Deployment replicas (ready and available: the pods' readiness, counted). No
+per-pod families: no check reads them, and scale mode's 10,000 pods would make each 1 s scrape megabytes.
+Served as text exposition on its own plain-HTTP port (the real exporter is its own Service, at :8080/metrics).
 """
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ from prometheus_client.core import GaugeMetricFamily
 
 HPA_LABELS = ["namespace", "horizontalpodautoscaler"]
 DEPLOYMENT_LABELS = ["namespace", "deployment"]
-POD_LABELS = ["namespace", "pod", "uid"]
-PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
 CONDITION_STATUSES = ("true", "false", "unknown")  # kube-state-metrics' status label, one series each
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # what kube-state-metrics v2 answers
 
@@ -90,26 +89,9 @@ def deployment_families(deployments):
     return families
 
 
-def pod_families(pods):
-    phase = GaugeMetricFamily("kube_pod_status_phase", "The pods current phase.", labels=[*POD_LABELS, "phase"])
-    ready = GaugeMetricFamily("kube_pod_status_ready", "Describes whether the pod is ready to serve requests.",
-                              labels=[*POD_LABELS, "condition"])
-    for pod in pods:
-        meta = pod["metadata"]
-        labels = [meta.get("namespace", ""), meta["name"], meta.get("uid", "")]
-        for value in PHASES:
-            phase.add_metric([*labels, value], 1.0 if _dig(pod, "status.phase") == value else 0.0)
-        found = [c for c in _dig(pod, "status.conditions", []) or [] if c.get("type") == "Ready"]
-        if found:  # kube-state-metrics exports readiness only for a pod that reports the condition
-            status = str(found[0].get("status", "Unknown")).lower()
-            for value in CONDITION_STATUSES:
-                ready.add_metric([*labels, value], 1.0 if status == value else 0.0)
-    return [phase, ready]
-
-
 class Exporter:
     """The exposition of a store (any object with `objects(kind)` and `revision`), remade only when the store has
-    changed since the last scrape (Prometheus scrapes every second; scale mode holds 10,000 pods)."""
+    changed since the last scrape (Prometheus scrapes every second)."""
 
     def __init__(self, store):
         self.store = store
@@ -121,7 +103,6 @@ class Exporter:
     def collect(self):
         yield from hpa_families(self.store.objects("HorizontalPodAutoscaler"))
         yield from deployment_families(self.store.objects("Deployment"))
-        yield from pod_families(self.store.objects("Pod"))
 
     def exposition(self) -> bytes:
         with self._lock:
