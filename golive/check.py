@@ -49,16 +49,22 @@ class Undecidable(Exception):
     """The check could not decide (endpoint down, garbage from an API): outcome 'error'."""
 
 
-class NotBeforeDeploy(pytest.skip.Exception):
+class NotApplicable(pytest.skip.Exception):
+    """The line does not apply to this run (its reason says why): the outcome "not applicable"
+    (golive.outcomes.NOT_APPLICABLE), never a pass, never a NO-GO. A skip to pytest: JUnit shows it skipped
+    with this reason. E.g. the Critical Issue Response lines when no incident is open (fixtures/incident.py)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+
+
+class NotBeforeDeploy(NotApplicable):
     """Asked of the manifests what only a running cluster can say (pods, endpoints, status): the outcome
-    "not applicable before deploy" (golive.outcomes.NOT_APPLICABLE), never a pass, never a NO-GO.
+    "not applicable" (golive.outcomes.NOT_APPLICABLE) before the deploy, never a pass, never a NO-GO.
 
     Raised for a check not marked `manifests=True` (before it runs), for one whose every part is `after_deploy`,
     and by the manifest source when asked for what only a cluster has. A skip to pytest: JUnit shows it skipped
     with this reason."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
 
 
 class AttestationMissing(AssertionError):

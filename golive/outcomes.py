@@ -14,10 +14,20 @@ ERROR = "error"  # could not decide: endpoint down, bad data, a broken fixture
 ATTESTATION_MISSING = "attestation missing"
 SKIPPED = "skipped"  # not decided
 WAIVED = "waived"  # did not pass, covered by a current waiver
-# Manifest mode: the check needs the running system (pods, targets, metrics), which does not exist before the
-# deploy. Neither a pass nor a failure: the verdict of a manifest run leaves it out and says how many.
-NOT_APPLICABLE = "not applicable before deploy"
+# The line does not apply to this run, and its message says why. Neither a pass nor a failure: the verdict leaves
+# it out and says how many. Manifest mode: the check needs the running system (pods, targets, metrics), which does
+# not exist before the deploy. Any run: the Critical Issue Response lines when no incident is open.
+NOT_APPLICABLE = "not applicable"
 OUTCOMES = (PASSED, FAILED, ERROR, ATTESTATION_MISSING, SKIPPED, WAIVED, NOT_APPLICABLE)
+# Outcomes as earlier results streams spell them, read back as today's (`golive report` of an older run).
+FORMER_OUTCOMES = {"not applicable before deploy": NOT_APPLICABLE}
+# Why a Critical Issue Response line is not applicable: no incident record (fixtures/incident.py).
+NO_INCIDENT_OPEN = "no incident open: these lines apply during a critical issue (`golive incident`)"
+
+
+def no_incident(result) -> bool:
+    """Not applicable because no incident is open (not because nothing is deployed yet)."""
+    return result.outcome == NOT_APPLICABLE and result.message == NO_INCIDENT_OPEN
 
 # --- Severities, most severe first -----------------------------------------------------------
 

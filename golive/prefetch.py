@@ -93,8 +93,8 @@ def _plannable(item, request):
             return None
         try:
             kwargs[name] = request.getfixturevalue(name)
-        except Exception:  # noqa: BLE001 - the check's own setup reports it, when it runs
-            return None
+        except (Exception, pytest.skip.Exception, pytest.fail.Exception):  # noqa: BLE001 - pytest's outcomes
+            return None  # are BaseExceptions (a fixture's skip: not applicable): the check's own setup reports it
     return fn.__wrapped__, spec, kwargs
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from golive import outcomes as o
-from golive.check import AttestationMissing, CheckFailed, NotBeforeDeploy, Undecidable
+from golive.check import AttestationMissing, CheckFailed, NotApplicable, Undecidable
 
 SCHEMA = "golive-results/1"
 FRAGMENT = "golive"  # the user_properties key of a phase's fragment
@@ -28,7 +28,7 @@ MAX_DETAIL = 8000  # characters of pytest's failure text kept per result
 MAX_POINTS = 400  # points per chart series
 # Exception classes whose name says nothing the outcome does not already say.
 QUIET_ERRORS = {"CheckFailed", "AttestationMissing", "AssertionError", "Undecidable", "SourceUnavailable", "BadData",
-                "NotBeforeDeploy"}
+                "NotBeforeDeploy", "NotApplicable"}
 
 
 def iso(ts: float) -> str:
@@ -96,7 +96,10 @@ class Result:
 
     @classmethod
     def from_record(cls, record: dict) -> "Result":
-        return cls(**{name: record[name] for name in RESULT_KEYS if name in record})
+        fields = {name: record[name] for name in RESULT_KEYS if name in record}
+        if fields.get("outcome") in o.FORMER_OUTCOMES:
+            fields["outcome"] = o.FORMER_OUTCOMES[fields["outcome"]]
+        return cls(**fields)
 
 
 RESULT_KEYS = ("nodeid", "runbook_id", "phase", "section", "text", "order", "kind", "impact", "severity", "role",
@@ -149,8 +152,9 @@ def entry(*, when: str, spec, runbook_id: str | None, excinfo, report, evidence:
     redactor.report(report)
     outcome = report.outcome
     severity = spec.impact.severity if spec else o.FAIL_CLOSED
-    if excinfo is not None and excinfo.errisinstance(NotBeforeDeploy):
-        outcome = o.NOT_APPLICABLE  # manifest mode, setup (not a manifest check) or call (nothing decidable)
+    if excinfo is not None and excinfo.errisinstance(NotApplicable):
+        # manifest mode, setup (not a manifest check) or call (nothing decidable); no incident open (setup)
+        outcome = o.NOT_APPLICABLE
     elif excinfo is not None and when == "call":
         if excinfo.errisinstance(Undecidable):
             outcome = o.ERROR
@@ -309,7 +313,7 @@ def waiver_uses(waivers: dict, results) -> list[dict]:
         row["use"] = ("not in this run" if r is None else
                       "applied: the check did not pass and stays waived" if r.outcome == o.WAIVED else
                       "not needed: the check passed" if r.outcome == o.PASSED else
-                      "not needed yet: not applicable before deploy" if r.outcome == o.NOT_APPLICABLE else
+                      f"not needed yet: not applicable ({o.brief(r.message, 120)})" if r.outcome == o.NOT_APPLICABLE else
                       "EXPIRED: the failure blocks")
         rows.append(row)
     return rows

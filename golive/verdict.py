@@ -34,8 +34,8 @@ class Verdict:
     waived: tuple[Result, ...] = ()
     incomplete: tuple[str, ...] = ()  # why the run cannot speak for everything selected
     counts: dict = field(default_factory=dict)  # severity -> outcome -> n
-    checked: int = 0  # results that decided something (not "not applicable before deploy")
-    not_applicable: tuple[Result, ...] = ()  # manifest mode: checks that need the live cluster
+    checked: int = 0  # results that decided something (not "not applicable")
+    not_applicable: tuple[Result, ...] = ()  # checks that need the live cluster (manifest mode) or an open incident
     before_deploy: bool = False  # a manifest run: it speaks only for what the manifests can decide
 
     @property
@@ -55,12 +55,15 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
     `broken`: check modules that could not be collected (each a line naming the module and why).
     `stopped`: why the preflight stopped the run before any check (golive/preflight.py): one line per
     endpoint golive could not get into, or a wrong account or cluster. Not the target's failure.
-    `before_deploy`: a manifest run (--golive-manifests). Its "not applicable before deploy" results are
-    neither passes nor failures: the verdict speaks for the checks that decided, and says how many could not.
+    `before_deploy`: a manifest run (--golive-manifests). Its "not applicable" results are neither passes nor
+    failures: the verdict speaks for the checks that decided, and says how many could not. The same holds in any
+    run for the Critical Issue Response lines when no incident is open (o.NO_INCIDENT_OPEN).
     """
     results = list(results)
     not_applicable = tuple(r for r in results if r.outcome == o.NOT_APPLICABLE)
-    before_deploy = before_deploy or bool(not_applicable)
+    no_incident = tuple(r for r in not_applicable if o.no_incident(r))
+    live_only = tuple(r for r in not_applicable if not o.no_incident(r))
+    before_deploy = before_deploy or bool(live_only)
     if stopped:
         names = list(dict.fromkeys(line.split(" (", 1)[0] for line in stopped))
         return Verdict(NO_GO, COULD_NOT_GET_IN, f"nothing was checked: the preflight stopped the run "
@@ -98,17 +101,25 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
                   incomplete=tuple(incomplete), counts=counts, checked=len(decided),
                   not_applicable=not_applicable, before_deploy=before_deploy)
     if not_applicable and not decided:  # checking nothing is never a GO; nor is it the target's NO-GO
+        if not live_only:
+            return Verdict(NO_GO, "Nothing to decide on this run: run these lines during a critical issue "
+                           "(`golive incident`), or select a runbook phase",
+                           f"nothing was decided: all {len(no_incident)} selected lines are not applicable, "
+                           f"{o.NO_INCIDENT_OPEN}" + ("; " + "; ".join(incomplete) if incomplete else ""), **common)
         return Verdict(NO_GO, "Do not proceed on this run: none of its checks decides from manifests; select a "
                        "phase that has some (-m t_minus_24) or run these after the deploy",
-                       f"nothing was decided: all {len(not_applicable)} selected checks need the live cluster "
+                       f"nothing was decided: all {len(live_only)} selected checks need the live cluster "
                        f"(not applicable before deploy)" + ("; " + "; ".join(incomplete) if incomplete else ""),
                        **common)
     verdict = _decide(decided, blocking, findings, waived, not_run, incomplete, common,
                       what="decided" if before_deploy else "selected")
-    if not before_deploy or not decided:
+    reason = _scope(verdict, decided, live_only) if before_deploy and decided else verdict.reason
+    if no_incident and decided:
+        reason += (f"; {len(no_incident)} line{'s' if len(no_incident) != 1 else ''} not applicable "
+                   f"({o.NO_INCIDENT_OPEN})")
+    if reason == verdict.reason:
         return verdict
-    return Verdict(verdict.decision, verdict.action, _scope(verdict, decided, not_applicable),
-                   **{k: getattr(verdict, k) for k in common})
+    return Verdict(verdict.decision, verdict.action, reason, **{k: getattr(verdict, k) for k in common})
 
 
 def _scope(verdict: Verdict, decided: list[Result], not_applicable) -> str:

@@ -13,6 +13,8 @@ authenticated user may do everything. Exec, attach and port-forward are not serv
 
     python -m sandbox.kube_api --host 127.0.0.1 --port 18443 --seed sandbox/seed/kubernetes.yaml
 
+With --metrics-port it also serves kube-state-metrics' series of its store (sandbox/kube_state_metrics.py).
+
 Seed placeholders: a string that is exactly `__NOW__` or `__NOW_MINUS_<n><s|m|h|d>__`
 becomes an RFC 3339 time relative to start. Missing uid, creationTimestamp (start
 minus 30 days), resourceVersion and generation are stamped at load; ownerReferences
@@ -45,7 +47,7 @@ from werkzeug.exceptions import HTTPException
 from kubernetes.utils import parse_quantity
 
 from golive.kinds import KINDS, Kind
-from sandbox import emulator, kube_apply, kube_openapi, kube_protobuf, kube_tables, kube_validation
+from sandbox import emulator, kube_apply, kube_openapi, kube_protobuf, kube_state_metrics, kube_tables, kube_validation
 from sandbox.kube_tables import dig
 
 
@@ -488,6 +490,16 @@ class KubeApi:
     def _next_revision(self):
         self._revision += 1
         return str(self._revision)
+
+    @property
+    def revision(self):
+        """Grows with every write: what kube-state-metrics' exposition is cached by."""
+        return self._revision
+
+    def objects(self, kind):
+        """Every stored object of a built-in kind (by its name, e.g. "Pod"), in every namespace."""
+        res = next(r for r in STATIC.resources if r.kind == kind)
+        return self.list(res, "", lambda key: "")[0]
 
     def _load_seed(self, path):
         try:
@@ -1360,6 +1372,8 @@ def main(argv=None):
     parser.add_argument("--tokens", help='JSON file {"<bearer token>": "<user>"}: require one of them (or an EKS token)')
     parser.add_argument("--eks-cluster", help="accept EKS tokens (aws eks get-token) for this cluster name")
     parser.add_argument("--sts-endpoint", help="the STS endpoint EKS tokens must be presigned for (with --eks-cluster)")
+    parser.add_argument("--metrics-port", type=int,
+                        help="also serve kube-state-metrics' /metrics from the store, over plain HTTP on this port")
     parser.add_argument("--proxy", action="append", default=[], metavar="NS/SERVICE:PORT=HOST:PORT",
                         help="service proxy backend for a Service port (repeatable)")
     args = parser.parse_args(argv)
@@ -1374,10 +1388,16 @@ def main(argv=None):
     store = {}  # the API needs the bound port for discovery's serverAddress: made once the socket is bound
     server = emulator.server(args.host, args.port, lambda environ, start: store["app"](environ, start), context,
                              verbose=args.verbose)
-    store["app"] = create_app(KubeApi(args.seed, f"{args.host}:{server.server_port}"), auth,
-                              parse_backends(args.proxy))
+    store["api"] = KubeApi(args.seed, f"{args.host}:{server.server_port}")
+    store["app"] = create_app(store["api"], auth, parse_backends(args.proxy))
     print(f"kube-api emulator serving {'https' if context else 'http'}://{args.host}:{server.server_port}",
           file=sys.stderr, flush=True)
+    if args.metrics_port is not None:
+        metrics = emulator.server(args.host, args.metrics_port, kube_state_metrics.create_app(store["api"]),
+                                  verbose=args.verbose)
+        threading.Thread(target=metrics.serve_forever, daemon=True).start()
+        print(f"kube-state-metrics serving http://{args.host}:{metrics.server_port}/metrics", file=sys.stderr,
+              flush=True)
     emulator.serve(server)
 
 

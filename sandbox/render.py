@@ -14,7 +14,8 @@ from pathlib import Path
 
 # What the shipped files spell.
 SPELLED_PORTS = {"aws": 18500, "kubernetes": 18443, "prometheus": 18090, "alertmanager": 18093, "grafana": 18300,
-                 "app": 18000, "app_metrics": 18001, "webhook": 18055, "postgres": 18432}
+                 "app": 18000, "app_metrics": 18001, "webhook": 18055, "postgres": 18432,
+                 "kube_state_metrics": 18081}
 SPELLED_JOB = "nba-mcp-synthesis"  # prometheus.app_job
 SPELLED_NAMESPACE = "nba-mcp-synthesis"  # kubernetes.app_namespace, the scraped series' namespace label
 SPELLED_RULE_GROUP = "nba-mcp-synthesis.rules"  # prometheus.rule_groups[0]

@@ -8,7 +8,7 @@ $GOLIVE_SANDBOX_DIR, else `.sandbox/`.
 Everything is rendered from one environment (`sandbox_config()`, chosen by `config_choice()`): the
 names seeded (sandbox/seed_kube.py, sandbox/seed_aws.py, the database), the stand-ins' provisioning
 (sandbox/render.py) and the ports (`config_ports`: from the URLs by which the environment reaches each
-stand-in; UNCONFIGURED_PORTS for the two no URL names).
+stand-in; UNCONFIGURED_PORTS for those no URL names).
 """
 from __future__ import annotations
 
@@ -38,9 +38,10 @@ HOST = "127.0.0.1"
 # state folder (so later `load`, faults and `down` use the same), else golive.toml's [environments.sandbox].
 CONFIG_VARIABLE, ENV_VARIABLE = "GOLIVE_SANDBOX_CONFIG", "GOLIVE_SANDBOX_ENV"
 DEFAULT_CONFIG, DEFAULT_ENV = ROOT / "golive.toml", "sandbox"
-# The ports no URL of the environment names: the API server's (the sandbox writes the kubeconfig that names it)
-# and the app's metrics port (the seeded Service's metrics port is proxied to it).
-UNCONFIGURED_PORTS = {"kubernetes": 18443, "app_metrics": 18001}
+# The ports no URL of the environment names: the API server's (the sandbox writes the kubeconfig that names it),
+# the app's metrics port (the seeded Service's metrics port is proxied to it) and the emulator's kube-state-metrics
+# (scraped by Prometheus as in-cluster).
+UNCONFIGURED_PORTS = {"kubernetes": 18443, "app_metrics": 18001, "kube_state_metrics": 18081}
 
 
 class SandboxError(Exception):
@@ -250,7 +251,7 @@ def _kube_command(state: Path) -> list[str]:
     command = [*STAND_IN, "sandbox.kube_api", "--host", HOST, "--port", str(PORTS["kubernetes"]),
                "--seed", str(seed), "--tls-cert", str(pki.cert), "--tls-key", str(pki.key),
                "--tokens", str(pki.tokens_file), "--eks-cluster", cfg.eks.cluster,
-               "--sts-endpoint", f"http://{HOST}:{PORTS['aws']}"]
+               "--sts-endpoint", f"http://{HOST}:{PORTS['aws']}", "--metrics-port", str(PORTS["kube_state_metrics"])]
     for service, backend in service_backends(cfg).items():
         command += ["--proxy", f"{service}={HOST}:{PORTS[backend]}"]
     return command
@@ -403,18 +404,21 @@ def _record_choice() -> None:
 
 
 def _wait_until_scraped(timeout: float = 30) -> None:
-    """Up means working: Prometheus has scraped the app (a fresh Prometheus needs a few seconds for that)."""
+    """Up means working: Prometheus has scraped the app and kube-state-metrics (a fresh Prometheus needs a few
+    seconds for that)."""
     url = f"http://{HOST}:{PORTS['prometheus']}/api/v1/query"
+    targets = {f"{HOST}:{PORTS[name]}": name for name in ("app_metrics", "kube_state_metrics")}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             result = requests.get(url, params={"query": "up == 1"}, timeout=2).json()["data"]["result"]
-            if any(r["metric"].get("instance") == f"{HOST}:{PORTS['app_metrics']}" for r in result):
+            if set(targets) <= {r["metric"].get("instance") for r in result}:
                 return
         except (requests.RequestException, KeyError, ValueError):
             pass
         time.sleep(0.25)
-    raise SandboxError(f"Prometheus has not scraped the app on {HOST}:{PORTS['app_metrics']} after {timeout:.0f} s")
+    raise SandboxError(f"Prometheus has not scraped {' and '.join(f'{n} on {t}' for t, n in targets.items())} "
+                       f"after {timeout:.0f} s")
 
 
 def _seed_attestations(state: Path) -> None:

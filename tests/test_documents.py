@@ -86,7 +86,7 @@ def test_each_iam_defect_fails_the_secret_access_check(k8s, variant, words):
 def test_without_the_files_those_parts_are_not_applicable(k8s):
     """No values, no IAM files: what they would decide is not applicable; what the manifests decide still is."""
     result = run(k8s, values=(), iam=())
-    assert result[GRAFANA].outcome == "not applicable before deploy"
+    assert result[GRAFANA].outcome == "not applicable"
     access = result[ACCESS]
     assert access.outcome == "passed" and any(e.get("not_applicable") for e in access.evidence)
     assert any("authenticates as service account external-secrets-sa" in f["summary"] for f in access.findings())

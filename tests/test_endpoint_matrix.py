@@ -141,8 +141,7 @@ def checks_reading(fixture: str) -> list[str]:
 NOT_JUDGED_FROM = {
     "k8s": {"t-0/phase1/verify-infrastructure/validate-network-connectivity":
             "reads only the API server's address, to test TCP to it"},
-    "prom": {"t+1h/performance-monitoring/verify-auto-scaling":
-             "judges the HPA from its status; kube-state-metrics' series in Prometheus only chart it when present"},
+    "prom": {},
 }
 
 

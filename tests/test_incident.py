@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -136,6 +137,27 @@ def test_without_mutating_nothing_is_sent_and_the_lines_say_so(sandbox, tmp_path
     notification = lines["emergency/critical-issue-response/communication/send-incident-notification"]
     assert notification.outcome == "failed" and "was not sent: not posted: pass --golive-mutating" in notification.message
     assert "was not escalated" in lines["emergency/critical-issue-response/communication/escalate-if-necessary"].message
+
+
+def test_with_no_incident_open_its_lines_are_not_applicable_and_decide_nothing(sandbox, tmp_path, monkeypatch):
+    """A run that selects the Critical Issue Response lines (a full run does) with no incident record: each is not
+    applicable, saying why, neither a pass nor a NO-GO; the phase selected beside them decides the run."""
+    monkeypatch.delenv("GOLIVE_INCIDENT", raising=False)
+    run = run_suite("checks", "-m", "incident or smoke", "--golive-env", "sandbox", "--golive-reports", str(tmp_path))
+    lines = {i: r for i, r in run.results.items() if i.startswith("emergency/critical-issue-response/")}
+    assert len(lines) == 12 and {(r.outcome, r.message) for r in lines.values()} == {
+        ("not applicable", "no incident open: these lines apply during a critical issue (`golive incident`)")}
+    verdict = run.model.summary["verdict"]
+    assert run.exit_code == 0 and verdict["decision"] == "GO" and not verdict["before_deploy"], verdict["reason"]
+    assert verdict["reason"].endswith("; 12 lines not applicable (no incident open: these lines apply during a "
+                                      "critical issue (`golive incident`))")
+    skipped = ElementTree.parse(tmp_path / "latest.xml").iter("skipped")  # JUnit: skipped, saying why
+    assert sum("no incident open: these lines apply" in s.get("message", "") for s in skipped) == 12
+    # Only those lines: nothing was decided, which is never a GO, nor the target's NO-GO (exit 4, not 1)
+    alone = run_suite("checks", "-m", "incident", "--golive-env", "sandbox", "--golive-reports", str(tmp_path / "alone"))
+    assert alone.exit_code == 4 and not alone.model.summary["verdict"]["blocking"]
+    assert alone.model.summary["verdict"]["reason"].startswith("nothing was decided: all 12 selected lines are not "
+                                                               "applicable, no incident open")
 
 
 def test_bad_input_is_one_line(tmp_path, monkeypatch):

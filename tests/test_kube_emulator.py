@@ -35,19 +35,21 @@ def env_key(key):
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory):
-    """Start the emulator on a free port (--port 0) and read the port from its banner."""
+def emulator_urls(tmp_path_factory):
+    """Start the emulator on free ports (--port 0, --metrics-port 0) and read them from its banners:
+    (the API's URL, kube-state-metrics' /metrics URL)."""
     log_path = tmp_path_factory.mktemp("kube_api") / "kube_api.log"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "sandbox.kube_api", "--port", "0",
+        proc = subprocess.Popen([sys.executable, "-m", "sandbox.kube_api", "--port", "0", "--metrics-port", "0",
                                  "--seed", str(SEED)], cwd=REPO, stdout=log, stderr=log)
     try:
-        deadline, match = time.monotonic() + 15, None
-        while not match and time.monotonic() < deadline and proc.poll() is None:
+        deadline, api, metrics = time.monotonic() + 15, None, None
+        while not (api and metrics) and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
-            match = re.search(r"serving (http://\S+)", log_path.read_text())
-        assert match, f"emulator did not start:\n{log_path.read_text()}"
-        yield match[1]
+            api = re.search(r"kube-api emulator serving (http://\S+)", log_path.read_text())
+            metrics = re.search(r"kube-state-metrics serving (http://\S+)", log_path.read_text())
+        assert api and metrics, f"emulator did not start:\n{log_path.read_text()}"
+        yield api[1], metrics[1]
     finally:
         proc.terminate()
         try:
@@ -55,6 +57,11 @@ def server_url(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server_url(emulator_urls):
+    return emulator_urls[0]
 
 
 @pytest.fixture(scope="module")
@@ -267,6 +274,40 @@ def test_ingress_hpa_and_network_policy(api):
     assert ready(hpa.status.conditions, "ScalingLimited") == "False"
     policy = networking.read_namespaced_network_policy(f"{APP}-network-policy", APP)
     assert policy.spec.pod_selector.match_labels == {"app": APP}
+
+
+def scraped(url) -> dict:
+    """kube-state-metrics' exposition, parsed by prometheus_client as Prometheus reads it: {(name, labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    answer = requests.get(url, timeout=5)
+    assert answer.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(answer.text) for s in family.samples}
+
+
+def test_kube_state_metrics_follow_the_store(api, emulator_urls):
+    """The series kube-state-metrics derives from the HPA and the Deployment, with its names and labels; a change
+    to the HPA's status shows in the next scrape."""
+    url, hpa_name = emulator_urls[1], f"{APP}-hpa"
+    hpa = (("horizontalpodautoscaler", hpa_name), ("namespace", APP))
+    series = scraped(url)
+    assert [series[(f"kube_horizontalpodautoscaler_{name}", hpa)]
+            for name in ("spec_min_replicas", "spec_max_replicas", "status_current_replicas",
+                         "status_desired_replicas")] == [3, 10, 3, 3]
+    assert series[("kube_horizontalpodautoscaler_status_condition",
+                   (("condition", "ScalingLimited"), *hpa, ("status", "false")))] == 1
+    deployment = (("deployment", APP), ("namespace", APP))
+    assert [series[(f"kube_deployment_{name}", deployment)]
+            for name in ("spec_replicas", "status_replicas_ready", "status_replicas_available")] == [3, 3, 3]
+    autoscaling = client.AutoscalingV2Api(api)
+    before = autoscaling.read_namespaced_horizontal_pod_autoscaler_status(hpa_name, APP).status.current_replicas
+    autoscaling.patch_namespaced_horizontal_pod_autoscaler_status(hpa_name, APP, {"status": {"currentReplicas": 10}})
+    try:
+        assert scraped(url)[("kube_horizontalpodautoscaler_status_current_replicas", hpa)] == 10
+    finally:
+        autoscaling.patch_namespaced_horizontal_pod_autoscaler_status(hpa_name, APP,
+                                                                       {"status": {"currentReplicas": before}})
 
 
 def test_daemonsets_fully_scheduled(apps):

@@ -293,7 +293,7 @@ def test_a_killed_run_leaves_its_results_and_a_verdict(sandbox, tmp_path):
     folder = tmp_path / "reports"
     done = subprocess.run([*PYTEST, PHASE, "--golive-env", "sandbox", "--golive-item", T2, "-p", "golive_crash",
                            "--golive-reports", str(folder)], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+                          env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"})
     assert done.returncode == 3
     stream = next(folder.glob("sandbox_t-2h_*.jsonl"))
     lines = [json.loads(line) for line in stream.read_text().splitlines()]
@@ -322,7 +322,7 @@ def test_sigterm_ends_the_run_like_ctrl_c_with_every_artifact(sandbox, tmp_path)
     folder = tmp_path / "reports"
     proc = subprocess.Popen([*PYTEST, PHASE, "--golive-env", "sandbox", "--golive-item", T2, "-p", "golive_slow",
                              "-s", "--golive-reports", str(folder)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"})
     for line in proc.stdout:  # bounded: the plugin says when it waits; the test run's own timeout backs it
         if "waiting for SIGTERM" in line:
             break

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from golive import cli, redact, verdict, waivers
+from golive import outcomes as o
 from golive.reporters.charts import chart_svg
 from golive.attest import iso, now
 from golive.results import Result, thin
@@ -120,8 +121,8 @@ def test_nothing_checked_could_not_run():
 
 def test_not_applicable_before_deploy_is_neither_a_pass_nor_a_nogo():
     """A manifest run: what needs the live cluster is left out of the verdict, which says how much it left out."""
-    na = r("not applicable before deploy", waiver="expired")  # not decided: even an expired waiver cannot block it
-    v = decide([r("passed"), na, r("not applicable before deploy", rid="t-24h/x/z")], before_deploy=True)
+    na = r("not applicable", waiver="expired")  # not decided: even an expired waiver cannot block it
+    v = decide([r("passed"), na, r("not applicable", rid="t-24h/x/z")], before_deploy=True)
     assert v.decision == "GO" and exit_code(v) == 0 and v.checked == 1 and len(v.not_applicable) == 2
     assert v.reason == ("GO for what manifests can decide: 1 check; 2 checks need the live cluster (not applicable "
                         "before deploy); all 1 decided checks passed")
@@ -135,11 +136,40 @@ def test_not_applicable_before_deploy_is_neither_a_pass_nor_a_nogo():
                                "applicable before deploy), and 1 part of the decided checks;")
 
 
+INCIDENT_LINE = "emergency/critical-issue-response/immediate-assessment/assess-severity-and-impact"
+
+
+def no_incident(rid=INCIDENT_LINE):
+    return Result(rid, "not applicable", severity="critical", impact=CRASH, message=o.NO_INCIDENT_OPEN)
+
+
+def test_with_no_incident_open_the_incident_lines_are_neither_a_pass_nor_a_nogo():
+    """A live run (a full one selects the Critical Issue Response lines): with no incident record they are left
+    out of the verdict, which says so, and the run is not a manifest run."""
+    v = decide([r("passed"), no_incident(), no_incident(INCIDENT_LINE + "-2")], selected=3)
+    assert v.decision == "GO" and exit_code(v) == 0 and v.checked == 1 and not v.before_deploy
+    assert v.reason == ("all 1 selected checks passed; 2 lines not applicable (no incident open: these lines apply "
+                        "during a critical issue (`golive incident`))")
+    v = decide([r("failed"), no_incident()])
+    assert v.decision == "NO-GO" and v.blocking[0].outcome == "failed" and len(v.blocking) == 1
+    # Only those lines selected (-m incident), none open: nothing was decided, which is never a GO
+    v = decide([no_incident()], selected=1)
+    assert v.decision == "NO-GO" and v.nothing_checked and exit_code(v) == 4 and not v.blocking
+    assert v.reason == ("nothing was decided: all 1 selected lines are not applicable, no incident open: these lines "
+                        "apply during a critical issue (`golive incident`)")
+    assert v.action.startswith("Nothing to decide on this run: run these lines during a critical issue")
+
+
+def test_a_former_streams_not_applicable_reads_as_today_s():
+    record = Result("t-24h/x/y", "passed").record() | {"outcome": "not applicable before deploy"}
+    assert Result.from_record(record).outcome == o.NOT_APPLICABLE
+
+
 def test_a_manifest_run_that_decided_nothing_is_never_a_go():
-    v = decide([r("not applicable before deploy")], selected=1, before_deploy=True)
+    v = decide([r("not applicable")], selected=1, before_deploy=True)
     assert v.decision == "NO-GO" and v.nothing_checked and exit_code(v) == 4
     assert v.reason == "nothing was decided: all 1 selected checks need the live cluster (not applicable before deploy)"
-    v = decide([r("not applicable before deploy")], selected=2, before_deploy=True)
+    v = decide([r("not applicable")], selected=2, before_deploy=True)
     assert "1 of 2 selected checks did not run" in v.reason
     assert decide([], before_deploy=True).reason == "nothing was checked: no runbook check was selected"
 

@@ -39,12 +39,14 @@ def test_check_resource_utilization(prom, k8s, cfg):
 @runbook("t+1h/performance-monitoring/verify-auto-scaling", impact=PERFORMANCE)
 def test_verify_auto_scaling(prom, k8s, cfg):
     """Verify auto-scaling: the HPA is able to scale and active on live metrics, scales within its range and is
-    not pinned at its maximum."""
+    not pinned at its maximum, judged from kube-state-metrics' series in Prometheus over the window (required)
+    and from the HPA's status."""
     w, kube = perf.monitoring_window(cfg), cfg.kubernetes
-    replicas = perf.hpa_replicas(kube.app_namespace, kube.hpa)
+    replicas, state = perf.hpa_replicas(kube.app_namespace, kube.hpa), perf.hpa_state(kube.app_namespace, kube.hpa)
     hpa = k8s.get("horizontalpodautoscalers", kube.hpa, kube.app_namespace)
+    series = window_series(prom, cfg, replicas, w)
     expect(wiring.hpa_active(hpa, k8s.get("apiservices", kube.metrics_apiservice), kube.hpa, kube.metrics_apiservice),
-           perf.autoscaling(hpa, prom.query_range(replicas, w.minutes, w.step_param), kube.hpa, w, replicas))
+           perf.autoscaling(hpa, prom.query(state), series, kube.hpa, w, replicas, state))
 
 
 @runbook("t+1h/performance-monitoring/monitor-error-rates", impact=PERFORMANCE, area="application")

@@ -22,8 +22,13 @@ LATENCY_BUCKETS = "http_request_duration_seconds_bucket"
 REQUESTS = "http_requests_total"
 CPU = "cpu_usage_percent"
 MEMORY = "memory_usage_bytes"
-# kube-state-metrics' series for an HPA (absent where kube-state-metrics is not scraped).
+# kube-state-metrics' series for an HPA: the scaling evidence, which must be in Prometheus (absent where
+# kube-state-metrics is not scraped, or does not export horizontalpodautoscalers).
 HPA_REPLICAS = "kube_horizontalpodautoscaler_status_current_replicas"
+HPA_STATE = {"current": HPA_REPLICAS, "desired": "kube_horizontalpodautoscaler_status_desired_replicas",
+             "max": "kube_horizontalpodautoscaler_spec_max_replicas",
+             "min": "kube_horizontalpodautoscaler_spec_min_replicas"}
+HPA_REQUIRED = ("current", "desired", "max")  # minReplicas unset: kube-state-metrics exports no min (it is 1)
 
 POINTS = 60  # samples per window: enough to draw and judge, cheap on a 24 h window
 
@@ -89,6 +94,12 @@ def busiest(metric: str, job: str) -> str:
 
 def hpa_replicas(namespace: str, hpa: str) -> str:
     return f'{HPA_REPLICAS}{{namespace="{namespace}", horizontalpodautoscaler="{hpa}"}}'
+
+
+def hpa_state(namespace: str, hpa: str) -> str:
+    """The HPA's replica counts and limits now, one query for all four kube-state-metrics series."""
+    names = "|".join(HPA_STATE.values())
+    return f'{{__name__=~"{names}", namespace="{namespace}", horizontalpodautoscaler="{hpa}"}}'
 
 
 def firing_alerts(step: int) -> str:
@@ -304,50 +315,69 @@ def memory_utilization(series: list[dict], deployment: dict | None, container: s
 _condition = kube.condition  # {} when absent
 
 
-def autoscaling(hpa: dict | None, series: list[dict], name: str, w: Window, query: str) -> Finding:
-    """The HPA scales within min..max and is not pinned at its maximum (over the window where metrics allow)."""
+def _replica_problems(low: float, high: float, current: float, desired: float, limited: dict) -> list[str]:
+    """What is wrong with one source's replica counts against the HPA's limits."""
+    problems = []
+    if not low <= current <= high:
+        problems.append(f"{current:g} current replicas outside {low:g}..{high:g}")
+    if not low <= desired <= high:
+        problems.append(f"{desired:g} desired replicas outside {low:g}..{high:g}")
+    if current >= high:
+        why = f" (ScalingLimited: {limited.get('reason')})" if limited.get("status") == "True" else ""
+        problems.append(f"pinned at its maximum of {high:g} replicas{why}: no headroom for more load")
+    return problems
+
+
+def autoscaling(hpa: dict | None, state: list[dict], series: list[dict], name: str, w: Window, query: str,
+                state_query: str) -> Finding:
+    """The HPA scales within min..max and is not pinned at its maximum, judged from kube-state-metrics' series in
+    Prometheus (required: the replicas over the window, and the counts and limits now), and from the HPA's own
+    status, which the controller may have updated since the last scrape."""
     if hpa is None:
         return failed(f"HPA {name} does not exist", resource=name, observed=None, expected="an HPA")
+    seen = {(r.get("metric") or {}).get("__name__"): float(r["value"][1])
+            for r in state if isinstance(r, dict) and "value" in r}  # a scalar or a range answer holds no count
+    scraped = {key: seen[metric] for key, metric in HPA_STATE.items() if metric in seen}
+    points = _points(series)
+    missing = [HPA_STATE[key] for key in HPA_REQUIRED if key not in scraped] + \
+        ([] if points else [f"{HPA_REPLICAS} over {w.label}"])
+    if missing:
+        return failed(f"HPA {name}: no kube-state-metrics series in Prometheus for " + ", ".join(missing) +
+                      ": its scaling cannot be verified", resource=name, observed={"missing": missing},
+                      expected="kube-state-metrics series for the HPA", query=f"{state_query}; {query}",
+                      hint="Check that Prometheus scrapes kube-state-metrics (its target up) and that kube-state-metrics "
+                           "exports horizontalpodautoscalers (--resources) in this namespace.")
     spec, status = hpa.get("spec") or {}, hpa.get("status") or {}
-    low, high = spec.get("minReplicas", 1), spec.get("maxReplicas")
-    current, desired = status.get("currentReplicas"), status.get("desiredReplicas")
+    low, high = scraped.get("min", 1), scraped["max"]
     limited, able = _condition(hpa, "ScalingLimited"), _condition(hpa, "AbleToScale")
-    observed = {"min": low, "max": high, "current": current, "desired": desired,
+    observed = {"min": low, "max": high, "current": scraped["current"], "desired": scraped["desired"],
+                "status": {"current": status.get("currentReplicas"), "desired": status.get("desiredReplicas")},
                 "ScalingLimited": f"{limited.get('status')} ({limited.get('reason')})" if limited else None,
                 "AbleToScale": f"{able.get('status')} ({able.get('reason')})" if able else None}
-    points = _points(series)
-    details = {}
-    if points:
-        at_max = sum(1 for _, v in points if high is not None and v >= high)
-        observed["at_max_samples"] = f"{at_max} of {len(points)}"
-        details = _chart(f"replicas of HPA {name}, % of its maximum", "%", 100,
-                         {"replicas": [(t, 100 * v / high) for t, v in points]} if high else {})
-        basis = f"over {w.label}"
-    else:
-        basis = "from its current status: no kube-state-metrics series for it in Prometheus"
-    problems = []
-    if current is None or desired is None or high is None:
+    at_max = sum(1 for _, v in points if v >= high)
+    observed["at_max_samples"] = f"{at_max} of {len(points)}"
+    details = _chart(f"replicas of HPA {name}, % of its maximum", "%", 100,
+                     {"replicas": [(t, 100 * v / high) for t, v in points]} if high else {})
+    problems = _replica_problems(low, high, scraped["current"], scraped["desired"], limited)
+    if status.get("currentReplicas") is None or status.get("desiredReplicas") is None:
         problems.append("no current/desired replica count in its status")
-    else:
-        if not low <= current <= high:
-            problems.append(f"{current} current replicas outside {low}..{high}")
-        if not low <= desired <= high:
-            problems.append(f"{desired} desired replicas outside {low}..{high}")
-        if current >= high:
-            why = f" (ScalingLimited: {limited.get('reason')})" if limited.get("status") == "True" else ""
-            problems.append(f"pinned at its maximum of {high} replicas{why}: no headroom for more load")
-        elif points and at_max == len(points):
-            problems.append(f"at its maximum of {high} replicas for all of {w.label}")
+    else:  # the HPA's own status, as additional evidence: newer than the last scrape when it has just changed
+        problems += [p for p in _replica_problems(spec.get("minReplicas", 1), spec.get("maxReplicas", high),
+                                                  status["currentReplicas"], status["desiredReplicas"], limited)
+                     if p not in problems]
+    if at_max == len(points) and not any("pinned" in p for p in problems):
+        problems.append(f"at its maximum of {high:g} replicas for all of {w.label}")
     if able.get("status") == "False":
         problems.append(f"AbleToScale is False ({able.get('reason')})")
-    expected = f"{low} <= replicas < {high}, able to scale"
+    expected = f"{low:g} <= replicas < {high:g}, able to scale"
+    basis = f"judged over {w.label} of kube-state-metrics series and from its status"
     if problems:
-        return failed(f"HPA {name} " + "; ".join(problems) + f" (judged {basis})", resource=name, observed=observed,
+        return failed(f"HPA {name} " + "; ".join(problems) + f" ({basis})", resource=name, observed=observed,
                       expected=expected, query=query, details=details,
                       hint="Raise maxReplicas (and node capacity) or find why load is so high; check the HPA's events.")
-    return passed(f"HPA {name} runs {current} replicas (desired {desired}, range {low}..{high}), not pinned at its "
-                  f"maximum, judged {basis}", resource=name, observed=observed, expected=expected, query=query,
-                  details=details)
+    return passed(f"HPA {name} runs {scraped['current']:g} replicas (desired {scraped['desired']:g}, range "
+                  f"{low:g}..{high:g}), not pinned at its maximum, {basis}", resource=name, observed=observed,
+                  expected=expected, query=query, details=details)
 
 
 # --- Post-launch review ----------------------------------------------------------------------

@@ -41,7 +41,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 OUTCOME_LABEL = {
     "passed": "PASSED", "failed": "FAILED", "error": "ERROR: could not decide",
     "attestation missing": "ATTESTATION MISSING", "waived": "WAIVED", "skipped": "SKIPPED: not decided",
-    "not applicable before deploy": "NOT APPLICABLE before deploy",
+    "not applicable": "NOT APPLICABLE",
 }
 VERDICT_CLASS = {"GO": "v-go", "GO WITH FINDINGS": "v-findings", "NO-GO": "v-nogo"}
 INCOMPLETE = "NO-GO (INCOMPLETE)"
@@ -183,9 +183,8 @@ def log_anchor(item: str) -> str:
 
 
 def row_class(outcome: str) -> str:
-    """ok (collapsed on screen), waived, na (not applicable before deploy: collapsed, grey edge), or bad (open,
-    red edge)."""
-    return {"passed": "ok", "waived": "waived", "not applicable before deploy": "na"}.get(outcome, "bad")
+    """ok (collapsed on screen), waived, na (not applicable: collapsed, grey edge), or bad (open, red edge)."""
+    return {"passed": "ok", "waived": "waived", "not applicable": "na"}.get(outcome, "bad")
 
 
 def explained(r: dict) -> bool:

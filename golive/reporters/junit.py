@@ -21,7 +21,7 @@ def _safe(text) -> str:
 
 # The JUnit element each golive outcome becomes (a passed case has none).
 ELEMENT = {o.FAILED: "failure", o.ATTESTATION_MISSING: "failure", o.ERROR: "error", o.SKIPPED: "skipped",
-           o.NOT_APPLICABLE: "skipped"}  # its message says why: it needs the live cluster
+           o.NOT_APPLICABLE: "skipped"}  # its message says why: it needs the live cluster, or an open incident
 
 
 def _names(r, prefix: str | None) -> tuple[str, str]:

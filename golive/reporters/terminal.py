@@ -92,11 +92,15 @@ def summary(tr, verdict, exit_code: int, exit_name: str, published, artifacts: d
                 tr.write_line(line)
         if len(group) > MAX_SHOWN:
             tr.write_line(f"   … and {len(group) - MAX_SHOWN} more (see the report)")
-    if verdict.not_applicable:  # a manifest run: what it could not speak for
-        shown = ", ".join(r.id for r in verdict.not_applicable[:MAX_SHOWN])
-        more = f" … and {len(verdict.not_applicable) - MAX_SHOWN} more" if len(verdict.not_applicable) > MAX_SHOWN else ""
-        tr.write_line(f"Not applicable before deploy ({len(verdict.not_applicable)}, need the live cluster): "
-                      f"{shown}{more}")
+    # What the run could not speak for: before the deploy (a manifest run), or with no incident open.
+    for label, group in (("Not applicable before deploy ({n}, need the live cluster)",
+                          [r for r in verdict.not_applicable if not o.no_incident(r)]),
+                         (f"Not applicable ({{n}}, {o.NO_INCIDENT_OPEN})",
+                          [r for r in verdict.not_applicable if o.no_incident(r)])):
+        if group:
+            shown = ", ".join(r.id for r in group[:MAX_SHOWN])
+            more = f" … and {len(group) - MAX_SHOWN} more" if len(group) > MAX_SHOWN else ""
+            tr.write_line(f"{label.format(n=len(group))}: {shown}{more}")
     for why in verdict.incomplete:
         tr.write_line(f" ✗ incomplete: {why}", red=True)
     for update in updates or []:  # T-0: each completed deployment phase's "During Deployment" message

@@ -1,5 +1,5 @@
-"""T+1h / T+24h faults: slow answers, errors, memory pressure, a pinned HPA, stale data, a malformed MCP
-interface, alert rules and routes that drifted from golive's configuration.
+"""T+1h / T+24h faults: slow answers, errors, memory pressure, a pinned HPA or its series unscraped, stale data,
+a malformed MCP interface, alert rules and routes that drifted from golive's configuration.
 
 Windowed faults wait until Prometheus shows their effect where the checks they break look (the
 sandbox's short windows from golive.toml), judged here from the app's metrics, not by golive's
@@ -155,6 +155,33 @@ def _hpa_pinned(sb):
                   body={"status": {"currentReplicas": top, "desiredReplicas": top, "conditions": conditions}})
 
 
+KUBE_STATE_METRICS = "kube-state-metrics"  # the scrape job of sandbox/provisioning/prometheus/prometheus.yml
+
+
+def _hpa_series(sb) -> list:
+    kube = sb.config.kubernetes
+    return sb.prometheus(f'kube_horizontalpodautoscaler_status_current_replicas{{namespace="{kube.app_namespace}", '
+                         f'horizontalpodautoscaler="{kube.hpa}"}}')
+
+
+def _unscrape_kube_state_metrics(sb):
+    """Prometheus's kube-state-metrics job finds no target (as when its ServiceMonitor's selector stops matching).
+    The job stays, without targets: a removed target's series are marked stale, a removed job's are not."""
+    def edit(text: str) -> str:
+        prometheus = yaml.safe_load(text)
+        for job in prometheus["scrape_configs"]:
+            if job.get("job_name") == KUBE_STATE_METRICS:
+                job["static_configs"] = []
+        return yaml.safe_dump(prometheus, sort_keys=False)
+    sb.edit_config("prometheus", "prometheus.yml", edit)
+    sb.wait_for(lambda: not _hpa_series(sb), "the HPA's kube-state-metrics series gone stale", timeout=20)
+
+
+def _rescrape_kube_state_metrics(sb):
+    sb.restore_config("prometheus")
+    sb.wait_for(lambda: _hpa_series(sb), "the HPA's kube-state-metrics series scraped again", timeout=20)
+
+
 def _mcp_call(sb, name: str, arguments: dict) -> None:
     """One tool call with the official MCP client, in whichever era the app speaks now."""
     from mcp import Client
@@ -241,6 +268,9 @@ register(
           heal=lambda sb: sb.kube.restore("HorizontalPodAutoscaler", sb.config.kubernetes.hpa,
                                           sb.config.kubernetes.app_namespace)),
     # The SDK's server refuses to publish a tool without an object inputSchema; a missing description it allows.
+    Fault("kube-state-metrics-unscraped", "Prometheus's kube-state-metrics job finds no target (the HPA's series stop)",
+          breaks=(T1 + "verify-auto-scaling",), expect="no kube-state-metrics series",
+          inject=_unscrape_kube_state_metrics, heal=_rescrape_kube_state_metrics),
     Fault("tool-without-description", "tools/list publishes a tool without its description",
           breaks=(UAT + "verify-user-interfaces",), expect="has no description",
           inject=lambda sb: sb.app_faults(tool_description_missing=True), heal=lambda sb: sb.app_faults()),

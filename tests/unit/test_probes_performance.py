@@ -180,39 +180,71 @@ def test_memory_utilization(series, dep, expected, fragments):
 # --- autoscaling -----------------------------------------------------------------------------
 
 HPA_OBJ = load("performance", "hpa")
-REPLICAS = result("hpa_replicas_window")  # kube-state-metrics; the sandbox has none, so [] is real too
-HPA_Q = perf.hpa_replicas(JOB, HPA)
+REPLICAS = result("hpa_replicas_window")  # kube-state-metrics' series as kube-prometheus-stack labels them
+STATE = result("hpa_state")  # the four counts now, recorded from the sandbox (its kube-state-metrics)
+HPA_Q, STATE_Q = perf.hpa_replicas(JOB, HPA), perf.hpa_state(JOB, HPA)
 LIMITED = "status.conditions[type=ScalingLimited]"
+CURRENT, MAXIMUM, MINIMUM = perf.HPA_REPLICAS, perf.HPA_STATE["max"], perf.HPA_STATE["min"]
 
 
 def hpa(changes=None):
     return derive(HPA_OBJ, changes)
 
 
-@pytest.mark.parametrize("obj, series, expected, fragments", [
-    row("from-status", hpa(), [], PASS,
-        f"HPA {HPA} runs 3 replicas (desired 3, range 3..10), not pinned at its maximum, judged from its current "
-        f"status: no kube-state-metrics series for it in Prometheus"),
-    row("over-the-window", hpa(), REPLICAS, PASS, "not pinned at its maximum, judged over the last 15 min"),
-    row("absent", None, [], FAIL, f"HPA {HPA} does not exist"),
-    row("pinned-at-max", hpa({"status.currentReplicas": 10, "status.desiredReplicas": 10,
-                              f"{LIMITED}.status": "True", f"{LIMITED}.reason": "TooManyReplicas"}),
-        remap(REPLICAS, lambda i, v: 10), FAIL,
+def state(**values):
+    """The recorded counts with some replaced (key of perf.HPA_STATE -> value) or left out (DROP)."""
+    names = {perf.HPA_STATE[key]: value for key, value in values.items()}
+    kept = [r for r in STATE if names.get(r["metric"]["__name__"]) is not DROP]
+    return [derive(r, {"value.1": str(names[r["metric"]["__name__"]])} if r["metric"]["__name__"] in names else None)
+            for r in kept]
+
+
+PINNED = {"status.currentReplicas": 10, "status.desiredReplicas": 10, f"{LIMITED}.status": "True",
+          f"{LIMITED}.reason": "TooManyReplicas"}
+
+
+def test_hpa_state_query():
+    assert STATE_Q == ('{__name__=~"kube_horizontalpodautoscaler_status_current_replicas|kube_horizontalpodautoscaler_'
+                       'status_desired_replicas|kube_horizontalpodautoscaler_spec_max_replicas|kube_horizontalpod'
+                       'autoscaler_spec_min_replicas", namespace="nba-mcp-synthesis", '
+                       'horizontalpodautoscaler="nba-mcp-synthesis-hpa"}')
+
+
+@pytest.mark.parametrize("obj, now, series, expected, fragments", [
+    row("over-the-window", hpa(), STATE, REPLICAS, PASS,
+        f"HPA {HPA} runs 3 replicas (desired 3, range 3..10), not pinned at its maximum, judged over the last "
+        "15 min of kube-state-metrics series and from its status"),
+    row("absent", None, STATE, REPLICAS, FAIL, f"HPA {HPA} does not exist"),
+    # Prometheus without kube-state-metrics: absence is a failure, named, whatever the HPA's status says
+    row("no-kube-state-metrics", hpa(), [], [], FAIL,
+        f"HPA {HPA}: no kube-state-metrics series in Prometheus for {CURRENT}, "
+        f"{perf.HPA_STATE['desired']}, {MAXIMUM}, {CURRENT} over the last 15 min: its scaling cannot be verified"),
+    row("no-maximum", hpa(), state(max=DROP), REPLICAS, FAIL, f"in Prometheus for {MAXIMUM}: its scaling"),
+    row("no-window", hpa(), STATE, [], FAIL, f"in Prometheus for {CURRENT} over the last 15 min"),
+    row("a-scalar-answer", hpa(), [1796118129.451, "3"], REPLICAS, FAIL, f"in Prometheus for {CURRENT}, "),
+    row("minimum-unset", hpa(), state(min=DROP), REPLICAS, PASS, "range 1..10"),
+    row("pinned-at-max", hpa(PINNED), state(current=10, desired=10), remap(REPLICAS, lambda i, v: 10), FAIL,
         f"HPA {HPA} pinned at its maximum of 10 replicas (ScalingLimited: TooManyReplicas): no headroom for more load"),
+    # the HPA's status changed since the last scrape: it is evidence too
+    row("pinned-since-the-scrape", hpa(PINNED), STATE, REPLICAS, FAIL, "pinned at its maximum of 10 replicas"),
     # just scaled down by one, but at its maximum for the whole window before
     row("at-max-all-window", hpa({"status.currentReplicas": 9, "status.desiredReplicas": 9}),
-        remap(REPLICAS, lambda i, v: 10), FAIL, "at its maximum of 10 replicas for all of the last 15 min"),
-    row("below-min", hpa({"status.currentReplicas": 2}), [], FAIL, "2 current replicas outside 3..10"),
-    row("min-raised", hpa({"spec.minReplicas": 4}), [], FAIL,
+        state(current=9, desired=9), remap(REPLICAS, lambda i, v: 10), FAIL,
+        "at its maximum of 10 replicas for all of the last 15 min"),
+    row("below-min", hpa({"status.currentReplicas": 2}), state(current=2), REPLICAS, FAIL,
+        "2 current replicas outside 3..10"),
+    row("below-min-in-status-only", hpa({"status.currentReplicas": 2}), STATE, REPLICAS, FAIL,
+        "2 current replicas outside 3..10"),
+    row("min-raised", hpa({"spec.minReplicas": 4}), state(min=4), REPLICAS, FAIL,
         "3 current replicas outside 4..10; 3 desired replicas outside 4..10"),
-    row("new-hpa-no-counts", hpa({"status": {"desiredReplicas": 0, "currentMetrics": None}}), [], FAIL,
+    row("new-hpa-no-counts", hpa({"status": {"desiredReplicas": 0, "currentMetrics": None}}), STATE, REPLICAS, FAIL,
         f"HPA {HPA} no current/desired replica count in its status"),
     row("cannot-scale", hpa({"status.conditions[type=AbleToScale].status": "False",
-                             "status.conditions[type=AbleToScale].reason": "FailedGetScale"}), [], FAIL,
+                             "status.conditions[type=AbleToScale].reason": "FailedGetScale"}), STATE, REPLICAS, FAIL,
         "AbleToScale is False (FailedGetScale)"),
 ])
-def test_autoscaling(obj, series, expected, fragments):
-    verdict(perf.autoscaling(obj, series, HPA, W, HPA_Q), expected, fragments)
+def test_autoscaling(obj, now, series, expected, fragments):
+    verdict(perf.autoscaling(obj, now, series, HPA, W, HPA_Q, STATE_Q), expected, fragments)
 
 
 # --- latency_slo, error_slo, latency_trend, error_trend (T+24h) --------------------------------
