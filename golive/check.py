@@ -20,7 +20,7 @@ from typing import Any, Callable
 import pytest
 
 from golive.outcomes import NEEDS_MUTATING, Impact, worst
-from golive.planning import Planned, planning
+from golive.planning import Planned, independently, planning  # noqa: F401 - independently: for the checks
 
 CRASH = Impact.APPLICATION_CRASH
 SECURITY = Impact.SECURITY_BREACH

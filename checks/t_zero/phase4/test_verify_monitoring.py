@@ -1,5 +1,5 @@
 """T-0: Go-Live Deployment / Phase 4: Monitoring Setup / Verify Monitoring (DevOps Lead, Monitoring Engineer)."""
-from golive.check import MONITORING, SECURITY, after_deploy, expect, runbook
+from golive.check import MONITORING, SECURITY, after_deploy, expect, independently, runbook
 from golive.probes import kube as k
 from golive.probes import monitoring as mon
 from golive.probes import wiring
@@ -28,10 +28,13 @@ def rule_groups_defined(k8s, cfg):
 
 def grafana_dashboards(grafana, cfg):
     """Findings: Grafana healthy; each configured dashboard present, every datasource its panels use healthy."""
-    boards = {uid: grafana.get(f"/api/dashboards/uid/{uid}") for uid in cfg.grafana.dashboards}
-    health = {ds: grafana.get(f"/api/datasources/uid/{ds}/health") for ds in mon.panel_datasources(boards)}
-    return mon.grafana_healthy(grafana.get("/api/health"), grafana.base_url), \
-        mon.dashboards_ok(boards, health, grafana.base_url)
+    *answers, grafana_health = independently(*(lambda uid=uid: grafana.get(f"/api/dashboards/uid/{uid}")
+                                               for uid in cfg.grafana.dashboards), lambda: grafana.get("/api/health"))
+    boards = dict(zip(cfg.grafana.dashboards, answers))
+    sources = mon.panel_datasources(boards)
+    health = dict(zip(sources, independently(*(lambda ds=ds: grafana.get(f"/api/datasources/uid/{ds}/health")
+                                               for ds in sources))))
+    return mon.grafana_healthy(grafana_health, grafana.base_url), mon.dashboards_ok(boards, health, grafana.base_url)
 
 
 def key_metrics_fresh(prom, cfg):
