@@ -24,7 +24,7 @@ import pytest
 
 from typing import TYPE_CHECKING
 
-from golive.check import CURRENT_SPEC, EVIDENCE
+from golive.check import CURRENT_SPEC, EVIDENCE, EXCHANGES
 from golive.planning import PLANNING, PREFETCHING
 
 if TYPE_CHECKING:
@@ -174,6 +174,7 @@ def _plan(fn, spec, kwargs) -> list:
         PLANNING.set(asked)
         CURRENT_SPEC.set(spec)
         EVIDENCE.set([])
+        EXCHANGES.set({})
         try:
             fn(**kwargs)
         except (KeyboardInterrupt, SystemExit):

@@ -64,7 +64,7 @@ def weak_logins_refused(grafana, cfg):
     attempts = []
     for login in cfg.grafana.weak_logins:
         user, _, password = login.partition(":")
-        attempts.append((login, grafana.request("GET", "/api/user", auth=(user, password))))
+        attempts.append((login, grafana.request("GET", "/api/user", auth=(user, password), ahead=True)))
         if attempts[-1][1].status // 100 == 2:
             break
     return mon.weak_logins_rejected(attempts, grafana.base_url)
