@@ -192,11 +192,11 @@ class Source:
         """Note for the running check which answer it read: should reading it fail, golive.check names it."""
         reads = ANSWERS.get(None)
         if reads is not None:
-            reads.append((f"{self.name} at {self.where}", call, answer.value))
+            reads.append((f"{self.name} at {self.where}", str(call), answer.value))
         return answer
 
     def _note(self, call: str, start, ok, error="", key: Any = None):
-        made = Call(self.name, call, ok, round(time.monotonic() - start, 3), error)
+        made = Call(self.name, str(call), ok, round(time.monotonic() - start, 3), error)
         if PREFETCHING.get():
             self.ledger.prefetched.setdefault(READ_AHEAD.get() or (id(self), key), []).append(made)
         else:
