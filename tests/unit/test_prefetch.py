@@ -181,3 +181,30 @@ def test_what_a_read_ahead_reads_through_another_source_is_ledgered_with_it():
     assert ledger.calls == [] and list(ledger.prefetched) == [(id(conversation), ("MCP", "open"))]
     assert conversation.fetch(("MCP", "open"), open_conversation) == "discovered"
     assert [c.what for c in ledger.calls] == ["POST /mcp", "MCP open"]  # both on the row of the check that read it
+
+
+def test_a_checks_own_exchange_is_made_once_for_it_and_may_be_made_ahead():
+    from golive.check import EXCHANGES, CURRENT_SPEC, own_exchange
+
+    ledger = Ledger()
+    grafana, (login, logins) = Source("Grafana", "http://g", ledger), counting(401)
+
+    def attempt(source):  # as Http.request(..., ahead=True) keys a login attempt
+        return source.fetch(own_exchange("GET", "/api/user"), login, call="GET /api/user", plannable=True)
+
+    def check(g):
+        attempt(g)
+        attempt(g)  # the second of its kind: another exchange, not the first one's answer
+
+    prefetch.plan_and_fetch([(check, SPEC, {"g": grafana})])
+    assert len(logins) == 2 and ledger.calls == []
+    other = Spec("t-0/x/other", "automated", None, "monitoring")
+    for spec in (SPEC, other):  # the check itself finds both made; another check makes its own
+        tokens = CURRENT_SPEC.set(spec), EXCHANGES.set({})
+        try:
+            check(grafana)
+        finally:
+            EXCHANGES.reset(tokens[1])
+            CURRENT_SPEC.reset(tokens[0])
+    assert len(logins) == 4 and [c.what for c in ledger.calls] == ["GET /api/user"] * 4
+    assert own_exchange("GET", "/api/user") is None  # outside a check: none (the request is sent uncached)
