@@ -28,13 +28,13 @@ def rule_groups_defined(k8s, cfg):
 
 def grafana_dashboards(grafana, cfg):
     """Findings: Grafana healthy; each configured dashboard present, every datasource its panels use healthy."""
-    *answers, grafana_health = independently(*(lambda uid=uid: grafana.get(f"/api/dashboards/uid/{uid}")
-                                               for uid in cfg.grafana.dashboards), lambda: grafana.get("/api/health"))
-    boards = dict(zip(cfg.grafana.dashboards, answers))
+    boards = dict(zip(cfg.grafana.dashboards, independently(*(lambda uid=uid: grafana.get(f"/api/dashboards/uid/{uid}")
+                                                               for uid in cfg.grafana.dashboards))))
     sources = mon.panel_datasources(boards)
-    health = dict(zip(sources, independently(*(lambda ds=ds: grafana.get(f"/api/datasources/uid/{ds}/health")
-                                               for ds in sources))))
-    return mon.grafana_healthy(grafana_health, grafana.base_url), mon.dashboards_ok(boards, health, grafana.base_url)
+    *healths, grafana_health = independently(*(lambda ds=ds: grafana.get(f"/api/datasources/uid/{ds}/health")
+                                               for ds in sources), lambda: grafana.get("/api/health"))
+    return mon.grafana_healthy(grafana_health, grafana.base_url), \
+        mon.dashboards_ok(boards, dict(zip(sources, healths)), grafana.base_url)
 
 
 def key_metrics_fresh(prom, cfg):
