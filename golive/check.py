@@ -20,7 +20,7 @@ from typing import Any, Callable
 import pytest
 
 from golive.outcomes import NEEDS_MUTATING, Impact, worst
-from golive.planning import Planned, planning
+from golive.planning import Planned, independently, planning  # noqa: F401 - independently: for the checks
 
 CRASH = Impact.APPLICATION_CRASH
 SECURITY = Impact.SECURITY_BREACH
@@ -154,6 +154,19 @@ DECIDED: contextvars.ContextVar[dict[str, Decided]] = contextvars.ContextVar("go
 # The answers the running check has read (gather.Source appends `(endpoint, call, value)`): when reading one
 # breaks the check (a list of strings where objects were promised), the error names the endpoint and the answer.
 ANSWERS: contextvars.ContextVar[list] = contextvars.ContextVar("golive_answers")
+# The running check's own exchanges so far (login attempts, MCP tool calls), counted by what they ask.
+EXCHANGES: contextvars.ContextVar[dict] = contextvars.ContextVar("golive_exchanges")
+
+
+def own_exchange(*what) -> tuple | None:
+    """The key of the running check's next exchange of `what` (a request that is itself the check): the nth of its
+    kind in this check, the same whether planned ahead (golive/prefetch.py) or made when the check runs, so that
+    it is made once, for this check alone, and may be made ahead. None outside a check."""
+    spec, made = CURRENT_SPEC.get(None), EXCHANGES.get(None)
+    if spec is None or made is None:
+        return None
+    made[what] = made.get(what, 0) + 1
+    return ("exchange", spec.item_id, *what, made[what])
 
 
 def unreadable(exc: Exception, reads: list) -> Undecidable:
@@ -300,7 +313,7 @@ def runbook(item_id: str, *, kind: str = AUTOMATED, impact: Impact = CRASH, area
     def decorate(fn):
         def run(*args, **kwargs):
             token, reads = CURRENT_SPEC.set(spec), []
-            read_token = ANSWERS.set(reads)
+            read_token, exchanges_token = ANSWERS.set(reads), EXCHANGES.set({})
             try:
                 return fn(*args, **kwargs)
             except (AssertionError, Undecidable):
@@ -309,6 +322,7 @@ def runbook(item_id: str, *, kind: str = AUTOMATED, impact: Impact = CRASH, area
                 raise unreadable(exc, reads) from None
             finally:
                 ANSWERS.reset(read_token)
+                EXCHANGES.reset(exchanges_token)
                 CURRENT_SPEC.reset(token)
 
         @functools.wraps(fn)

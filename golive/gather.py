@@ -13,6 +13,7 @@ clock of the later moment at which it reads the cached answer.
 """
 from __future__ import annotations
 
+import contextvars
 import gc
 import time
 from dataclasses import dataclass, field
@@ -65,14 +66,15 @@ class Call:
 @dataclass
 class Ledger:
     calls: list[Call] = field(default_factory=list)
-    # Calls golive/prefetch.py made ahead, by (source, key): each joins `calls` when a check first reads its answer,
-    # so that it shows on that check's row as if the check had made it (`claim_all` adds any left over).
-    prefetched: dict[tuple, Call] = field(default_factory=dict)
+    # Calls golive/prefetch.py made ahead, by the (source, key) read ahead: they join `calls` when a check first reads
+    # its answer, so that they show on that check's row as if the check had made them (`claim_all` adds any left
+    # over). Several for one read when its loader reads through other Sources (the MCP conversation's exchanges).
+    prefetched: dict[tuple, list[Call]] = field(default_factory=dict)
     # Endpoint address -> its first connection failure or timeout: dead for the rest of the run.
     dead: dict[str, str] = field(default_factory=dict)
 
     def claim_all(self) -> None:
-        self.calls += self.prefetched.values()
+        self.calls += [c for made in self.prefetched.values() for c in made]
         self.prefetched.clear()
 
     def summary(self) -> list[dict]:
@@ -138,9 +140,9 @@ class Source:
                     plan.append(PlannedFetch(self, key, loader, call, within))
                 raise Planned(call)
         elif self.ledger.prefetched:
-            call_made = self.ledger.prefetched.pop((id(self), key), None)
-            if call_made is not None:  # made ahead for this check: it shows on this check's row
-                self.ledger.calls.append(call_made)
+            calls_made = self.ledger.prefetched.pop((id(self), key), None)
+            if calls_made is not None:  # made ahead for this check: it shows on this check's row
+                self.ledger.calls += calls_made
                 failure = self._cache.get(key)
                 if isinstance(failure, BaseException):  # and its own failure is said to it, as if it had made it
                     raise failure
@@ -152,6 +154,8 @@ class Source:
                 raise cached
             return self._read(call, cached)
         start = time.monotonic()
+        # Read ahead: what the loader reads through other Sources is ledgered with this read.
+        parent = READ_AHEAD.set(READ_AHEAD.get() or (id(self), key)) if PREFETCHING.get() else None
         try:
             value = loader()
         except UNREACHABLE as exc:
@@ -171,6 +175,9 @@ class Source:
             self._note(call, start, False, str(exc), key=key)
             self._cache[key] = exc
             raise
+        finally:
+            if parent is not None:
+                READ_AHEAD.reset(parent)
         # When it arrived, not when it was asked for: an age measured to it never makes stale data look fresh.
         answer = Dated(value, datetime.now(timezone.utc))
         self._note(call, start, True, key=key)
@@ -185,18 +192,34 @@ class Source:
         """Note for the running check which answer it read: should reading it fail, golive.check names it."""
         reads = ANSWERS.get(None)
         if reads is not None:
-            reads.append((f"{self.name} at {self.where}", call, answer.value))
+            reads.append((f"{self.name} at {self.where}", str(call), answer.value))
         return answer
 
     def _note(self, call: str, start, ok, error="", key: Any = None):
-        made = Call(self.name, call, ok, round(time.monotonic() - start, 3), error)
+        made = Call(self.name, str(call), ok, round(time.monotonic() - start, 3), error)
         if PREFETCHING.get():
-            self.ledger.prefetched[(id(self), key)] = made
+            self.ledger.prefetched.setdefault(READ_AHEAD.get() or (id(self), key), []).append(made)
         else:
             self.ledger.calls.append(made)
 
 
 PARALLEL_PER_SOURCE = 8  # requests in flight per endpoint while prefetching (the clients pool 10 connections)
+# The read golive/prefetch.py is making ahead in this context, (source id, key): nested reads are ledgered with it.
+READ_AHEAD: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("golive_read_ahead", default=None)
+
+
+def carried(fn: Callable) -> Callable:
+    """`fn`, to be run in another thread as part of the read under way here (the MCP SDK's HTTP, sent from its
+    own threads): while reading ahead, its reads are made and ledgered as this one's."""
+    prefetching, read = PREFETCHING.get(), READ_AHEAD.get()
+
+    def run(*args, **kwargs):
+        def body():
+            PREFETCHING.set(prefetching)
+            READ_AHEAD.set(read)
+            return fn(*args, **kwargs)
+        return contextvars.copy_context().run(body)
+    return run
 
 
 @dataclass(frozen=True)

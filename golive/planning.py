@@ -4,10 +4,14 @@ While `PLANNING` holds a list, a gatherer's fetch that its cache cannot answer i
 fetch is safe to make ahead: a read with a stable key) and raises `Planned`, which stops that check there.
 golive/prefetch.py fetches what was planned, concurrently, and plans again until nothing new is asked;
 then the checks run for real, each answer already cached. No imports: golive.check and golive.gather use it.
+`independently(...)` asks reads that do not depend on each other together, while planning.
 """
 from __future__ import annotations
 
 import contextvars
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
 
 PLANNING: contextvars.ContextVar[list | None] = contextvars.ContextVar("golive_planning", default=None)
 # Set while the prefetcher fetches: the calls it makes wait in the ledger until the check that uses them reads them.
@@ -20,3 +24,20 @@ class Planned(BaseException):
 
 def planning() -> bool:
     return PLANNING.get() is not None
+
+
+def independently(*reads: Callable[[], T]) -> list[T]:
+    """Each read's answer, in order. For reads that do not depend on each other's answers: while planning, every
+    one not yet fetched is asked at once (one wait, not one after another); in a real run they are made in order,
+    the first failure raised as ever."""
+    if not planning():
+        return [read() for read in reads]
+    answers, stopped = [], None
+    for read in reads:
+        try:
+            answers.append(read())
+        except Planned as exc:
+            stopped = stopped or exc
+    if stopped is not None:
+        raise stopped
+    return answers

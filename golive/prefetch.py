@@ -4,8 +4,10 @@ What a selection needs is learned from the collected checks themselves: each run
 (golive/planning.py) against the gatherers' caches, stopping at its first read not yet fetched. Every such
 read of every check is fetched at once, at most `Source.parallel` per endpoint, through the same
 `Source.fetch_dated` as always (so each is made once, cached, ledgered, a dead endpoint failing the rest
-fast); then the checks plan again from where the answers take them, until nothing new is asked. The real
-run then finds every planned answer cached. A check that writes (`mutating`), re-reads (`fresh`) or makes a
+fast); each check plans again as soon as the reads it waits for have arrived, from where their answers take
+it, until nothing new is asked (pipelined: no check waits for another's reads). Reads a check makes one
+after another but that do not depend on each other are asked together (`golive.planning.independently`).
+The real run then finds every planned answer cached. A check that writes (`mutating`), re-reads (`fresh`) or makes a
 request that is not a plain read is planned only up to that point: the rest happens when it runs, as ever.
 
 Planning reuses the checks' own code on real answers; it decides nothing and records no evidence.
@@ -13,18 +15,23 @@ Planning reuses the checks' own code on real answers; it decides nothing and rec
 """
 from __future__ import annotations
 
+import collections
 import contextvars
-import itertools
-import threading
+import queue
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from golive.check import CURRENT_SPEC, EVIDENCE
+from typing import TYPE_CHECKING
+
+from golive.check import CURRENT_SPEC, EVIDENCE, EXCHANGES
 from golive.planning import PLANNING, PREFETCHING
 
+if TYPE_CHECKING:
+    from golive.gather import PlannedFetch
+
 MAX_ROUNDS = 12  # a check reading more in sequence than this is left to fetch the rest itself
-WORKERS = 16
+WORKERS = 64  # threads at most; each endpoint's `Source.parallel` bounds its own requests in flight
 _DONE = pytest.StashKey[bool]()
 
 
@@ -54,26 +61,87 @@ def prefetch(items, request) -> int:
 
 
 def plan_and_fetch(checks: list[tuple]) -> int:
-    """Rounds of planning (check function, spec, fixture values) and fetching, until no check asks anything new."""
-    made, seen = 0, set()
-    for _ in range(MAX_ROUNDS):
-        wanted, still = {}, []
-        for check in checks:
-            asked = _plan(*check)
-            fresh = [p for p in asked if (id(p.source), p.key) not in seen]
-            if fresh:
-                still.append(check)
-            for p in fresh:
-                wanted.setdefault((id(p.source), p.key), p)
-        # A part of a wider answer (one namespace's pods, of all pods) waits while other reads are asked: if the
-        # whole is asked for later, the part is read from it, not fetched. Only parts left: they are fetched.
-        wanted = {k: p for k, p in wanted.items() if not p.within} or wanted
-        if not wanted:
-            break
-        seen.update(wanted)
-        _fetch_all(list(wanted.values()))
-        made += len(wanted)
-        checks = still
+    """Plan (check function, spec, fixture values) and fetch what it asks, until no check asks anything new; how
+    many fetches were made. Pipelined, not in rounds: a check is planned again as soon as the reads it waits for
+    have arrived, while the others' reads are still on their way, so a run waits about as long as its longest
+    chain of reads that depend on each other, not the sum of each round's slowest read."""
+    arrived: queue.SimpleQueue = queue.SimpleQueue()
+    queued: dict[int, collections.deque] = {}  # source id -> reads waiting for a free place at that endpoint
+    in_flight: dict[int, int] = {}  # source id -> reads on their way from it
+    started: set = set()  # (source id, key) of every read fetched or on its way
+    parts: dict[tuple, PlannedFetch] = {}  # reads part of a wider answer, held back (below)
+    waiting: dict[tuple, list[int]] = {}  # read -> the checks waiting for it
+    waits: dict[int, set] = {}  # check -> the reads it waits for
+    plans = collections.Counter()
+    made = 0
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="golive-prefetch")
+
+    def send(source_id: int) -> None:
+        line = queued[source_id]
+        while line and in_flight[source_id] < max(1, line[0].source.parallel):
+            p = line.popleft()
+            in_flight[source_id] += 1
+            pool.submit(_fetch_one, p, arrived)
+
+    def start(key: tuple, p) -> None:
+        nonlocal made
+        started.add(key)
+        made += 1
+        queued.setdefault(key[0], collections.deque()).append(p)
+        in_flight.setdefault(key[0], 0)
+        send(key[0])
+
+    def plan(check: int) -> None:
+        plans[check] += 1
+        if plans[check] > MAX_ROUNDS:
+            return
+        asked = {(id(p.source), p.key): p for p in _plan(*checks[check])}
+        new = {k: p for k, p in asked.items() if k not in started and k not in parts}
+        pending = [k for k in asked if k in parts or (k in started and k in waiting)]
+        if not new and not pending:
+            return  # done (or asking again what could not be had: the check reports it when it runs)
+        waits[check] = set(new) | set(pending)
+        for k in waits[check]:
+            waiting.setdefault(k, []).append(check)
+        for k, p in new.items():
+            if p.within:  # held back: should the whole be fetched too, the part is read from it, not fetched
+                parts[k] = p
+            else:
+                start(k, p)
+
+    def landed(key: tuple) -> None:
+        for check in waiting.pop(key, []):
+            waits[check].discard(key)
+            if not waits[check]:
+                plan(check)
+
+    def arrive(p) -> None:
+        in_flight[id(p.source)] -= 1
+        send(id(p.source))
+        landed((id(p.source), p.key))
+
+    try:
+        for check in range(len(checks)):
+            plan(check)
+            while not arrived.empty():  # what has arrived meanwhile goes on at once, not after the first pass
+                arrive(arrived.get())
+        while True:
+            if not any(in_flight.values()):
+                if not parts:
+                    break
+                # Nothing else on its way: a part whose whole has arrived is read from it (its checks planned
+                # again); the others are fetched.
+                held = list(parts.items())
+                parts.clear()
+                for k, p in held:
+                    if any(p.source.cached(w) for w in p.within):
+                        landed(k)
+                    else:
+                        start(k, p)
+                continue
+            arrive(arrived.get())
+    finally:
+        pool.shutdown(wait=True)
     return made
 
 
@@ -106,6 +174,7 @@ def _plan(fn, spec, kwargs) -> list:
         PLANNING.set(asked)
         CURRENT_SPEC.set(spec)
         EVIDENCE.set([])
+        EXCHANGES.set({})
         try:
             fn(**kwargs)
         except (KeyboardInterrupt, SystemExit):
@@ -117,28 +186,17 @@ def _plan(fn, spec, kwargs) -> list:
     return asked
 
 
-def _fetch_all(planned: list) -> None:
-    """Each planned read once, concurrently, at most `source.parallel` at a time per endpoint."""
-    limits: dict[int, threading.Semaphore] = {}
-    for p in planned:
-        limits.setdefault(id(p.source), threading.BoundedSemaphore(max(1, p.source.parallel)))
-
-    def one(p) -> None:
-        def body():
-            PREFETCHING.set(True)
-            with limits[id(p.source)]:
-                try:
-                    p.fetch()
-                except (KeyboardInterrupt, SystemExit):
-                    raise
-                except BaseException:  # noqa: BLE001 - cached or marked down by the source: the check reports it
-                    pass
+def _fetch_one(p, arrived: queue.SimpleQueue) -> None:
+    """One planned read, in a context of its own (its call waits in the ledger for the check that reads it)."""
+    def body():
+        PREFETCHING.set(True)
+        try:
+            p.fetch()
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001 - cached or marked down by the source: the check reports it
+            pass
+    try:
         contextvars.Context().run(body)
-
-    by_source: dict[int, list] = {}
-    for p in planned:
-        by_source.setdefault(id(p.source), []).append(p)
-    # Round-robin over the endpoints: a long queue for one never holds the workers another could use.
-    order = [p for batch in itertools.zip_longest(*by_source.values()) for p in batch if p is not None]
-    with ThreadPoolExecutor(max_workers=min(WORKERS, len(order)), thread_name_prefix="golive-prefetch") as pool:
-        list(pool.map(one, order))
+    finally:
+        arrived.put(p)

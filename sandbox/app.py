@@ -106,7 +106,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sandbox import mcp_era
+from sandbox import latency, mcp_era
 from sandbox.latency import INTERNAL_AGENT
 
 log = logging.getLogger("sandbox.app")
@@ -599,6 +599,10 @@ def application(app: App):
     async def served(scope, receive, send):
         if scope["type"] != "http" or scope["path"] == "/_sandbox/faults":
             return await inner(scope, receive, send)
+        # Latency mode (sandbox/latency.py): the runner is far from the region; the wait is not the app's own latency.
+        delay = latency.delay_seconds(Headers(scope=scope).get("user-agent", ""))
+        if delay:
+            await anyio.sleep(delay)
         method, path = scope["method"], scope["path"].rstrip("/") or "/"
         endpoint = path if path in KNOWN_ENDPOINTS else "other"
         status = [500]
@@ -669,7 +673,8 @@ class MetricsHTTPServer(ThreadingHTTPServer):
 
 def self_traffic(base_url: str, faults: Faults, stop: threading.Event) -> None:
     """Send the app a steady trickle of real requests until ``stop`` is set (an MCP tools/call every third)."""
-    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+               "User-Agent": INTERNAL_AGENT}  # from within the region: latency mode never delays it
     session: dict[str, str] = {}  # the handshake-era session, while the endpoint speaks only that era
 
     def post_mcp(method: str, params: dict[str, Any], extra: dict[str, str]) -> urllib.request.Request:

@@ -49,6 +49,7 @@ from kubernetes.utils import parse_quantity
 from golive.kinds import KINDS, Kind
 from sandbox import emulator, kube_apply, kube_openapi, kube_protobuf, kube_state_metrics, kube_tables, kube_validation
 from sandbox.kube_tables import dig
+from sandbox.latency import INTERNAL_AGENT
 
 
 # The served kinds are golive's kinds table (golive/kinds.py): one list, read by the product and the sandbox.
@@ -1245,6 +1246,9 @@ def forward(method, backend, path, query, headers, body, timeout=30):
     host, port = backend
     connection = http.client.HTTPConnection(host, port, timeout=timeout)
     sent = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
+    # The hop from the API server to the backend is within the region: latency mode delays only the client's hop.
+    sent = {**{k: v for k, v in sent.items() if k.lower() != "user-agent"},
+            "User-Agent": f"{headers.get('User-Agent', '')} {INTERNAL_AGENT}".strip()}
     try:
         connection.request(method, path + (f"?{query}" if query else ""), body=body or None, headers=sent)
         answer = connection.getresponse()

@@ -6,7 +6,9 @@ nor are the stand-ins' calls to each other (the app's to S3): those are in the r
 Every Python stand-in runs under this module (`python -m sandbox.latency sandbox.kube_api ...`), which wraps
 http.server's request parsing (werkzeug's, under moto, is the same class): after each request line and headers
 it sleeps the delay named in the state folder's `latency_ms` file, read per request, so that `up --latency` acts on
-a running sandbox and `up --latency 0` or `down` ends it.
+a running sandbox and `up --latency 0` or `down` ends it. The app serves with uvicorn, not http.server: it waits
+`delay_seconds(...)` itself, before it starts timing the request (its own latency, which Prometheus records,
+stays its own).
 """
 from __future__ import annotations
 
@@ -49,8 +51,21 @@ def current(state: Path) -> float:
         return 0.0
 
 
+_STATE: Path | None = None  # the state folder, once `install` has run in this process
+
+
+def delay_seconds(user_agent: str) -> float:
+    """How long a request from `user_agent` waits now: the latency, or 0 for the stand-ins' calls to each other
+    (or outside latency mode)."""
+    if _STATE is None or INTERNAL_AGENT in user_agent:
+        return 0.0
+    return current(_STATE) / 1000
+
+
 def install(state: Path) -> None:
     """Delay every request this process's HTTP servers parse by the state folder's latency."""
+    global _STATE
+    _STATE = state
     parse_request = BaseHTTPRequestHandler.parse_request
 
     def delayed(self) -> bool:
@@ -67,7 +82,9 @@ def main() -> None:
     from sandbox import stack
 
     module, sys.argv = sys.argv[1], sys.argv[1:]
-    install(stack.state_dir())
+    # As the module the stand-in imports (this file runs as __main__): its `delay_seconds` sees the state folder.
+    from sandbox import latency
+    latency.install(stack.state_dir())
     os.environ.setdefault("GOLIVE_SANDBOX_DIR", str(stack.state_dir()))
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 

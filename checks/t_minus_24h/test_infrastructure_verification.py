@@ -4,7 +4,7 @@ Checks marked `manifests=True` also run before the deploy against the team's man
 """
 import ipaddress
 
-from golive.check import DATA, after_deploy, expect, runbook
+from golive.check import DATA, after_deploy, expect, independently, runbook
 from golive.probes import backups as bk
 from golive.probes import infrastructure as infra
 from golive.probes import network as net
@@ -78,7 +78,8 @@ def test_validate_network_connectivity(network, k8s, cfg):
     through; every configured endpoint resolves and accepts TCP from this runner."""
     expect(app_connectivity(k8s, cfg),
            after_deploy("DNS and TCP reachability of every endpoint from this runner", lambda: net.endpoints_reachable(
-               [network.reach(name, url) for name, url in network.endpoints(k8s.where).items()])))
+               independently(*(lambda name=name, url=url: network.reach(name, url)
+                               for name, url in network.endpoints(k8s.where).items())))))
 
 
 @runbook("t-24h/infrastructure-verification/confirm-backup-systems-operational", impact=DATA)
@@ -88,15 +89,20 @@ def test_confirm_backup_systems_operational(aws, cfg):
     AWS Backup recovery points are always asked for; an endpoint that cannot list them fails the check by name.
     """
     db, backup, bucket = cfg.database, cfg.backup, cfg.s3.backup_bucket
-    plans = aws.paginate("backup", "list_backup_plans", "BackupPlansList")
-    details = {p["BackupPlanId"]: aws.call("backup", "get_backup_plan", BackupPlanId=p["BackupPlanId"])
-               for p in plans if p.get("BackupPlanName") == backup.plan}
-    instance = aws.call("rds", "describe_db_instances", DBInstanceIdentifier=db.rds_instance)
+    def plan_details():
+        plans = aws.paginate("backup", "list_backup_plans", "BackupPlansList")
+        chosen = [p["BackupPlanId"] for p in plans if p.get("BackupPlanName") == backup.plan]
+        return plans, dict(zip(chosen, independently(*(lambda i=i: aws.call("backup", "get_backup_plan", BackupPlanId=i)
+                                                       for i in chosen))))
+
     # Ages are measured to when each answer arrived (it may be cached from earlier in the run).
-    snapshots = aws.paginate_dated("rds", "describe_db_snapshots", "DBSnapshots", DBInstanceIdentifier=db.rds_instance)
-    points = aws.call_dated("backup", "list_recovery_points_by_backup_vault", BackupVaultName=backup.vault)
+    (plans, details), instance, snapshots, points, versioning = independently(
+        plan_details, lambda: aws.call("rds", "describe_db_instances", DBInstanceIdentifier=db.rds_instance),
+        lambda: aws.paginate_dated("rds", "describe_db_snapshots", "DBSnapshots", DBInstanceIdentifier=db.rds_instance),
+        lambda: aws.call_dated("backup", "list_recovery_points_by_backup_vault", BackupVaultName=backup.vault),
+        lambda: aws.call("s3", "get_bucket_versioning", Bucket=bucket))
     expect(bk.automated_backups(instance, db.rds_instance, db.backup_retention_days),
            bk.snapshot_recent(snapshots.value, db.rds_instance, db.snapshot_max_age_hours, snapshots.at),
            bk.backup_plan_ready(plans, details, backup.plan),
            bk.recovery_points_recent(points.value, backup.vault, db.snapshot_max_age_hours, points.at),
-           bk.bucket_versioned(aws.call("s3", "get_bucket_versioning", Bucket=bucket), bucket))
+           bk.bucket_versioned(versioning, bucket))

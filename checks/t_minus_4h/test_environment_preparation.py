@@ -1,5 +1,5 @@
 """T-4 Hours: Team Briefing / Environment Preparation (DevOps Lead)."""
-from golive.check import DERIVED, MONITORING, expect, runbook, summarise
+from golive.check import DERIVED, MONITORING, expect, independently, runbook, summarise
 from golive.probes import infrastructure as infra
 
 from checks.t_zero.phase4.test_verify_monitoring import test_verify_grafana_dashboards
@@ -11,18 +11,21 @@ WORKLOADS = ("deployments", "statefulsets", "daemonsets", "pods")
 def test_clear_any_staging_deployments(k8s, cfg):
     """Clear any staging deployments: no workload labelled as staging is left in the production namespace."""
     kube = cfg.kubernetes
-    found = {kind: k8s.list(kind, kube.app_namespace, selector=kube.staging_label_selector) for kind in WORKLOADS}
-    expect(infra.no_workloads_labelled(found, kube.app_namespace, kube.staging_label_selector,
-                                       k8s.get("namespaces", kube.app_namespace)))
+    *lists, namespace = independently(*(lambda kind=kind: k8s.list(kind, kube.app_namespace,
+                                                                   selector=kube.staging_label_selector)
+                                         for kind in WORKLOADS), lambda: k8s.get("namespaces", kube.app_namespace))
+    expect(infra.no_workloads_labelled(dict(zip(WORKLOADS, lists)), kube.app_namespace, kube.staging_label_selector,
+                                       namespace))
 
 
 @runbook("t-4h/environment-preparation/prepare-production-environment")
 def test_prepare_production_environment(k8s, cfg):
     """Prepare production environment: the namespace exists with its labels and no rollout is pending in it."""
     kube = cfg.kubernetes
-    expect(infra.namespace_labelled(k8s.get("namespaces", kube.app_namespace), kube.app_namespace,
-                                    kube.namespace_labels),
-           infra.rollouts_complete(k8s.list("deployments", kube.app_namespace), kube.app_namespace))
+    namespace, deployments = independently(lambda: k8s.get("namespaces", kube.app_namespace),
+                                           lambda: k8s.list("deployments", kube.app_namespace))
+    expect(infra.namespace_labelled(namespace, kube.app_namespace, kube.namespace_labels),
+           infra.rollouts_complete(deployments, kube.app_namespace))
 
 
 @runbook("t-4h/environment-preparation/verify-aws-quotas-and-limits")

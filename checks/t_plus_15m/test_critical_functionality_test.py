@@ -1,5 +1,5 @@
 """T+15 Minutes: Initial Validation / Critical Functionality Test: the live app, its data stores and integrations."""
-from golive.check import DATA, MINOR, expect, runbook
+from golive.check import DATA, MINOR, expect, independently, runbook
 from golive.probes import application as appl
 
 
@@ -22,10 +22,12 @@ def test_verify_database_operations(db, app, cfg):
 @runbook("t+15m/critical-functionality-test/test-s3-connectivity", area="application")
 def test_s3_connectivity(aws, app, cfg):
     """Test S3 connectivity: both buckets answer and list a key, and the app reports its S3 healthy."""
-    answers = {b: (aws.call("s3", "head_bucket", Bucket=b), aws.call("s3", "list_objects_v2", Bucket=b, MaxKeys=1))
-               for b in (cfg.s3.data_bucket, cfg.s3.backup_bucket)}
-    expect(appl.buckets_reachable(answers),
-           appl.component_healthy(app.get("/health"), appl.S3_COMPONENT, f"{app.base_url}/health"))
+    buckets = (cfg.s3.data_bucket, cfg.s3.backup_bucket)
+    *answers, health = independently(*(lambda b=b: (aws.call("s3", "head_bucket", Bucket=b),
+                                                    aws.call("s3", "list_objects_v2", Bucket=b, MaxKeys=1))
+                                       for b in buckets), lambda: app.get("/health"))
+    expect(appl.buckets_reachable(dict(zip(buckets, answers))),
+           appl.component_healthy(health, appl.S3_COMPONENT, f"{app.base_url}/health"))
 
 
 @runbook("t+15m/critical-functionality-test/confirm-external-integrations", area="application", impact=MINOR)

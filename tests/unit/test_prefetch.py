@@ -114,3 +114,97 @@ def test_a_read_that_failed_ahead_fails_its_first_reader_with_its_own_message():
     with pytest.raises(SourceUnavailable, match="first failure"):
         source.fetch(("query", "SELECT 2"), refused)
     assert [c.ok for c in ledger.calls] == [False]
+
+
+def test_independent_reads_are_planned_together_and_made_in_order_when_the_check_runs():
+    from golive.planning import independently
+
+    ledger = Ledger()
+    source = Source("AWS secretsmanager", "us-east-1", ledger)
+    loads = {name: counting({"ARN": name}) for name in ("a", "b", "c")}
+
+    def check(sm):
+        return independently(*(lambda n=n: sm.fetch(("describe", n), loads[n][0], plannable=True) for n in "abc"))
+
+    asked = []
+    token = PLANNING.set(asked)
+    try:
+        with pytest.raises(Planned):
+            check(source)
+    finally:
+        PLANNING.reset(token)
+    assert [p.key for p in asked] == [("describe", "a"), ("describe", "b"), ("describe", "c")]  # one wait, not three
+    assert check(source) == [{"ARN": "a"}, {"ARN": "b"}, {"ARN": "c"}]  # not planning: each made, in order
+    assert [c.what for c in ledger.calls] == ["describe a", "describe b", "describe c"]
+
+
+def test_a_check_goes_on_as_soon_as_its_own_reads_arrive_not_after_everyone_elses():
+    ledger, order = Ledger(), []
+    fast, slow = Source("Kubernetes API", "https://k", ledger), Source("AWS eks", "us-east-1", ledger)
+
+    def load(name, delay):
+        def loader():
+            time.sleep(delay)
+            order.append(name)
+            return name
+        return loader
+
+    def chain(k8s):  # three reads, each depending on the one before
+        for step in range(3):
+            k8s.fetch(("step", step), load(f"step {step}", 0.01), plannable=True)
+
+    def one_slow_read(eks):
+        eks.fetch(("slow",), load("slow", 0.3), plannable=True)
+
+    prefetch.plan_and_fetch([(one_slow_read, SPEC, {"eks": slow}), (chain, SPEC, {"k8s": fast})])
+    assert order == ["step 0", "step 1", "step 2", "slow"]  # in rounds, step 1 would have waited for "slow"
+
+
+def test_what_a_read_ahead_reads_through_another_source_is_ledgered_with_it():
+    from golive.gather import carried
+
+    ledger = Ledger()
+    app, conversation = Source("App", "http://app", ledger), Source("MCP", "http://app/mcp", ledger)
+
+    def open_conversation():  # as the MCP SDK does: its exchanges sent from a thread of its own
+        exchange = carried(lambda: app.fetch(("POST", "/mcp", "id-1"), lambda: "discovered", call="POST /mcp"))
+        box = []
+        worker = threading.Thread(target=lambda: box.append(exchange()))
+        worker.start()
+        worker.join()
+        return box[0]
+
+    def check(mcp):
+        mcp.fetch(("MCP", "open"), open_conversation, call="MCP open", plannable=True)
+
+    prefetch.plan_and_fetch([(check, SPEC, {"mcp": conversation})])
+    assert ledger.calls == [] and list(ledger.prefetched) == [(id(conversation), ("MCP", "open"))]
+    assert conversation.fetch(("MCP", "open"), open_conversation) == "discovered"
+    assert [c.what for c in ledger.calls] == ["POST /mcp", "MCP open"]  # both on the row of the check that read it
+
+
+def test_a_checks_own_exchange_is_made_once_for_it_and_may_be_made_ahead():
+    from golive.check import EXCHANGES, CURRENT_SPEC, own_exchange
+
+    ledger = Ledger()
+    grafana, (login, logins) = Source("Grafana", "http://g", ledger), counting(401)
+
+    def attempt(source):  # as Http.request(..., ahead=True) keys a login attempt
+        return source.fetch(own_exchange("GET", "/api/user"), login, call="GET /api/user", plannable=True)
+
+    def check(g):
+        attempt(g)
+        attempt(g)  # the second of its kind: another exchange, not the first one's answer
+
+    prefetch.plan_and_fetch([(check, SPEC, {"g": grafana})])
+    assert len(logins) == 2 and ledger.calls == []
+    other = Spec("t-0/x/other", "automated", None, "monitoring")
+    for spec in (SPEC, other):  # the check itself finds both made; another check makes its own
+        tokens = CURRENT_SPEC.set(spec), EXCHANGES.set({})
+        try:
+            check(grafana)
+        finally:
+            EXCHANGES.reset(tokens[1])
+            CURRENT_SPEC.reset(tokens[0])
+    assert len(logins) == 4 and [c.what for c in ledger.calls] == ["GET /api/user"] * 4
+    assert own_exchange("GET", "/api/user") is None  # outside a check: none (the request is sent uncached)

@@ -3,7 +3,7 @@
 The deployment just happened: states that converge (cluster and node group ACTIVE, nodes joining,
 the operator rolling out) are retried until timeouts.settle_seconds.
 """
-from golive.check import expect, runbook, settle
+from golive.check import expect, independently, runbook, settle
 from golive.probes import infrastructure as infra
 from golive.probes import network as net
 
@@ -49,4 +49,5 @@ def test_confirm_external_secrets_operator(k8s, cfg):
 @runbook("t-0/phase1/verify-infrastructure/validate-network-connectivity")
 def test_validate_network_connectivity(network, k8s):
     """Validate network connectivity: every configured endpoint resolves and accepts TCP from this runner."""
-    expect(net.endpoints_reachable([network.reach(name, url) for name, url in network.endpoints(k8s.where).items()]))
+    expect(net.endpoints_reachable(independently(*(lambda name=name, url=url: network.reach(name, url)
+                                                   for name, url in network.endpoints(k8s.where).items()))))

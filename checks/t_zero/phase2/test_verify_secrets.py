@@ -4,7 +4,7 @@ Metadata only: Secrets Manager through ListSecrets (DescribeSecret for a name ou
 Secrets read by name with their values dropped.
 """
 
-from golive.check import SECURITY, after_deploy, expect, runbook, settle
+from golive.check import SECURITY, after_deploy, expect, independently, runbook, settle
 from golive.probes import infrastructure as infra
 from golive.probes import secrets as sec
 
@@ -62,14 +62,16 @@ def test_secret_access(k8s, iam, cfg):
     s, ns = cfg.secrets, cfg.kubernetes.app_namespace
     store = k8s.get("secretstores", s.secret_store, ns)
     account = sec.store_service_account(store) or s.eso_service_account
-    service_account = k8s.get("serviceaccounts", account, ns)
+    service_account, external_secret = independently(lambda: k8s.get("serviceaccounts", account, ns),
+                                                     lambda: k8s.get("externalsecrets", s.external_secret, ns))
     role = sec.annotated_role(service_account) or s.eso_role_name
-    reads = sec.remote_keys(k8s.get("externalsecrets", s.external_secret, ns))
+    reads = sec.remote_keys(external_secret)
 
     def role_admits_and_grants():
-        return (sec.trust_admits_only(iam.get_role(role), role, f"system:serviceaccount:{ns}:{account}"),
-                sec.role_grants(iam.role_policies(role), "secretsmanager:GetSecretValue", iam.secret_arns(reads), role,
-                                s.external_secret))
+        found, policies, arns = independently(lambda: iam.get_role(role), lambda: iam.role_policies(role),
+                                              lambda: iam.secret_arns(reads))
+        return (sec.trust_admits_only(found, role, f"system:serviceaccount:{ns}:{account}"),
+                sec.role_grants(policies, "secretsmanager:GetSecretValue", arns, role, s.external_secret))
 
     link = after_deploy("the ESO role's trust and permissions in IAM (no --golive-iam-policies)", role_admits_and_grants)
     expect(sec.store_identity(store, service_account, s.secret_store, s.eso_service_account, s.eso_role_name),

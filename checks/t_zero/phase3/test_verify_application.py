@@ -3,7 +3,7 @@
 Team: Application Engineer, DevOps Lead. Right after the phase 3 deploy, pods may still be starting:
 check-pod-status waits for them up to the pods-ready deadline (thresholds.pods_ready_wait_seconds).
 """
-from golive.check import after_deploy, expect, runbook, settle
+from golive.check import after_deploy, expect, independently, runbook, settle
 from golive.probes import application as appl
 from golive.probes import drift, wiring
 
@@ -12,17 +12,20 @@ from checks.t_minus_24h.test_infrastructure_verification import app_connectivity
 
 def secrets_named(k8s, workload, ns) -> list[dict]:
     """The Secrets the workload's pod template names that exist, each read by name (golive may list none)."""
-    return [s for s in (k8s.get("secrets", name, ns) for name in wiring.secret_names(workload)) if s is not None]
+    return [s for s in independently(*(lambda name=name: k8s.get("secrets", name, ns)
+                                       for name in wiring.secret_names(workload))) if s is not None]
 
 
 def references_resolve(k8s, cfg):
     """Finding: every ConfigMap, Secret key, claim, service account and volume the app's pod template names exists."""
     kube, ns = cfg.kubernetes, cfg.kubernetes.app_namespace
     deployment = k8s.get("deployments", kube.deployment, ns)
-    return wiring.references_resolve(
-        deployment, f"Deployment {kube.deployment}", k8s.list("configmaps", ns),
-        secrets_named(k8s, deployment, ns), k8s.list("persistentvolumeclaims", ns), k8s.list("serviceaccounts", ns),
-        k8s.list("externalsecrets", ns))
+    configmaps, secrets, claims, accounts, external = independently(
+        lambda: k8s.list("configmaps", ns), lambda: secrets_named(k8s, deployment, ns),
+        lambda: k8s.list("persistentvolumeclaims", ns), lambda: k8s.list("serviceaccounts", ns),
+        lambda: k8s.list("externalsecrets", ns))
+    return wiring.references_resolve(deployment, f"Deployment {kube.deployment}", configmaps, secrets, claims, accounts,
+                                     external)
 
 
 def no_drift(k8s, reviewed, cfg):

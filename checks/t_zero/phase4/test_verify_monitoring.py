@@ -1,5 +1,5 @@
 """T-0: Go-Live Deployment / Phase 4: Monitoring Setup / Verify Monitoring (DevOps Lead, Monitoring Engineer)."""
-from golive.check import MONITORING, SECURITY, after_deploy, expect, runbook
+from golive.check import MONITORING, SECURITY, after_deploy, expect, independently, runbook
 from golive.probes import kube as k
 from golive.probes import monitoring as mon
 from golive.probes import wiring
@@ -28,10 +28,13 @@ def rule_groups_defined(k8s, cfg):
 
 def grafana_dashboards(grafana, cfg):
     """Findings: Grafana healthy; each configured dashboard present, every datasource its panels use healthy."""
-    boards = {uid: grafana.get(f"/api/dashboards/uid/{uid}") for uid in cfg.grafana.dashboards}
-    health = {ds: grafana.get(f"/api/datasources/uid/{ds}/health") for ds in mon.panel_datasources(boards)}
-    return mon.grafana_healthy(grafana.get("/api/health"), grafana.base_url), \
-        mon.dashboards_ok(boards, health, grafana.base_url)
+    boards = dict(zip(cfg.grafana.dashboards, independently(*(lambda uid=uid: grafana.get(f"/api/dashboards/uid/{uid}")
+                                                               for uid in cfg.grafana.dashboards))))
+    sources = mon.panel_datasources(boards)
+    *healths, grafana_health = independently(*(lambda ds=ds: grafana.get(f"/api/datasources/uid/{ds}/health")
+                                               for ds in sources), lambda: grafana.get("/api/health"))
+    return mon.grafana_healthy(grafana_health, grafana.base_url), \
+        mon.dashboards_ok(boards, dict(zip(sources, healths)), grafana.base_url)
 
 
 def key_metrics_fresh(prom, cfg):
@@ -61,7 +64,7 @@ def weak_logins_refused(grafana, cfg):
     attempts = []
     for login in cfg.grafana.weak_logins:
         user, _, password = login.partition(":")
-        attempts.append((login, grafana.request("GET", "/api/user", auth=(user, password))))
+        attempts.append((login, grafana.request("GET", "/api/user", auth=(user, password), ahead=True)))
         if attempts[-1][1].status // 100 == 2:
             break
     return mon.weak_logins_rejected(attempts, grafana.base_url)
