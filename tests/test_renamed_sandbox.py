@@ -97,7 +97,9 @@ def test_renamed_environment_is_go_in_smoke_and_t_minus_2h(tmp_path):
     assert observed["db_instances"] == [R["rds"]]
     assert R["dbname"] in observed["databases"] and "nba_simulator" not in observed["databases"]
     assert observed["ports"] == {**observed["ports"], **MOVED_PORTS, "postgres": 28432}
-    assert observed["jobs"] == [R["job"]], "Prometheus scrapes the app under another job than prometheus.app_job"
+    # The app under prometheus.app_job; kube-state-metrics under its own job, whatever the environment's names.
+    assert observed["jobs"] == sorted([R["job"], "kube-state-metrics"]), \
+        "Prometheus scrapes the app under another job than prometheus.app_job"
     # `down` read the recorded choice: it stopped the renamed sandbox's services, and forgot the choice.
     assert "stopped app" in observed["down"] and not recorded
 
