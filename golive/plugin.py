@@ -41,8 +41,9 @@ RUNBOOK_KEY = pytest.StashKey[catalogue.Runbook]()
 EVIDENCE_KEY = pytest.StashKey[list]()
 STATE = pytest.StashKey["GoliveRun"]()
 
-# Gathering ahead (concurrent prefetch) is part of the plugin, loaded with it however it is loaded.
-pytest_plugins = ("golive.prefetch",)
+# Gathering ahead (concurrent prefetch) is part of the plugin, loaded with it however it is loaded (in
+# pytest_addoption: a name in `pytest_plugins` costs a scan of every installed package's entry points).
+PREFETCH = "golive.prefetch"
 
 # The gatherers, pytest plugins of fixtures: the checks' clients and the run's caches.
 GATHERERS = (
@@ -62,7 +63,8 @@ GATHERERS = (
 WARNING_FILTERS = ("ignore::DeprecationWarning:botocore.*", "ignore::DeprecationWarning:kubernetes.*")
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser, pluginmanager):
+    pluginmanager.import_plugin(PREFETCH)
     group = parser.getgroup("golive", "golive go-live validation")
     group.addoption("--golive-env", default=None, help="environment from golive.toml (or GOLIVE_ENV)")
     group.addoption("--golive-config", default=None, help="configuration file (default golive.toml, or GOLIVE_CONFIG)")
