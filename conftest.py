@@ -10,7 +10,8 @@ def pytest_addoption(parser, pluginmanager):
         from golive import plugin
 
         pluginmanager.register(plugin, "golive")
-
-
-# golive's own tests use the gatherers without naming an environment.
-pytest_plugins = list(GATHERERS)
+    # golive's own tests use the gatherers without naming an environment. Imported here, not named in
+    # `pytest_plugins`: pytest looks each name given there up among every installed package's entry points
+    # (a scan of all their metadata per name, a tenth of a second for the eleven).
+    for name in GATHERERS:
+        pluginmanager.import_plugin(name)

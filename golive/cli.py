@@ -275,7 +275,9 @@ def run_checks(argv: list[str]) -> int:
         if word in _VALUED and rest:
             word = f"{word}={rest.pop(0)}"
         joined.append(word)
-    return int(pytest.main(joined))
+    # As pytest.ini has it: anyio's pytest plugin (installed with the MCP SDK) imports asyncio's backend at
+    # startup and no check uses it; `golive -p anyio ...` turns it back on.
+    return int(pytest.main(["-p", "no:anyio", *joined]))
 
 
 def main(argv: list[str] | None = None) -> int:

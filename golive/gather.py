@@ -13,6 +13,7 @@ clock of the later moment at which it reads the cached answer.
 """
 from __future__ import annotations
 
+import atexit
 import contextvars
 import gc
 import time
@@ -184,7 +185,7 @@ class Source:
         self._cache[key] = answer
         # Cached answers live until the session ends: take them (and all else alive now) out of the cyclic
         # collector's rounds, which otherwise re-scan a big cluster's lists again and again (0.7 s CPU at
-        # 10,000 pods). O(1); `release_answers` hands them back when the session ends.
+        # 10,000 pods). O(1); `release_answers` hands them back when the run is over.
         gc.freeze()
         return self._read(call, answer)
 
@@ -237,8 +238,14 @@ class PlannedFetch:
 
 
 def release_answers() -> None:
-    """The session is over: what `Source.fetch` froze may be collected again."""
+    """The run is over: what `Source.fetch` froze may be collected again (golive.plugin calls it after pytest's
+    own last collections, which would otherwise re-scan the whole heap twice)."""
     gc.unfreeze()
+
+
+# A process that is ending need not hunt for cycles among everything it ever made: CPython's last collection at
+# exit (a few tenths of a second after a run) sees nothing but what is made after this.
+atexit.register(gc.freeze)
 
 
 def _describe_key(key: Any) -> str:

@@ -14,6 +14,7 @@ the workers make the fragments and the controller the rest.
 """
 from __future__ import annotations
 
+import gc
 import os
 import re
 import secrets
@@ -32,7 +33,7 @@ from golive import preflight as pre
 from golive import redact, results, runinfo, verdict, waivers
 from golive import runbook as catalogue
 from golive.check import AREAS, BEFORE_DEPLOY, DECIDED, EVIDENCE, RUNNING_ITEM, NotBeforeDeploy
-from golive.gather import LEDGER_KEY, Ledger
+from golive.gather import LEDGER_KEY, Ledger, release_answers
 from golive.reporters import LATEST, github, html, jsonl, junit, publish, terminal, write_text
 
 ENV_KEY = pytest.StashKey[configuration.Environment]()
@@ -40,8 +41,9 @@ RUNBOOK_KEY = pytest.StashKey[catalogue.Runbook]()
 EVIDENCE_KEY = pytest.StashKey[list]()
 STATE = pytest.StashKey["GoliveRun"]()
 
-# Gathering ahead (concurrent prefetch) is part of the plugin, loaded with it however it is loaded.
-pytest_plugins = ("golive.prefetch",)
+# Gathering ahead (concurrent prefetch) is part of the plugin, loaded with it however it is loaded (in
+# pytest_addoption: a name in `pytest_plugins` costs a scan of every installed package's entry points).
+PREFETCH = "golive.prefetch"
 
 # The gatherers, pytest plugins of fixtures: the checks' clients and the run's caches.
 GATHERERS = (
@@ -61,7 +63,8 @@ GATHERERS = (
 WARNING_FILTERS = ("ignore::DeprecationWarning:botocore.*", "ignore::DeprecationWarning:kubernetes.*")
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser, pluginmanager):
+    pluginmanager.import_plugin(PREFETCH)
     group = parser.getgroup("golive", "golive go-live validation")
     group.addoption("--golive-env", default=None, help="environment from golive.toml (or GOLIVE_ENV)")
     group.addoption("--golive-config", default=None, help="configuration file (default golive.toml, or GOLIVE_CONFIG)")
@@ -133,6 +136,9 @@ def pytest_cmdline_main(config):
 
 
 def pytest_configure(config):
+    # The gatherers' frozen answers (golive.gather) are handed back to the collector at the very end: a cleanup
+    # registered before pytest's unraisableexception plugin registers its own runs after it (the stack unwinds).
+    config.add_cleanup(release_answers)
     for name, text in catalogue.PHASE_MARKERS:
         config.addinivalue_line("markers", f"{name}: runbook phase {text}")
     for area in AREAS:
@@ -414,6 +420,9 @@ class GoliveRun:
         self.run.facts = runinfo.facts(self.config, self.env, book(self.config), name=self.name, label=self.label,
                                        started=self.started, waiver_path=self.waiver_path, waivers=self.waivers,
                                        artifacts=self.artifacts, redactor=self.redactor)
+        # What is alive now (modules, the configuration, the catalogue) lives as long as the run: out of the
+        # cyclic collector's full rounds, as golive.gather does with each answer (handed back at the end).
+        gc.freeze()
         # Before any check: can golive get in, and is this the configured account and cluster?
         if self.config.getoption("--golive-no-preflight"):
             self.preflight = pre.skipped("--golive-no-preflight")

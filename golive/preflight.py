@@ -274,10 +274,12 @@ def run(env, *, deadline_s: float | None = None) -> Preflight:
     # Kubernetes: the kubeconfig's (or the pod's) credentials, then an authorized read.
     loaded: dict = {}  # the client's configuration as soon as it loads (a silent server is still bound)
 
-    try:  # for an EKS token (kubernetes.auth = "eks"); other kubeconfigs do not use it
-        kube_session = make_session(env)
-    except Exception as exc:  # noqa: BLE001 - the AWS answer above says why
-        kube_session = f"no AWS session ({type(exc).__name__})"
+    kube_session = None  # for an EKS token (kubernetes.auth = "eks"); other kubeconfigs do not use it
+    if env.kubernetes.auth == "eks":  # (asked only then: the AWS question above is making the session meanwhile)
+        try:
+            kube_session = make_session(env)
+        except Exception as exc:  # noqa: BLE001 - the AWS answer above says why
+            kube_session = f"no AWS session ({type(exc).__name__})"
 
     def ask_kube():
         try:

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, Undefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Undefined
 from markupsafe import Markup
 
 from golive.outcomes import SEVERITIES, brief
@@ -252,11 +252,31 @@ def css_string(text) -> Markup:
     return Markup('"' + "".join(c if c.isascii() and c.isalnum() else f"\\{ord(c):06x}" for c in str(text)) + '"')
 
 
+class _CompiledTemplates(FileSystemBytecodeCache):
+    """Compiled templates kept between runs, in jinja2's per-user cache folder (keyed by each template's source):
+    compiling the page's templates costs more than rendering it. A cache that cannot be written is no cache,
+    never a report left unwritten."""
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _bytecode_cache() -> FileSystemBytecodeCache | None:
+    try:
+        return _CompiledTemplates()
+    except (OSError, RuntimeError):  # no private temporary folder to keep them in: compile each run
+        return None
+
+
 @cache
 def _environment() -> Environment:
     # Lenient undefined on purpose: a record missing a key (a stream cut short, an older writer)
     # renders as blank, never as a crash that leaves no report at all.
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                      bytecode_cache=_bytecode_cache())
     env.filters.update(brief=brief, duration=duration, utc=utc, as_json=as_json, as_list=as_list, iso_time=iso_time, basename=basename, css_string=css_string,
                        outcome_label=lambda o: OUTCOME_LABEL.get(o, str(o).upper()),
                        outcome_class=lambda o: "o-" + str(o).replace(" ", "-"))
