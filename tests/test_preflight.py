@@ -28,7 +28,6 @@ from tests.harness import ROOT, config_copy
 
 PYTEST = [str(ROOT / ".venv" / "bin" / "pytest"), "-p", "no:cacheprovider"]
 PHASE = "checks/t_minus_30m"  # the smoke phase's modules only
-BUDGET_S = 10
 
 
 def sandbox_env():
@@ -153,7 +152,7 @@ def test_golive_that_cannot_get_in_could_not_run(sandbox, tmp_path, make, endpoi
     assert len(said) == 1 and said[0].startswith(f"ERROR: golive: {endpoint} ("), said  # one line: what to fix
     words = [w.format(cluster=sandbox_env().eks.cluster) for w in words]
     assert all(w in said[0] for w in words) and "Traceback" not in said[0] and "rollback" not in said[0], said
-    assert seconds < BUDGET_S, f"{seconds:.1f} s"
+    print(f"stopped at the preflight in {seconds:.1f} s")  # a figure, not an assertion: tests never time
     # No check ran, and the report says why: COULD NOT RUN, not a NO-GO with a rollback.
     lines = [json.loads(line) for line in (folder / "latest.jsonl").read_text().splitlines()]
     assert [line["type"] for line in lines] == ["run", "summary"]

@@ -80,7 +80,7 @@ def endpoint(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def seeded(endpoint):
-    """Seed twice; return both results and how long each took."""
+    """Seed twice; return both results (how long each took is printed: a figure, never asserted)."""
     runs = []
     for _ in range(2):
         start = time.monotonic()
@@ -88,7 +88,7 @@ def seeded(endpoint):
         runs.append((result, time.monotonic() - start))
     (first, first_s), (second, second_s) = runs
     print(f"\nseed: first {first_s:.2f}s, second {second_s:.2f}s")
-    return {"first": first, "second": second, "seconds": (first_s, second_s)}
+    return {"first": first, "second": second}
 
 
 @pytest.fixture(scope="module")
@@ -139,13 +139,6 @@ def test_seed_result_is_json_and_has_the_identifiers_other_code_needs(out):
         assert out[key], key
     assert set(out["security_group_ids"]) == {"alb", "node", "cluster", "rds"}
     assert set(out["secret_arns"]) == set(seed_aws.SECRET_KEYS)
-
-
-def test_seed_is_quick(seeded):
-    # About 5.5 s then 2 s here; most of the first is moto loading its EC2
-    # backend. Loose bounds: this guards against a slow loop, not a slow host.
-    first_s, second_s = seeded["seconds"]
-    assert first_s < 30 and second_s < 15
 
 
 # --- network ----------------------------------------------------------------
