@@ -15,18 +15,12 @@ import threading
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from sandbox.kube_tables import dig
+
 HPA_LABELS = ["namespace", "horizontalpodautoscaler"]
 DEPLOYMENT_LABELS = ["namespace", "deployment"]
 CONDITION_STATUSES = ("true", "false", "unknown")  # kube-state-metrics' status label, one series each
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # what kube-state-metrics v2 answers
-
-
-def _dig(obj, dotted, default=None):
-    for part in dotted.split("."):
-        if not isinstance(obj, dict) or part not in obj:
-            return default
-        obj = obj[part]
-    return obj
 
 
 def _condition_series(family, labels, conditions):
@@ -53,14 +47,14 @@ def hpa_families(hpas):
                        ["condition", "status"])
     for hpa in hpas:
         labels = [hpa["metadata"].get("namespace", ""), hpa["metadata"]["name"]]
-        target = _dig(hpa, "spec.scaleTargetRef", {}) or {}
+        target = dig(hpa, "spec.scaleTargetRef", {}) or {}
         info.add_metric([*labels, target.get("apiVersion", ""), target.get("kind", ""), target.get("name", "")], 1.0)
-        if _dig(hpa, "spec.minReplicas") is not None:
-            low.add_metric(labels, float(_dig(hpa, "spec.minReplicas")))
-        high.add_metric(labels, float(_dig(hpa, "spec.maxReplicas", 0) or 0))
-        current.add_metric(labels, float(_dig(hpa, "status.currentReplicas", 0) or 0))
-        desired.add_metric(labels, float(_dig(hpa, "status.desiredReplicas", 0) or 0))
-        _condition_series(conditions, labels, _dig(hpa, "status.conditions"))
+        if dig(hpa, "spec.minReplicas") is not None:
+            low.add_metric(labels, float(dig(hpa, "spec.minReplicas")))
+        high.add_metric(labels, float(dig(hpa, "spec.maxReplicas", 0) or 0))
+        current.add_metric(labels, float(dig(hpa, "status.currentReplicas", 0) or 0))
+        desired.add_metric(labels, float(dig(hpa, "status.desiredReplicas", 0) or 0))
+        _condition_series(conditions, labels, dig(hpa, "status.conditions"))
     return [info, low, high, current, desired, conditions]
 
 
@@ -82,7 +76,7 @@ def deployment_families(deployments):
         family = GaugeMetricFamily(name, doc, labels=DEPLOYMENT_LABELS)
         for deployment in deployments:
             default = 1 if path == "spec.replicas" else 0  # the API server defaults spec.replicas to 1
-            value = _dig(deployment, path, default)
+            value = dig(deployment, path, default)
             family.add_metric([deployment["metadata"].get("namespace", ""), deployment["metadata"]["name"]],
                               float(default if value is None else value))
         families.append(family)
