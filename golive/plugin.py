@@ -30,7 +30,7 @@ from golive import config as configuration
 from golive import coverage as cov
 from golive import outcomes as o
 from golive import preflight as pre
-from golive import redact, results, runinfo, verdict, waivers
+from golive import redact, results, runinfo, selection, verdict, waivers
 from golive import runbook as catalogue
 from golive.check import AREAS, BEFORE_DEPLOY, DECIDED, EVIDENCE, RUNNING_ITEM, NotBeforeDeploy
 from golive.gather import LEDGER_KEY, Ledger, release_answers
@@ -38,6 +38,7 @@ from golive.reporters import LATEST, github, html, jsonl, junit, publish, termin
 
 ENV_KEY = pytest.StashKey[configuration.Environment]()
 RUNBOOK_KEY = pytest.StashKey[catalogue.Runbook]()
+REACHABLE_KEY = pytest.StashKey["tuple[Path, set[str] | None]"]()
 EVIDENCE_KEY = pytest.StashKey[list]()
 STATE = pytest.StashKey["GoliveRun"]()
 
@@ -93,6 +94,9 @@ def pytest_addoption(parser, pluginmanager):
     group.addoption("--golive-no-preflight", action="store_true",
                     help="skip the preflight (golive's own access and the target's identity, golive/preflight.py); "
                          "the report says it was skipped")
+    group.addoption("--golive-collect-all", action="store_true",
+                    help="import and collect every check module, not only those the selection (-m, --golive-item) "
+                         "can reach according to the runbook catalogue (golive/selection.py)")
 
 
 def _requested(config) -> str | None:
@@ -243,6 +247,16 @@ def _state(config) -> "GoliveRun | None":
 
 
 # --- collection --------------------------------------------------------------------------------
+
+
+def pytest_ignore_collect(collection_path, config):
+    # Only the check modules a selection can reach are imported and collected (golive/selection.py).
+    if REACHABLE_KEY not in config.stash:
+        config.stash[REACHABLE_KEY] = cov.checks_folder(), selection.narrowed(config, book(config))
+    checks, paths = config.stash[REACHABLE_KEY]
+    if paths is not None and selection.ignored(collection_path.resolve(), checks, paths):
+        return True
+    return None  # the others decide (--ignore, conftest collect_ignore)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -1,0 +1,88 @@
+"""A selection imports and collects only the check modules that can hold its lines (golive/selection.py), and
+selects exactly what a collection of every module selects: the same node IDs, in the same order."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from _pytest.mark.expression import Expression
+
+from golive import runbook, selection
+
+from tests.harness import CONFIG, ROOT
+
+# Every phase marker, the README's documented selections, and expressions with not/and/or, areas and kinds
+# the catalogue does not know, and arguments.
+EXPRESSIONS = [name for name, _ in runbook.PHASE_MARKERS] + [
+    "t_zero and phase2_secrets", "smoke or t_minus_2", "t_minus_24 and not manual", "not smoke",
+    "pre_go_live and not (mutating or secrets)", "t_zero and not mutating", "monitoring", "secrets or incident",
+    "not (t_zero or post_go_live) and infrastructure", "smoke and smoke(reason=1)", "runbook(spec=1) or t_plus_15",
+]
+ITEMS = [["t-2h/"], ["t-0/phase3/"], ["t-2h/final-infrastructure-check/kubectl-get-nodes"], ["success/"],
+         ["t-2h/final-infrastructure-check/"], ["pre/", "t+15m/"], ["t-2h/no-such-section/"], ["nowhere/"]]
+
+
+class Collected:
+    def __init__(self):
+        self.nodeids: list[str] = []
+        self.modules: set[str] = set()
+
+    def pytest_collection_finish(self, session):
+        self.nodeids = [item.nodeid for item in session.items]
+
+    def pytest_collectreport(self, report):
+        if report.nodeid.endswith(".py"):
+            self.modules.add(report.nodeid)
+
+
+def collect(*args: str) -> Collected:
+    collected, cwd = Collected(), os.getcwd()
+    os.chdir(ROOT)
+    try:
+        code = pytest.main(["checks", "--collect-only", "-q", "-p", "no:cacheprovider", "--golive-env", "sandbox",
+                            "--golive-config", str(CONFIG), *args], plugins=[collected])
+    finally:
+        os.chdir(cwd)
+    assert code in (0, 5), f"collection of {args} ended {code}"
+    return collected
+
+
+@pytest.fixture(scope="module")
+def everything() -> Collected:
+    return collect("--golive-collect-all")
+
+
+@pytest.mark.parametrize("args", [["-m", e] for e in EXPRESSIONS] + [[a for w in i for a in ("--golive-item", w)] for i in ITEMS] + [
+    ["-m", "t_minus_2 or incident", "--golive-item", "t-2h/", "--golive-item", "emergency/"]], ids=str)
+def test_a_selection_collects_what_a_full_collection_selects(args, everything):
+    narrowed, full = collect(*args), collect(*args, "--golive-collect-all")
+    assert narrowed.nodeids == full.nodeids
+    assert full.modules == everything.modules  # the switch collects every module
+
+
+def test_a_phase_imports_only_its_own_modules(everything):
+    smoke = collect("-m", "smoke")
+    assert smoke.modules == {n.split("::")[0] for n in smoke.nodeids} < everything.modules
+    assert collect("--golive-item", "t-2h/final-infrastructure-check/kubectl-get-nodes").modules == {
+        "checks/t_minus_2h/test_final_infrastructure_check.py"}
+
+
+@pytest.mark.parametrize("args", [["-m", "smoke", "-k", "api"], ["-m", "not smoke"], ["-m", "secrets"]], ids=str)
+def test_what_the_catalogue_cannot_decide_collects_everything(args, everything):
+    assert collect(*args).modules == everything.modules
+
+
+def test_derived_checks_import_the_modules_they_summarise():
+    # The T-2h success criteria summarise checks of other modules, which are imported, not collected.
+    done = collect("--golive-item", "t-2h/success-criteria/")
+    assert done.modules == {"checks/t_minus_2h/test_success_criteria.py"} and done.nodeids
+
+
+@pytest.mark.parametrize("text, markers, expected", [
+    ("smoke", {"smoke"}, True), ("smoke", set(), False), ("not smoke", set(), True),
+    ("smoke and mutating", {"smoke"}, True), ("smoke and not mutating", {"smoke"}, True),
+    ("mutating and not mutating", {"smoke"}, False), ("secrets and not secrets(a=1)", {"smoke"}, True),
+    ("smoke(a=1)", {"smoke"}, False), ("t_zero and phase2_secrets", {"t_zero", "phase1_infrastructure"}, False),
+])
+def test_unknown_markers_may_be_either_way(text, markers, expected):
+    assert selection.satisfiable(Expression.compile(text), frozenset(markers)) is expected
