@@ -5,13 +5,20 @@ coverage matrix cannot drift from the code.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import importlib
+import json
+import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from golive import runbook as catalogue
+from golive import check
 from golive.check import Spec
+from golive.outcomes import Impact
 
 
 @dataclass(frozen=True)
@@ -94,5 +101,47 @@ def bound_tests(checks_dir: Path) -> dict[str, list[Bound]]:
     return bound
 
 
-def coverage(checks_dir: Path, runbook_path: Path | None = None) -> Coverage:
-    return Coverage(catalogue.load(runbook_path), bound_tests(checks_dir))
+def kept_bound_tests(checks_dir: Path) -> dict[str, list[Bound]]:
+    """`bound_tests`, kept between runs in a private per-user temporary folder, keyed by the size and time of
+    every file under the checks folder and of the code that reads them: a run that imports only the modules
+    its selection needs (golive/selection.py) does not import the others just to count them. A cache that
+    cannot be read or written is no cache."""
+    checks_dir = checks_dir.resolve()
+    stats = [(str(p), p.stat()) for p in sorted(checks_dir.rglob("*.py")) + [Path(check.__file__), Path(__file__)]]
+    stamp = hashlib.sha256(repr([sys.implementation.cache_tag] + [
+        (path, stat.st_mtime_ns, stat.st_size) for path, stat in stats]).encode()).hexdigest()[:32]
+    folder = _private_folder()
+    kept = folder / f"coverage-{stamp}.json" if folder else None
+    if kept is not None and kept.is_file():
+        try:
+            return {item: [Bound(Spec(**{**spec, "impact": Impact(spec["impact"])}), test) for spec, test in bound]
+                    for item, bound in json.loads(kept.read_text()).items()}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            pass  # unreadable or from another shape of Spec: read them again
+    bound = bound_tests(checks_dir)
+    if kept is not None:
+        rows = {item: [(dataclasses.asdict(b.spec), b.test) for b in bs] for item, bs in bound.items()}
+        partial = kept.with_suffix(f".{os.getpid()}")
+        try:
+            partial.write_text(json.dumps(rows))
+            os.replace(partial, kept)  # whole or not at all, whoever reads it meanwhile
+        except OSError:
+            pass
+    return bound
+
+
+def _private_folder() -> Path | None:
+    """golive's folder in the temporary directory, this user's alone (None when it is not or cannot be)."""
+    folder = Path(tempfile.gettempdir()) / f"golive-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        stat = folder.lstat()
+    except OSError:
+        return None
+    mine = stat.st_uid == os.getuid() and not stat.st_mode & 0o077 and folder.is_dir() and not folder.is_symlink()
+    return folder if mine else None
+
+
+def coverage(checks_dir: Path, runbook_path: Path | None = None, *, kept: bool = False) -> Coverage:
+    """The catalogue against the checks; `kept`: their bindings as the last run with the same files read them."""
+    return Coverage(catalogue.load(runbook_path), (kept_bound_tests if kept else bound_tests)(checks_dir))

@@ -576,7 +576,7 @@ class GoliveRun:
         if not checks.is_dir():
             return None
         try:
-            found = cov.coverage(checks, Path(book_.path))
+            found = cov.coverage(checks, Path(book_.path), kept=True)
         except Exception as exc:  # noqa: BLE001 - the report renders whatever a check module does
             return {"error": f"{type(exc).__name__}: {exc}", "leaves": len(book_.items), "run": len(self.run.results)}
         run_by_id = {r.runbook_id: r for r in self.run.results}

@@ -7,7 +7,7 @@ import os
 import pytest
 from _pytest.mark.expression import Expression
 
-from golive import runbook, selection
+from golive import coverage, runbook, selection
 
 from tests.harness import CONFIG, ROOT
 
@@ -86,3 +86,22 @@ def test_derived_checks_import_the_modules_they_summarise():
 ])
 def test_unknown_markers_may_be_either_way(text, markers, expected):
     assert selection.satisfiable(Expression.compile(text), frozenset(markers)) is expected
+
+
+def test_the_coverage_a_run_reports_is_kept_only_for_the_same_files(tmp_path, monkeypatch):
+    # A narrowed run reports the coverage of every check without importing them: the bindings of the last
+    # run with the same files, read again whenever a file under checks/ (or the code reading them) changes.
+    monkeypatch.setattr(coverage.tempfile, "gettempdir", lambda: str(tmp_path))
+    checks, read = ROOT / "checks", coverage.bound_tests(ROOT / "checks")
+    assert coverage.kept_bound_tests(checks) == read  # read, then kept
+    [kept] = (tmp_path / f"golive-{os.getuid()}").glob("coverage-*.json")
+    assert coverage.kept_bound_tests(checks) == read  # from the kept file
+    kept.write_text("{not json")
+    assert coverage.kept_bound_tests(checks) == read  # an unreadable file is read again
+    touched, before = checks / "__init__.py", (checks / "__init__.py").stat()
+    os.utime(touched, ns=(before.st_atime_ns, before.st_mtime_ns + 1000))
+    try:
+        assert coverage.kept_bound_tests(checks) == read
+        assert len(list(kept.parent.glob("coverage-*.json"))) == 2  # another stamp: read again
+    finally:
+        os.utime(touched, ns=(before.st_atime_ns, before.st_mtime_ns))
