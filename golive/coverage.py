@@ -15,6 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from golive import runbook as catalogue
 from golive import check
 from golive.check import Spec
@@ -83,8 +85,11 @@ def checks_folder() -> Path:
     return Path(checks.__file__).resolve().parent
 
 
-def bound_tests(checks_dir: Path) -> dict[str, list[Bound]]:
-    """Import every checks/**/test_*.py and read the runbook spec of each test function."""
+def bound_tests(checks_dir: Path, *, broken: list[str] | None = None) -> dict[str, list[Bound]]:
+    """Import every checks/**/test_*.py and read the runbook spec of each test function.
+
+    `broken`: a module that cannot be imported is named there (`checks/x/test_y.py: ImportError: ...`) and the
+    others are read; without it, the error is raised."""
     checks_dir = checks_dir.resolve()
     root = checks_dir.parent
     if str(root) not in sys.path:
@@ -92,7 +97,13 @@ def bound_tests(checks_dir: Path) -> dict[str, list[Bound]]:
     bound: dict[str, list[Bound]] = {}
     for path in sorted(checks_dir.rglob("test_*.py")):
         relative = path.relative_to(root)
-        module = importlib.import_module(".".join(relative.with_suffix("").parts))
+        try:
+            module = importlib.import_module(".".join(relative.with_suffix("").parts))
+        except Exception as exc:
+            if broken is None:
+                raise
+            broken.append(f"{relative.as_posix()}: {type(exc).__name__}: {exc}")
+            continue
         for name, fn in vars(module).items():
             spec = getattr(fn, "golive_spec", None)
             # Count a function only in the module that defines it (summaries import others).
@@ -101,14 +112,18 @@ def bound_tests(checks_dir: Path) -> dict[str, list[Bound]]:
     return bound
 
 
-def kept_bound_tests(checks_dir: Path) -> dict[str, list[Bound]]:
+def kept_bound_tests(checks_dir: Path, *, broken: list[str] | None = None) -> dict[str, list[Bound]]:
     """`bound_tests`, kept between runs in a private per-user temporary folder, keyed by the size and time of
-    every file under the checks folder and of the code that reads them: a run that imports only the modules
+    every file under the checks folder and golive's own packages: a run that imports only the modules
     its selection needs (golive/selection.py) does not import the others just to count them. A cache that
-    cannot be read or written is no cache."""
+    cannot be read or written is no cache; nor is a scan that met a broken module (`broken` as in bound_tests)."""
     checks_dir = checks_dir.resolve()
-    stats = [(str(p), p.stat()) for p in sorted(checks_dir.rglob("*.py")) + [Path(check.__file__), Path(__file__)]]
-    stamp = hashlib.sha256(repr([sys.implementation.cache_tag] + [
+    import fixtures
+
+    # The checks and what they import of golive's own: a module broken by a change there is read, and named.
+    folders = (checks_dir, Path(check.__file__).parent, Path(fixtures.__file__).parent)
+    stats = [(str(p), p.stat()) for folder in folders for p in sorted(folder.rglob("*.py"))]
+    stamp = hashlib.sha256(repr([sys.implementation.cache_tag, pytest.__version__] + [
         (path, stat.st_mtime_ns, stat.st_size) for path, stat in stats]).encode()).hexdigest()[:32]
     folder = _private_folder()
     kept = folder / f"coverage-{stamp}.json" if folder else None
@@ -118,8 +133,11 @@ def kept_bound_tests(checks_dir: Path) -> dict[str, list[Bound]]:
                     for item, bound in json.loads(kept.read_text()).items()}
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             pass  # unreadable or from another shape of Spec: read them again
-    bound = bound_tests(checks_dir)
-    if kept is not None:
+    found: list[str] = []
+    bound = bound_tests(checks_dir, broken=found if broken is not None else None)
+    if broken is not None:
+        broken += found
+    if kept is not None and not found:
         rows = {item: [(dataclasses.asdict(b.spec), b.test) for b in bs] for item, bs in bound.items()}
         partial = kept.with_suffix(f".{os.getpid()}")
         try:
@@ -142,6 +160,5 @@ def _private_folder() -> Path | None:
     return folder if mine else None
 
 
-def coverage(checks_dir: Path, runbook_path: Path | None = None, *, kept: bool = False) -> Coverage:
-    """The catalogue against the checks; `kept`: their bindings as the last run with the same files read them."""
-    return Coverage(catalogue.load(runbook_path), (kept_bound_tests if kept else bound_tests)(checks_dir))
+def coverage(checks_dir: Path, runbook_path: Path | None = None) -> Coverage:
+    return Coverage(catalogue.load(runbook_path), bound_tests(checks_dir))

@@ -39,6 +39,7 @@ from golive.reporters import LATEST, github, html, jsonl, junit, publish, termin
 ENV_KEY = pytest.StashKey[configuration.Environment]()
 RUNBOOK_KEY = pytest.StashKey[catalogue.Runbook]()
 REACHABLE_KEY = pytest.StashKey["tuple[Path, set[str] | None]"]()
+BINDINGS_KEY = pytest.StashKey[tuple]()
 EVIDENCE_KEY = pytest.StashKey[list]()
 STATE = pytest.StashKey["GoliveRun"]()
 
@@ -249,11 +250,31 @@ def _state(config) -> "GoliveRun | None":
 # --- collection --------------------------------------------------------------------------------
 
 
+def reachable(config) -> tuple[Path, set[str] | None]:
+    """The checks folder and the paths in it this run's selection can reach (None: all of them)."""
+    if REACHABLE_KEY not in config.stash:
+        checks, paths = cov.checks_folder(), selection.narrowed(config, book(config))
+        if paths is not None:
+            bound, broken = bindings(config, checks)
+            if broken or selection.misplaced(bound, paths):
+                paths = None  # a full collection names each, as pytest always has
+        config.stash[REACHABLE_KEY] = checks, paths
+    return config.stash[REACHABLE_KEY]
+
+
+def bindings(config, checks: Path) -> tuple[dict, list[str]]:
+    """Every check's runbook binding (as the last run with the same files read them, golive.coverage) and the
+    check modules that could not be imported: read once a run, for the selection and the report's coverage."""
+    kept = config.stash.get(BINDINGS_KEY, None)
+    if kept is None or kept[0] != checks:
+        broken: list[str] = []
+        kept = config.stash[BINDINGS_KEY] = checks, cov.kept_bound_tests(checks, broken=broken), broken
+    return kept[1], kept[2]
+
+
 def pytest_ignore_collect(collection_path, config):
     # Only the check modules a selection can reach are imported and collected (golive/selection.py).
-    if REACHABLE_KEY not in config.stash:
-        config.stash[REACHABLE_KEY] = cov.checks_folder(), selection.narrowed(config, book(config))
-    checks, paths = config.stash[REACHABLE_KEY]
+    checks, paths = reachable(config)
     if paths is not None and selection.ignored(collection_path.resolve(), checks, paths):
         return True
     return None  # the others decide (--ignore, conftest collect_ignore)
@@ -576,7 +597,10 @@ class GoliveRun:
         if not checks.is_dir():
             return None
         try:
-            found = cov.coverage(checks, Path(book_.path), kept=True)
+            bound, broken = bindings(self.config, checks.resolve())
+            if broken:
+                raise ImportError("; ".join(broken))
+            found = cov.Coverage(book_, bound)
         except Exception as exc:  # noqa: BLE001 - the report renders whatever a check module does
             return {"error": f"{type(exc).__name__}: {exc}", "leaves": len(book_.items), "run": len(self.run.results)}
         run_by_id = {r.runbook_id: r for r in self.run.results}

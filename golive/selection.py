@@ -7,7 +7,9 @@ only those, then selects from them exactly as it would from everything (its own 
 `--golive-item`). Markers the catalogue does not know (areas, `manual`, `mutating`, parametrize...) may be
 either way: a module is left out only when no value of them lets one of its lines match. Selections that
 cannot be decided so (`-k`, node IDs or files as arguments, `--lf`, `--sw`, `--pyargs`, or an expression an
-item outside the catalogue could match) collect everything, as `--golive-collect-all` does.
+item outside the catalogue could match) collect everything, as `--golive-collect-all` does; so does a run whose
+checks hold a module that cannot be imported or a check not where its ID says (the plugin reads each check's
+binding first, as golive.coverage keeps it for the same files): pytest names them as it always has.
 """
 from __future__ import annotations
 
@@ -107,6 +109,11 @@ def narrowed(config, book: catalogue.Runbook) -> set[str] | None:
     return reachable(book, opt.markexpr, wanted)
 
 
+def reached(relative: str, paths: set[str]) -> bool:
+    """Is the test module `relative` (checks/...py) one of `paths`, or under one of their folders?"""
+    return relative in paths or any(p.endswith("/") and relative.startswith(p) for p in paths)
+
+
 def ignored(path: Path, checks: Path, paths: set[str]) -> bool:
     """Is `path` (a folder or test module under the checks folder) outside every reachable path?"""
     if path == checks or checks not in path.parents:
@@ -117,4 +124,18 @@ def ignored(path: Path, checks: Path, paths: set[str]) -> bool:
         return not any(p.startswith(folder) or folder.startswith(p) for p in paths)
     if not (path.name.startswith("test_") and path.suffix == ".py"):
         return False
-    return relative not in paths and not any(p.endswith("/") and relative.startswith(p) for p in paths)
+    return not reached(relative, paths)
+
+
+def misplaced(bound: dict, paths: set[str]) -> list[str]:
+    """Checks a full collection would reach and `paths` do not: each lives elsewhere than its ID says (the
+    coverage self-test keeps them from existing; a changed copy of the checks may not)."""
+    out = []
+    for item_id, tests in bound.items():
+        try:
+            where = catalogue.check_location(item_id)[0]
+        except (KeyError, IndexError):
+            continue  # not a runbook ID: no selection by marker or ID reaches it (selects(()) decides)
+        out += [f"{b.test} signs off {item_id} but is not in {where}, where a selection looks for it"
+                for b in tests if reached(where, paths) and not reached(b.test.split("::")[0], paths)]
+    return out

@@ -3,6 +3,10 @@ selects exactly what a collection of every module selects: the same node IDs, in
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from _pytest.mark.expression import Expression
@@ -105,3 +109,44 @@ def test_the_coverage_a_run_reports_is_kept_only_for_the_same_files(tmp_path, mo
         assert len(list(kept.parent.glob("coverage-*.json"))) == 2  # another stamp: read again
     finally:
         os.utime(touched, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def tree_copy(folder: Path) -> Path:
+    """The product and its checks in FOLDER, importable there as themselves (a changed copy under test)."""
+    for name in ("golive", "fixtures", "checks"):
+        shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("conftest.py", "pytest.ini", "golive.toml"):
+        shutil.copy(ROOT / name, folder / name)
+    shutil.copytree(ROOT / "sandbox" / "runbook", folder / "sandbox" / "runbook")
+    return folder
+
+
+def run_in(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "checks", "-q", "-p", "no:cacheprovider", "--golive-env",
+                           "sandbox", "--golive-no-preflight", "--golive-reports", "none", *args], cwd=folder,
+                          capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "PYTHONPATH": str(folder), "TMPDIR": str(folder)})
+
+
+def test_a_module_that_cannot_be_imported_is_named_as_by_a_full_collection(tmp_path):
+    # A T-2h module breaks: `-m incident` reaches none of its lines, yet it is named, and the run stops, as before.
+    tree = tree_copy(tmp_path)
+    with open(tree / "checks/t_minus_2h/test_resource_validation.py", "a") as module:
+        module.write("\nimport no_such_module  # the breakage under test\n")
+    narrowed, full = run_in(tree, "-m", "incident"), run_in(tree, "-m", "incident", "--golive-collect-all")
+    assert narrowed.returncode == full.returncode == 2, narrowed.stdout[-2000:]
+    named = "check module not collected: checks/t_minus_2h/test_resource_validation.py: ModuleNotFoundError"
+    assert named in narrowed.stdout and named in full.stdout
+    assert narrowed.stdout.splitlines()[-1].split(" in ")[0] == full.stdout.splitlines()[-1].split(" in ")[0]
+
+
+def test_a_check_not_where_its_id_says_is_still_collected(tmp_path):
+    # A smoke line's check copied into a T-4h module: a selection by marker would not look there; it collects all.
+    tree = tree_copy(tmp_path)
+    (tree / "checks/t_minus_4h/test_elsewhere.py").write_text(
+        "from golive.check import runbook\n\n\n@runbook('t-30m/critical-path-testing/test-api-endpoints')\n"
+        "def test_api_endpoints():\n    pass\n")
+    narrowed, full = (run_in(tree, "--collect-only", "-m", "smoke", *extra) for extra in ((), ("--golive-collect-all",)))
+    assert "checks/t_minus_4h/test_elsewhere.py::test_api_endpoints" in narrowed.stdout
+    assert [line for line in narrowed.stdout.splitlines() if "::" in line] == \
+        [line for line in full.stdout.splitlines() if "::" in line]
