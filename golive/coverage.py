@@ -125,12 +125,14 @@ def kept_bound_tests(checks_dir: Path, *, broken: list[str] | None = None) -> di
     stats = [(str(p), p.stat()) for folder in folders for p in sorted(folder.rglob("*.py"))]
     stamp = hashlib.sha256(repr([sys.implementation.cache_tag, pytest.__version__] + [
         (path, stat.st_mtime_ns, stat.st_size) for path, stat in stats]).encode()).hexdigest()[:32]
-    folder = _private_folder()
-    kept = folder / f"coverage-{stamp}.json" if folder else None
+    folder = _private_folder()  # one file per checks folder, its stamp inside: replaced when the files change
+    kept = folder / f"coverage-{hashlib.sha256(str(checks_dir).encode()).hexdigest()[:16]}.json" if folder else None
     if kept is not None and kept.is_file():
         try:
-            return {item: [Bound(Spec(**{**spec, "impact": Impact(spec["impact"])}), test) for spec, test in bound]
-                    for item, bound in json.loads(kept.read_text()).items()}
+            saved = json.loads(kept.read_text())
+            if saved["stamp"] == stamp:
+                return {item: [Bound(Spec(**{**spec, "impact": Impact(spec["impact"])}), test) for spec, test in bs]
+                        for item, bs in saved["bound"].items()}
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             pass  # unreadable or from another shape of Spec: read them again
     found: list[str] = []
@@ -141,7 +143,7 @@ def kept_bound_tests(checks_dir: Path, *, broken: list[str] | None = None) -> di
         rows = {item: [(dataclasses.asdict(b.spec), b.test) for b in bs] for item, bs in bound.items()}
         partial = kept.with_suffix(f".{os.getpid()}")
         try:
-            partial.write_text(json.dumps(rows))
+            partial.write_text(json.dumps({"stamp": stamp, "bound": rows}))
             os.replace(partial, kept)  # whole or not at all, whoever reads it meanwhile
         except OSError:
             pass
