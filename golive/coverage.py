@@ -122,9 +122,9 @@ def kept_bound_tests(checks_dir: Path, *, broken: list[str] | None = None) -> di
 
     # The checks and what they import of golive's own: a module broken by a change there is read, and named.
     folders = (checks_dir, Path(check.__file__).parent, Path(fixtures.__file__).parent)
-    stats = [(str(p), p.stat()) for folder in folders for p in sorted(folder.rglob("*.py"))]
-    stamp = hashlib.sha256(repr([sys.implementation.cache_tag, pytest.__version__] + [
-        (path, stat.st_mtime_ns, stat.st_size) for path, stat in stats]).encode()).hexdigest()[:32]
+    stats = sorted((entry.path, entry.stat().st_mtime_ns, entry.stat().st_size) for folder in folders
+                   for entry in _python_files(str(folder)))
+    stamp = hashlib.sha256(repr([sys.implementation.cache_tag, pytest.__version__, *stats]).encode()).hexdigest()[:32]
     folder = _private_folder()  # one file per checks folder, its stamp inside: replaced when the files change
     kept = folder / f"coverage-{hashlib.sha256(str(checks_dir).encode()).hexdigest()[:16]}.json" if folder else None
     if kept is not None and kept.is_file():
@@ -148,6 +148,14 @@ def kept_bound_tests(checks_dir: Path, *, broken: list[str] | None = None) -> di
         except OSError:
             pass
     return bound
+
+
+def _python_files(folder: str):
+    for entry in os.scandir(folder):
+        if entry.is_dir() and entry.name != "__pycache__":
+            yield from _python_files(entry.path)
+        elif entry.name.endswith(".py"):
+            yield entry
 
 
 def _private_folder() -> Path | None:
