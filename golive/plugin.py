@@ -253,7 +253,8 @@ def _state(config) -> "GoliveRun | None":
 def reachable(config) -> tuple[Path, set[str] | None]:
     """The checks folder and the paths in it this run's selection can reach (None: all of them)."""
     if REACHABLE_KEY not in config.stash:
-        checks, paths = cov.checks_folder(), selection.narrowed(config, book(config))
+        checks = cov.checks_folder()
+        paths = selection.narrowed(config, book(config), checks)
         if paths is not None:
             bound, broken = bindings(config, checks)
             if broken or selection.misplaced(bound, paths):

@@ -95,17 +95,20 @@ def reachable(book: catalogue.Runbook, markexpr: str, wanted: list[str]) -> set[
     return paths
 
 
-def narrowed(config, book: catalogue.Runbook) -> set[str] | None:
+def narrowed(config, book: catalogue.Runbook, checks: Path) -> set[str] | None:
     """`reachable` for this run's options; None (collect everything) unless the selection is only `-m` and
-    `--golive-item` over folders."""
+    `--golive-item` over folders, the checks folder among them (or in one)."""
     opt, here = config.option, Path(config.invocation_params.dir)
     wanted = config.getoption("--golive-item")
     if config.getoption("--golive-collect-all") or not (opt.markexpr or wanted):
         return None
     if opt.keyword or opt.pyargs or any(getattr(opt, name, False) for name in ("lf", "stepwise", "stepwise_skip")):
         return None
-    if any("::" in arg or not (here / arg).is_dir() for arg in config.args):
+    folders = [(here / arg).resolve() for arg in config.args]
+    if any("::" in arg for arg in config.args) or not all(folder.is_dir() for folder in folders):
         return None
+    if not any(folder == checks or folder in checks.parents or checks in folder.parents for folder in folders):
+        return None  # golive's own tests, the team's: no check module to leave out
     return reachable(book, opt.markexpr, wanted)
 
 
