@@ -599,11 +599,11 @@ class GoliveRun:
             return None
         try:
             bound, broken = bindings(self.config, checks.resolve())
-            if broken:
-                raise ImportError("; ".join(broken))
             found = cov.Coverage(book_, bound)
         except Exception as exc:  # noqa: BLE001 - the report renders whatever a check module does
-            return {"error": f"{type(exc).__name__}: {exc}", "leaves": len(book_.items), "run": len(self.run.results)}
+            broken = [f"{type(exc).__name__}: {exc}"]
+        if broken:  # each module that cannot be imported, named
+            return {"error": "; ".join(broken), "leaves": len(book_.items), "run": len(self.run.results)}
         run_by_id = {r.runbook_id: r for r in self.run.results}
         phases: dict[str, dict] = {}
         for leaf in book_.items:
