@@ -57,8 +57,11 @@ def everything() -> Collected:
     return collect("--golive-collect-all")
 
 
-@pytest.mark.parametrize("args", [["-m", e] for e in EXPRESSIONS] + [[a for w in i for a in ("--golive-item", w)] for i in ITEMS] + [
-    ["-m", "t_minus_2 or incident", "--golive-item", "t-2h/", "--golive-item", "emergency/"]], ids=str)
+SELECTIONS = [["-m", e] for e in EXPRESSIONS] + [[a for w in i for a in ("--golive-item", w)] for i in ITEMS] + [
+    ["-m", "t_minus_2 or incident", "--golive-item", "t-2h/", "--golive-item", "emergency/"]]
+
+
+@pytest.mark.parametrize("args", SELECTIONS, ids=str)
 def test_a_selection_collects_what_a_full_collection_selects(args, everything):
     narrowed, full = collect(*args), collect(*args, "--golive-collect-all")
     assert narrowed.nodeids == full.nodeids
@@ -148,7 +151,7 @@ def test_a_check_not_where_its_id_says_is_still_collected(tmp_path):
     (tree / "checks/t_minus_4h/test_elsewhere.py").write_text(
         "from golive.check import runbook\n\n\n@runbook('t-30m/critical-path-testing/test-api-endpoints')\n"
         "def test_api_endpoints():\n    pass\n")
-    narrowed, full = (run_in(tree, "--collect-only", "-m", "smoke", *extra) for extra in ((), ("--golive-collect-all",)))
+    narrowed, full = (run_in(tree, "--collect-only", "-m", "smoke", *more) for more in ((), ("--golive-collect-all",)))
     assert "checks/t_minus_4h/test_elsewhere.py::test_api_endpoints" in narrowed.stdout
     assert [line for line in narrowed.stdout.splitlines() if "::" in line] == \
         [line for line in full.stdout.splitlines() if "::" in line]
