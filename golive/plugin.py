@@ -30,7 +30,7 @@ from golive import config as configuration
 from golive import coverage as cov
 from golive import outcomes as o
 from golive import preflight as pre
-from golive import redact, results, runinfo, verdict, waivers
+from golive import redact, results, runinfo, selection, verdict, waivers
 from golive import runbook as catalogue
 from golive.check import AREAS, BEFORE_DEPLOY, DECIDED, EVIDENCE, RUNNING_ITEM, NotBeforeDeploy
 from golive.gather import LEDGER_KEY, Ledger, release_answers
@@ -38,6 +38,8 @@ from golive.reporters import LATEST, github, html, jsonl, junit, publish, termin
 
 ENV_KEY = pytest.StashKey[configuration.Environment]()
 RUNBOOK_KEY = pytest.StashKey[catalogue.Runbook]()
+REACHABLE_KEY = pytest.StashKey["tuple[Path, set[str] | None]"]()
+BINDINGS_KEY = pytest.StashKey[tuple]()
 EVIDENCE_KEY = pytest.StashKey[list]()
 STATE = pytest.StashKey["GoliveRun"]()
 
@@ -93,6 +95,9 @@ def pytest_addoption(parser, pluginmanager):
     group.addoption("--golive-no-preflight", action="store_true",
                     help="skip the preflight (golive's own access and the target's identity, golive/preflight.py); "
                          "the report says it was skipped")
+    group.addoption("--golive-collect-all", action="store_true",
+                    help="import and collect every check module, not only those the selection (-m, --golive-item) "
+                         "can reach according to the runbook catalogue (golive/selection.py)")
 
 
 def _requested(config) -> str | None:
@@ -243,6 +248,37 @@ def _state(config) -> "GoliveRun | None":
 
 
 # --- collection --------------------------------------------------------------------------------
+
+
+def reachable(config) -> tuple[Path, set[str] | None]:
+    """The checks folder and the paths in it this run's selection can reach (None: all of them)."""
+    if REACHABLE_KEY not in config.stash:
+        checks = cov.checks_folder()
+        paths = selection.narrowed(config, book(config), checks)
+        if paths is not None:
+            bound, broken = bindings(config, checks)
+            if broken or selection.misplaced(bound, paths):
+                paths = None  # a full collection names each, as pytest always has
+        config.stash[REACHABLE_KEY] = checks, paths
+    return config.stash[REACHABLE_KEY]
+
+
+def bindings(config, checks: Path) -> tuple[dict, list[str]]:
+    """Every check's runbook binding (as the last run with the same files read them, golive.coverage) and the
+    check modules that could not be imported: read once a run, for the selection and the report's coverage."""
+    kept = config.stash.get(BINDINGS_KEY, None)
+    if kept is None or kept[0] != checks:
+        broken: list[str] = []
+        kept = config.stash[BINDINGS_KEY] = checks, cov.kept_bound_tests(checks, broken=broken), broken
+    return kept[1], kept[2]
+
+
+def pytest_ignore_collect(collection_path, config):
+    # Only the check modules a selection can reach are imported and collected (golive/selection.py).
+    checks, paths = reachable(config)
+    if paths is not None and selection.ignored(collection_path.resolve(), checks, paths):
+        return True
+    return None  # the others decide (--ignore, conftest collect_ignore)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -562,9 +598,12 @@ class GoliveRun:
         if not checks.is_dir():
             return None
         try:
-            found = cov.coverage(checks, Path(book_.path))
+            bound, broken = bindings(self.config, checks.resolve())
+            found = cov.Coverage(book_, bound)
         except Exception as exc:  # noqa: BLE001 - the report renders whatever a check module does
-            return {"error": f"{type(exc).__name__}: {exc}", "leaves": len(book_.items), "run": len(self.run.results)}
+            broken = [f"{type(exc).__name__}: {exc}"]
+        if broken:  # each module that cannot be imported, named
+            return {"error": "; ".join(broken), "leaves": len(book_.items), "run": len(self.run.results)}
         run_by_id = {r.runbook_id: r for r in self.run.results}
         phases: dict[str, dict] = {}
         for leaf in book_.items:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 SHIPPED_RUNBOOK = Path(__file__).with_name("GO_LIVE_RUNBOOK.md")
@@ -111,8 +111,9 @@ class Runbook:
     def __getitem__(self, item_id: str) -> Item:
         return self.by_id[item_id]
 
-    @property
+    @cached_property
     def by_id(self) -> dict[str, Item]:
+        # Made once the catalogue is read (parse() alone adds items): run code looks a leaf up per item.
         return {item.id: item for item in self.items}
 
 
