@@ -1,0 +1,128 @@
+"""The trimmed service models (fixtures/aws_models.py) give golive's clients exactly what botocore's full ones do
+for every operation golive makes; another botocore or another list of operations never reads them."""
+from __future__ import annotations
+
+import json
+
+import botocore
+import botocore.session
+import pytest
+
+from fixtures import aws_models
+from fixtures.aws import OPERATIONS
+from golive.incluster import UPLOAD
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("botocore-models")
+
+
+def _session(loader=None) -> botocore.session.Session:
+    session = botocore.session.Session()
+    if loader is not None:
+        session.register_component("data_loader", loader)
+    return session
+
+
+def _trimmed(root, operations=OPERATIONS) -> aws_models.TrimmedLoader:
+    loader = aws_models.trimmed_loader(_session(), operations, root)
+    assert isinstance(loader, aws_models.TrimmedLoader)
+    return loader
+
+
+def _shapes(shape, seen: dict) -> dict:
+    """Every shape `shape` reaches, by name, as botocore's model objects hold them."""
+    if shape is None or shape.name in seen:
+        return seen
+    seen[shape.name] = shape._shape_model
+    for child in [*getattr(shape, "members", {}).values(), getattr(shape, "member", None),
+                  getattr(shape, "key", None), getattr(shape, "value", None)]:
+        _shapes(child, seen)
+    return seen
+
+
+def _operation(model, api_name: str) -> dict:
+    op = model.operation_model(api_name)
+    shapes: dict = {}
+    for shape in [op.input_shape, op.output_shape, *op.error_shapes]:
+        _shapes(shape, shapes)
+    return {"operation": op._operation_model, "shapes": shapes, "context": op.static_context_parameters,
+            "auth": op.auth, "http": op.http}
+
+
+@pytest.mark.parametrize("operations", [OPERATIONS, UPLOAD], ids=["read-only", "upload"])
+def test_every_operation_golive_makes_is_modelled_as_botocore_models_it(cache, operations):
+    full, trimmed = _session(), _session(_trimmed(cache, operations))
+    for service, methods in operations.items():
+        whole, cut = full.get_service_model(service), trimmed.get_service_model(service)
+        assert cut.metadata == whole.metadata and cut.api_version == whole.api_version
+        assert sorted(s.name for s in cut.error_shapes) == sorted(s.name for s in whole.error_shapes), service
+        by_method = {botocore.xform_name(name): name for name in whole.operation_names}
+        kept = {botocore.xform_name(name) for name in cut.operation_names}
+        assert kept == set(methods), f"{service}: trimmed to {sorted(kept)}, golive makes {sorted(methods)}"
+        pages_whole = full.get_paginator_model(service)
+        pages_cut = trimmed.get_paginator_model(service)
+        for method in methods:
+            api = by_method[method]
+            assert _operation(cut, api) == _operation(whole, api), f"{service}.{method}"
+            assert pages_cut._paginator_config.get(api) == pages_whole._paginator_config.get(api), method
+        loaders = full.get_component("data_loader"), trimmed.get_component("data_loader")
+        assert loaders[1].load_service_model(service, "endpoint-rule-set-1") == \
+               loaders[0].load_service_model(service, "endpoint-rule-set-1"), service
+
+
+def test_the_clients_have_the_methods_and_names_of_the_full_ones(cache):
+    full, trimmed = _session(), _session(_trimmed(cache))
+    made = {"region_name": "eu-west-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    for service, methods in OPERATIONS.items():
+        whole, cut = full.create_client(service, **made), trimmed.create_client(service, **made)
+        for method in methods:
+            assert cut.meta.method_to_api_mapping[method] == whole.meta.method_to_api_mapping[method]
+            assert cut.can_paginate(method) == whole.can_paginate(method), f"{service}.{method}"
+        assert type(cut).__name__ == type(whole).__name__
+        assert sorted(dir(cut.exceptions)) == sorted(dir(whole.exceptions)), service
+        assert cut.meta.endpoint_url == whole.meta.endpoint_url, service
+
+
+def test_other_services_and_waiters_come_from_botocores_own_models(cache):
+    full, trimmed = _session(), _session(_trimmed(cache))
+    assert trimmed.get_service_model("ecr").operation_names == full.get_service_model("ecr").operation_names
+    assert trimmed.get_waiter_model("ec2").waiter_names == full.get_waiter_model("ec2").waiter_names
+
+
+def test_the_upload_and_the_checks_read_their_own_trimmed_sets(cache):
+    assert aws_models.folder_name(aws_models.key(OPERATIONS)) != aws_models.folder_name(aws_models.key(UPLOAD))
+    upload = _session(_trimmed(cache, UPLOAD)).get_service_model("s3")
+    assert [botocore.xform_name(name) for name in upload.operation_names] == ["put_object"]
+
+
+def test_a_set_made_for_another_botocore_is_never_read(cache, monkeypatch):
+    _trimmed(cache)
+    wanted = aws_models.key(OPERATIONS)
+    folder = cache / aws_models.folder_name(wanted)
+    assert aws_models.read_manifest(folder, wanted) is not None
+    assert aws_models.read_manifest(folder, {**wanted, "botocore": "0.0.1"}) is None
+    assert aws_models.read_manifest(folder, {**wanted, "operations": {"sts": ["get_caller_identity"]}}) is None
+    monkeypatch.setattr(botocore, "__version__", "0.0.1")  # the same folder name, were it not for the version
+    assert aws_models.folder_name(aws_models.key(OPERATIONS)) != folder.name
+
+
+def test_a_folder_whose_manifest_disagrees_is_never_read(tmp_path):
+    wanted = aws_models.key(OPERATIONS)
+    folder = tmp_path / aws_models.folder_name(wanted)
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({**wanted, "botocore": "0.0.1", "services": {}}))
+    assert aws_models.trimmed_loader(_session(), OPERATIONS, tmp_path) is None  # the full models, not these
+
+
+def test_a_cache_that_cannot_be_written_means_the_full_models(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    assert aws_models.trimmed_loader(_session(), OPERATIONS, tmp_path / "file" / "cache") is None
+
+
+def test_models_from_a_data_path_mean_the_full_models(tmp_path):
+    session = _session()
+    session.set_config_variable("data_path", str(tmp_path))
+    assert aws_models.trimmed_loader(session, OPERATIONS, tmp_path / "cache") is None
+    assert not (tmp_path / "cache").exists()
