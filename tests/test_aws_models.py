@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import botocore
+import botocore.exceptions
 import botocore.session
 import pytest
 
@@ -126,3 +127,11 @@ def test_models_from_a_data_path_mean_the_full_models(tmp_path):
     session.set_config_variable("data_path", str(tmp_path))
     assert aws_models.trimmed_loader(session, OPERATIONS, tmp_path / "cache") is None
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_missing_profile_is_left_to_the_client_to_say(tmp_path):
+    """As before: the session is made, and making its first client says the profile is missing."""
+    session = botocore.session.Session(profile="no-such-profile")
+    assert aws_models.trimmed_loader(session, OPERATIONS, tmp_path) is None
+    with pytest.raises(botocore.exceptions.ProfileNotFound):
+        session.create_client("sts", region_name="eu-west-1")
