@@ -24,8 +24,6 @@ import pytest
 HERE = Path(__file__).resolve().parent.parent  # the checks, conftest.py and pytest.ini beside golive/
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml", ".jsonl": "application/x-ndjson",
                  ".sha256": "text/plain"}
-# The one write golive makes (deploy/iam-artifacts-policy.json): the upload's client knows it alone.
-UPLOAD = {"s3": frozenset({"put_object"})}
 USAGE = "usage: python -m golive.incluster 'MARKER EXPRESSION' [pytest options] (e.g. smoke, t_minus_2)"
 
 
@@ -88,7 +86,7 @@ def _summary_line(run: dict, summary: dict, code: int) -> str:
 
 def _upload(stream: Path, run: dict, destination: str) -> str:
     """PutObject each of the run's files (the only write golive makes, to its own prefix)."""
-    from fixtures.aws import make_session
+    from fixtures.aws import UPLOAD, make_session
     from golive import config
 
     cfg = config.load(run.get("environment"))

@@ -10,8 +10,7 @@ import botocore.session
 import pytest
 
 from fixtures import aws_models
-from fixtures.aws import OPERATIONS
-from golive.incluster import UPLOAD
+from fixtures.aws import OPERATIONS, UPLOAD
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +134,11 @@ def test_a_missing_profile_is_left_to_the_client_to_say(tmp_path):
     assert aws_models.trimmed_loader(session, OPERATIONS, tmp_path) is None
     with pytest.raises(botocore.exceptions.ProfileNotFound):
         session.create_client("sts", region_name="eu-west-1")
+
+
+def test_the_images_folder_is_read_where_it_says(tmp_path, monkeypatch):
+    """The image is built with its trimmed models in $GOLIVE_CACHE_DIR (its root filesystem is read-only)."""
+    monkeypatch.setenv("GOLIVE_CACHE_DIR", str(tmp_path))
+    assert aws_models.cache_root() == tmp_path / "botocore-models"
+    assert aws_models.install(_session(), UPLOAD)
+    assert [p.name for p in aws_models.cache_root().iterdir()] == [aws_models.folder_name(aws_models.key(UPLOAD))]
