@@ -142,3 +142,47 @@ def test_the_images_folder_is_read_where_it_says(tmp_path, monkeypatch):
     assert aws_models.cache_root() == tmp_path / "botocore-models"
     assert aws_models.install(_session(), UPLOAD)
     assert [p.name for p in aws_models.cache_root().iterdir()] == [aws_models.folder_name(aws_models.key(UPLOAD))]
+
+
+REGIONS = ["us-east-1", "eu-west-1", "aws-global", "us-gov-west-1", "cn-north-1", "us-iso-east-1", "eu-isoe-west-1",
+           "ap-southeast-7", "mx-central-1"]
+
+
+def _resolved(resolver, *asked, **variants):
+    try:
+        return resolver.construct_endpoint(*asked, **variants)
+    except botocore.exceptions.BotoCoreError as exc:
+        return type(exc).__name__, str(exc)
+
+
+def test_the_trimmed_endpoints_resolve_golives_services_as_botocores_do(cache):
+    full, trimmed = _session(), _session(_trimmed(cache))
+    whole, cut = (s._get_internal_component("endpoint_resolver") for s in (full, trimmed))
+    assert cut.uses_builtin_data and whole.uses_builtin_data
+    names = {n for service in OPERATIONS for n in (service, full.get_service_model(service).endpoint_prefix)}
+    for partition in whole.get_available_partitions():
+        for name in names:
+            assert cut.get_available_endpoints(name, partition) == whole.get_available_endpoints(name, partition)
+            for region in whole.get_available_endpoints(name, partition, allow_non_regional=True) + REGIONS:
+                for variants in ({}, {"use_fips_endpoint": True}, {"use_dualstack_endpoint": True}):
+                    asked = (name, region, partition)
+                    assert _resolved(cut, *asked, **variants) == _resolved(whole, *asked, **variants), asked
+    made = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    for service in OPERATIONS:
+        for region in REGIONS:
+            a, b = (s.create_client(service, region_name=region, **made) for s in (full, trimmed))
+            assert (a.meta.endpoint_url, a.meta.region_name, a.meta.partition) == \
+                   (b.meta.endpoint_url, b.meta.region_name, b.meta.partition), (service, region)
+
+
+def test_golives_session_makes_clients_only_for_its_services(tmp_path, monkeypatch):
+    from fixtures.aws import Session
+
+    monkeypatch.setenv("GOLIVE_CACHE_DIR", str(tmp_path))
+    core = _session()
+    assert aws_models.install(core, UPLOAD)
+    session = Session(core, UPLOAD)
+    made = session.client("s3", region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    assert made.meta.method_to_api_mapping == {"put_object": "PutObject"}
+    with pytest.raises(ValueError, match="golive makes no AWS ecr client"):
+        session.client("ecr")
