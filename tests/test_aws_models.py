@@ -186,3 +186,24 @@ def test_golives_session_makes_clients_only_for_its_services(tmp_path, monkeypat
     assert made.meta.method_to_api_mapping == {"put_object": "PutObject"}
     with pytest.raises(ValueError, match="golive makes no AWS ecr client"):
         session.client("ecr")
+
+
+def test_the_closure_follows_a_member_called_shape():
+    model = {"shapes": {"In": {"type": "structure", "members": {"shape": {"shape": "Kind"}}},
+                        "Kind": {"type": "list", "member": {"shape": "Name"}}, "Name": {"type": "string"},
+                        "Other": {"type": "string"}}}
+    assert aws_models.shape_closure(model, [{"input": {"shape": "In"}}]) == {"In", "Kind", "Name"}
+
+
+def test_a_service_this_botocore_lacks_means_the_full_models(tmp_path):
+    assert aws_models.trimmed_loader(_session(), {"no-such-service": frozenset({"x"})}, tmp_path) is None
+
+
+def test_a_trimmed_file_gone_is_read_from_botocore(tmp_path):
+    loader = _trimmed(tmp_path)
+    folder = tmp_path / aws_models.folder_name(aws_models.key(OPERATIONS))
+    for gone in [*folder.glob("ec2/*/service-2.json"), folder / "endpoints.json"]:
+        gone.unlink()
+    session = _session(loader)
+    assert session.get_service_model("ec2").operation_names == _session().get_service_model("ec2").operation_names
+    assert "lambda" in session._get_internal_component("endpoint_resolver")._endpoint_data["partitions"][0]["services"]
