@@ -86,13 +86,13 @@ def _summary_line(run: dict, summary: dict, code: int) -> str:
 
 def _upload(stream: Path, run: dict, destination: str) -> str:
     """PutObject each of the run's files (the only write golive makes, to its own prefix)."""
-    from fixtures.aws import make_session
+    from fixtures.aws import UPLOAD, make_session
     from golive import config
 
     cfg = config.load(run.get("environment"))
     target = urlsplit(destination)
     prefix = "/".join(p for p in (target.path.strip("/"), cfg.name, stream.stem) if p)
-    s3 = make_session(cfg).client("s3", region_name=cfg.aws.region, endpoint_url=cfg.aws.endpoint_url)
+    s3 = make_session(cfg, UPLOAD).client("s3", region_name=cfg.aws.region, endpoint_url=cfg.aws.endpoint_url)
     files = [p for p in sorted(stream.parent.glob(f"{stream.stem}.*")) if p.suffix in CONTENT_TYPES]
     for path in files:
         s3.put_object(Bucket=target.netloc, Key=f"{prefix}/{path.name}", Body=path.read_bytes(),
