@@ -208,3 +208,52 @@ def test_a_checks_own_exchange_is_made_once_for_it_and_may_be_made_ahead():
             CURRENT_SPEC.reset(tokens[0])
     assert len(logins) == 4 and [c.what for c in ledger.calls] == ["GET /api/user"] * 4
     assert own_exchange("GET", "/api/user") is None  # outside a check: none (the request is sent uncached)
+
+
+def test_a_read_on_its_way_in_another_thread_is_waited_for_not_made_again():
+    source, (load, made) = Source("Kubernetes API", "https://k", Ledger()), counting(["n1"], delay=0.05)
+    answers = []
+    readers = [threading.Thread(target=lambda: answers.append(source.fetch(("nodes",), load))) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert answers == [["n1"]] * 4 and len(made) == 1 and len(source.ledger.calls) == 1
+    source.fetch(("nodes",), load, fresh=True)  # a fresh read is made again, as ever
+    assert len(made) == 2
+
+
+def test_reading_ahead_beside_the_checks_each_waits_for_its_own_plan_only():
+    ledger, order = Ledger(), []
+    fast, slow = Source("Kubernetes API", "https://k", ledger), Source("AWS eks", "us-east-1", ledger)
+    first, second = Spec("t-2h/x/first", "automated", None, "infrastructure"), Spec("t-2h/x/second", "automated",
+                                                                                     None, "infrastructure")
+
+    def loader(name, delay):
+        def load():
+            time.sleep(delay)
+            order.append(name)
+            return name
+        return load
+
+    def quick(k8s):
+        return k8s.fetch(("nodes",), loader("nodes", 0.01), plannable=True)
+
+    def slow_check(eks):
+        return eks.fetch(("cluster",), loader("cluster", 0.3), plannable=True)
+
+    class Item:
+        def __init__(self, spec):
+            self.nodeid = spec.item_id
+
+    ahead = prefetch.Ahead([(Item(first), (quick, first, {"k8s": fast})),
+                            (Item(second), (slow_check, second, {"eks": slow}))], ledger)
+    assert not ledger.quiet.is_set()  # an exchange whose timing is the check waits
+    ahead.start()
+    ahead.wait_for(first.item_id)
+    assert quick(fast) == "nodes" and order == ["nodes"]  # the first runs while the slow read is on its way
+    ahead.wait_for(second.item_id)
+    assert slow_check(slow) == "cluster" and order == ["nodes", "cluster"]
+    ahead.finish()
+    assert ledger.quiet.is_set() and [c.what for c in ledger.calls] == ["nodes", "cluster"]
+    ahead.wait_for("t-2h/x/not-planned")  # a check not planned does not wait
