@@ -68,8 +68,12 @@ def pytest_runtest_setup(item):
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item):
     spec = getattr(getattr(item, "obj", None), "golive_spec", None)
-    if spec is not None and item.config.stash.get(_AHEAD, None) is not None:
-        item.config.stash[_AHEAD].wait_for(spec.item_id)
+    ahead = item.config.stash.get(_AHEAD, None)
+    if spec is not None and ahead is not None:
+        if spec.mutating:  # what is read ahead is the state before anything changes it, as it always was
+            ahead.ledger.quiet.wait()
+        else:
+            ahead.wait_for(spec.item_id)
 
 
 @pytest.hookimpl(tryfirst=True)
