@@ -134,14 +134,16 @@ class Source:
             self.ledger.dead.setdefault(self.where, reason)
 
     def fetch(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False, call: str | None = None,
-              plannable: bool = False) -> Any:
+              plannable: bool = False, alone: bool = False) -> Any:
         """`loader()`'s answer, cached by `key`; `call` says in the ledger what was asked, as a person writes it
         (`rds DescribeDBInstances DBInstanceIdentifier=db`), when the key alone would not (reprs, unique IDs).
-        `plannable`: a read with a stable key, safe to make ahead of the check (golive/prefetch.py)."""
-        return self.fetch_dated(key, loader, fresh=fresh, call=call, plannable=plannable).value
+        `plannable`: a read with a stable key, safe to make ahead of the check (golive/prefetch.py); `alone`: one
+        whose timing is the check (a latency probe), made ahead only while nothing else is on its way."""
+        return self.fetch_dated(key, loader, fresh=fresh, call=call, plannable=plannable, alone=alone).value
 
     def fetch_dated(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False,
-                    call: str | None = None, plannable: bool = False, within: tuple = ()) -> Dated:
+                    call: str | None = None, plannable: bool = False, within: tuple = (),
+                    alone: bool = False) -> Dated:
         """As `fetch`, with the moment the answer arrived (the first time, for a cached one). `within`: keys of
         wider answers this one is part of (a namespace's pods within every namespace's); when one of them is
         planned too, it alone is fetched ahead."""
@@ -150,7 +152,7 @@ class Source:
         if plan is not None:
             if not self.down and (fresh or key not in self._cache):
                 if plannable and not fresh:
-                    plan.append(PlannedFetch(self, key, loader, call, within))
+                    plan.append(PlannedFetch(self, key, loader, call, within, alone))
                 raise Planned(call)
             return self._fetch_dated(key, loader, fresh, call)  # (the answer is cached: no turn needed)
         turn = None if fresh else self._take_turn(key)
@@ -268,6 +270,7 @@ class PlannedFetch:
     loader: Callable[[], Any]
     call: str
     within: tuple = ()
+    alone: bool = False  # its timing is the check: made only while nothing else is on its way
 
     def fetch(self) -> None:
         self.source.fetch_dated(self.key, self.loader, call=self.call)

@@ -1,4 +1,4 @@
-"""Gather ahead, concurrently: the selected checks' reads fetched in parallel before the checks run.
+"""Gather ahead, concurrently: the selected checks' reads fetched in parallel, ahead of the checks and beside them.
 
 What a selection needs is learned from the collected checks themselves: each runs in plan mode
 (golive/planning.py) against the gatherers' caches, stopping at its first read not yet fetched. Every such
@@ -10,8 +10,10 @@ after another but that do not depend on each other are asked together (`golive.p
 This runs in a thread of its own beside the checks, which start at once: each planned check waits until its own
 plan is done (its reads have arrived), not for the others', so the checks' own work overlaps the reads still in
 flight (the MCP conversation's, the last of a chain); `Source.fetch` makes each read once, whichever thread asks
-first. An exchange whose timing is the check (a
-latency probe) waits until nothing is read ahead any more (`Ledger.quiet`), to be measured alone.
+first. A read whose timing is the check (a latency probe, `alone`) is held back until nothing else is on its
+way nor held, then sent with the other probes, no check starting until they have arrived; made by its check
+instead, or any exchange that is not a read, it waits until nothing is read ahead any more (`Ledger.quiet`).
+A mutating check, too: what is read ahead is the state before anything changes it.
 The real run then finds the planned answers cached. A check that writes (`mutating`), re-reads (`fresh`) or makes a
 request that is not a plain read is planned only up to that point: the rest happens when it runs, as ever.
 
@@ -70,6 +72,7 @@ def pytest_runtest_call(item):
     spec = getattr(getattr(item, "obj", None), "golive_spec", None)
     ahead = item.config.stash.get(_AHEAD, None)
     if spec is not None and ahead is not None:
+        ahead.alone.wait()  # latency probes on their way are measured with nothing else running
         if spec.mutating:  # what is read ahead is the state before anything changes it, as it always was
             ahead.ledger.quiet.wait()
         else:
@@ -107,17 +110,20 @@ class Ahead(threading.Thread):
         self._order = [spec.item_id for _item, (_fn, spec, _kwargs) in planned]
         self.ledger = ledger
         self.stop = threading.Event()
+        self.alone = threading.Event()  # clear while latency probes are on their way: no check starts meanwhile
+        self.alone.set()
         self.failure: BaseException | None = None
         ledger.quiet.clear()
 
     def run(self) -> None:
         try:
-            plan_and_fetch(self.checks, self.stop, lambda check: self.ready[self._order[check]].set())
+            plan_and_fetch(self.checks, self.stop, lambda check: self.ready[self._order[check]].set(), self.alone)
         except BaseException as exc:  # noqa: BLE001 - said when the run ends (`finish`), not lost in a thread
             self.failure = exc
         finally:
             for ready in self.ready.values():
                 ready.set()
+            self.alone.set()
             self.ledger.quiet.set()
 
     def wait_for(self, item_id: str) -> None:
@@ -147,18 +153,26 @@ def prefetch(items, request) -> int:
     return plan_and_fetch([check for _item, check in _planned(items, request)])
 
 
-def plan_and_fetch(checks: list[tuple], stop: threading.Event | None = None, done=lambda check: None) -> int:
+def plan_and_fetch(checks: list[tuple], stop: threading.Event | None = None, done=lambda check: None,
+                   alone: threading.Event | None = None) -> int:
     """Plan (check function, spec, fixture values) and fetch what it asks, until no check asks anything new; how
     many fetches were made. Pipelined, not in rounds: a check is planned again as soon as the reads it waits for
     have arrived, while the others' reads are still on their way, so a run waits about as long as its longest
     chain of reads that depend on each other, not the sum of each round's slowest read. Once `stop` is set, nothing
-    new is asked (what is on its way still arrives). `done(check)`: that check asks nothing more."""
+    new is asked (what is on its way still arrives). `done(check)`: that check asks nothing more. `alone`: clear
+    while the reads whose timing is the check (latency probes) are on their way, sent together once nothing else
+    is, nor held back; the checks do not start meanwhile."""
     stop = stop or threading.Event()
+    if alone is None:
+        alone = threading.Event()
+        alone.set()
+    timed_landed: list = []  # timed reads arrived while others of their round are still on their way
     arrived: queue.SimpleQueue = queue.SimpleQueue()
     queued: dict[int, collections.deque] = {}  # source id -> reads waiting for a free place at that endpoint
     in_flight: dict[int, int] = {}  # source id -> reads on their way from it
     started: set = set()  # (source id, key) of every read fetched or on its way
     parts: dict[tuple, PlannedFetch] = {}  # reads part of a wider answer, held back (below)
+    timed: dict[tuple, PlannedFetch] = {}  # reads whose timing is the check, held back until nothing is in flight
     waiting: dict[tuple, list[int]] = {}  # read -> the checks waiting for it
     waits: dict[int, set] = {}  # check -> the reads it waits for
     plans = collections.Counter()
@@ -188,8 +202,8 @@ def plan_and_fetch(checks: list[tuple], stop: threading.Event | None = None, don
             done(check)
             return
         asked = {(id(p.source), p.key): p for p in _plan(*checks[check])}
-        new = {k: p for k, p in asked.items() if k not in started and k not in parts}
-        pending = [k for k in asked if k in parts or (k in started and k in waiting)]
+        new = {k: p for k, p in asked.items() if k not in started and k not in parts and k not in timed}
+        pending = [k for k in asked if k in parts or k in timed or (k in started and k in waiting)]
         if not new and not pending:
             done(check)
             return  # done (or asking again what could not be had: the check reports it when it runs)
@@ -199,6 +213,8 @@ def plan_and_fetch(checks: list[tuple], stop: threading.Event | None = None, don
         for k, p in new.items():
             if p.within:  # held back: should the whole be fetched too, the part is read from it, not fetched
                 parts[k] = p
+            elif p.alone:
+                timed[k] = p
             else:
                 start(k, p)
 
@@ -211,7 +227,15 @@ def plan_and_fetch(checks: list[tuple], stop: threading.Event | None = None, don
     def arrive(p) -> None:
         in_flight[id(p.source)] -= 1
         send(id(p.source))
-        landed((id(p.source), p.key))
+        if alone.is_set():
+            landed((id(p.source), p.key))
+            return
+        timed_landed.append((id(p.source), p.key))  # nothing new starts until the whole round has arrived
+        if not any(in_flight.values()):
+            alone.set()
+            for key in timed_landed:
+                landed(key)
+            timed_landed.clear()
 
     try:
         for check in range(len(checks)):
@@ -220,8 +244,15 @@ def plan_and_fetch(checks: list[tuple], stop: threading.Event | None = None, don
                 arrive(arrived.get())
         while True:
             if not any(in_flight.values()):
-                if not parts or stop.is_set():
+                if stop.is_set() or not (parts or timed):
                     break
+                if not parts:  # nothing else on its way, nor held: the timed reads, all at once, alone
+                    alone.clear()
+                    held = list(timed.values())
+                    timed.clear()
+                    for p in held:
+                        start((id(p.source), p.key), p)
+                    continue
                 # Nothing else on its way: a part whose whole has arrived is read from it (its checks planned
                 # again); the others are fetched.
                 held = list(parts.items())

@@ -10,7 +10,7 @@ import pytest
 from golive import prefetch
 from golive.check import Spec, settle
 from golive.gather import Ledger, Source
-from golive.planning import PLANNING, Planned
+from golive.planning import PLANNING, Planned, independently
 
 SPEC = Spec("t-2h/x/y", "automated", None, "infrastructure")
 
@@ -257,3 +257,36 @@ def test_reading_ahead_beside_the_checks_each_waits_for_its_own_plan_only():
     ahead.finish()
     assert ledger.quiet.is_set() and [c.what for c in ledger.calls] == ["nodes", "cluster"]
     ahead.wait_for("t-2h/x/not-planned")  # a check not planned does not wait
+
+
+def test_latency_probes_are_made_ahead_together_once_nothing_else_is_on_its_way():
+    ledger, events, lock = Ledger(), [], threading.Lock()
+    app, kube = Source("App", "http://app", ledger), Source("Kubernetes API", "https://k", ledger)
+    alone = threading.Event()
+    alone.set()
+
+    def loader(name, delay=0.05):
+        def load():
+            with lock:
+                events.append(("start", name, alone.is_set()))
+            time.sleep(delay)
+            with lock:
+                events.append(("end", name))
+            return name
+        return load
+
+    def probes(a):  # as the latency checks ask their endpoints: together, each timed
+        independently(*(lambda p=p: a.fetch(("probe", p), loader(p), plannable=True, alone=True)
+                        for p in ("/health", "/ready")))
+
+    def chain(k):
+        k.fetch(("pods",), loader("pods", 0.1), plannable=True)
+        k.fetch(("nodes",), loader("nodes"), plannable=True)
+
+    prefetch.plan_and_fetch([(probes, SPEC, {"a": app}), (chain, SPEC, {"k": kube})], alone=alone)
+    starts = [e for e in events if e[0] == "start"]
+    assert [name for _s, name, _a in starts] == ["pods", "nodes", "/health", "/ready"] or \
+        [name for _s, name, _a in starts] == ["pods", "nodes", "/ready", "/health"]
+    assert events.index(("end", "nodes")) < events.index(starts[2])  # after everything else has arrived
+    assert events.index(starts[3]) < events.index(("end", starts[2][1]))  # together, not one after another
+    assert [a for _s, _n, a in starts[2:]] == [False, False] and alone.is_set()  # no check runs meanwhile
