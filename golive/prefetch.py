@@ -108,6 +108,8 @@ class Ahead(threading.Thread):
         # Runbook ID -> set when that check's plan is done
         self.ready = {spec.item_id: threading.Event() for _item, (_fn, spec, _kwargs) in planned}
         self._order = [spec.item_id for _item, (_fn, spec, _kwargs) in planned]
+        self._index = {item_id: i for i, item_id in enumerate(self._order)}
+        self.first: collections.deque = collections.deque()  # checks waited for, to plan before the others
         self.ledger = ledger
         self.stop = threading.Event()
         self.alone = threading.Event()  # clear while latency probes are on their way: no check starts meanwhile
@@ -117,7 +119,8 @@ class Ahead(threading.Thread):
 
     def run(self) -> None:
         try:
-            plan_and_fetch(self.checks, self.stop, lambda check: self.ready[self._order[check]].set(), self.alone)
+            plan_and_fetch(self.checks, self.stop, lambda check: self.ready[self._order[check]].set(), self.alone,
+                           self.first)
         except BaseException as exc:  # noqa: BLE001 - said when the run ends (`finish`), not lost in a thread
             self.failure = exc
         finally:
@@ -130,7 +133,8 @@ class Ahead(threading.Thread):
         """Until the plan of the check `item_id` is done (nothing for a check not planned: its reads wait their
         turn, `Source.fetch`)."""
         ready = self.ready.get(item_id)
-        if ready is not None:
+        if ready is not None and not ready.is_set():
+            self.first.append(self._index[item_id])  # planned next, should the first pass not have reached it
             ready.wait()
 
     def finish(self) -> None:
@@ -154,14 +158,15 @@ def prefetch(items, request) -> int:
 
 
 def plan_and_fetch(checks: list[tuple], stop: threading.Event | None = None, done=lambda check: None,
-                   alone: threading.Event | None = None) -> int:
+                   alone: threading.Event | None = None, first: collections.deque | None = None) -> int:
     """Plan (check function, spec, fixture values) and fetch what it asks, until no check asks anything new; how
     many fetches were made. Pipelined, not in rounds: a check is planned again as soon as the reads it waits for
     have arrived, while the others' reads are still on their way, so a run waits about as long as its longest
     chain of reads that depend on each other, not the sum of each round's slowest read. Once `stop` is set, nothing
     new is asked (what is on its way still arrives). `done(check)`: that check asks nothing more. `alone`: clear
     while the reads whose timing is the check (latency probes) are on their way, sent together once nothing else
-    is, nor held back; the checks do not start meanwhile."""
+    is, nor held back; the checks do not start meanwhile. `first`: checks the run is waiting for (appended from
+    its thread), planned before the rest of the first pass."""
     stop = stop or threading.Event()
     if alone is None:
         alone = threading.Event()
@@ -224,11 +229,30 @@ def plan_and_fetch(checks: list[tuple], stop: threading.Event | None = None, don
             if not waits[check]:
                 plan(check)
 
+    def release(held: list) -> None:
+        """Parts held back: each read from its whole if that has arrived (its checks planned again), else fetched."""
+        for k, _p in held:
+            del parts[k]
+        for k, p in held:
+            if any(p.source.cached(w) for w in p.within):
+                landed(k)
+            else:
+                start(k, p)
+
+    def release_idle() -> None:
+        # Parts of an endpoint with nothing on its way from it, once every check has planned once: their whole
+        # is not coming, unless a check asks for it after an answer from elsewhere (then it is fetched too).
+        if not first_pass and not stop.is_set():
+            idle = [(k, p) for k, p in parts.items() if not in_flight.get(k[0]) and not queued.get(k[0])]
+            if idle:
+                release(idle)
+
     def arrive(p) -> None:
         in_flight[id(p.source)] -= 1
         send(id(p.source))
         if alone.is_set():
             landed((id(p.source), p.key))
+            release_idle()
             return
         timed_landed.append((id(p.source), p.key))  # nothing new starts until the whole round has arrived
         if not any(in_flight.values()):
@@ -237,11 +261,19 @@ def plan_and_fetch(checks: list[tuple], stop: threading.Event | None = None, don
                 landed(key)
             timed_landed.clear()
 
+    first_pass, first = True, first if first is not None else collections.deque()
     try:
         for check in range(len(checks)):
-            plan(check)
+            while first:
+                wanted = first.popleft()
+                if not plans[wanted]:
+                    plan(wanted)
+            if not plans[check]:
+                plan(check)
             while not arrived.empty():  # what has arrived meanwhile goes on at once, not after the first pass
                 arrive(arrived.get())
+        first_pass = False
+        release_idle()
         while True:
             if not any(in_flight.values()):
                 if stop.is_set() or not (parts or timed):
@@ -255,13 +287,7 @@ def plan_and_fetch(checks: list[tuple], stop: threading.Event | None = None, don
                     continue
                 # Nothing else on its way: a part whose whole has arrived is read from it (its checks planned
                 # again); the others are fetched.
-                held = list(parts.items())
-                parts.clear()
-                for k, p in held:
-                    if any(p.source.cached(w) for w in p.within):
-                        landed(k)
-                    else:
-                        start(k, p)
+                release(list(parts.items()))
                 continue
             arrive(arrived.get())
     finally:
