@@ -20,7 +20,7 @@ from typing import Any, Callable
 import pytest
 
 from golive.outcomes import NEEDS_MUTATING, Impact, worst
-from golive.planning import Planned, independently, planning  # noqa: F401 - independently: for the checks
+from golive.planning import Planned, await_plan, independently, planning  # noqa: F401 - independently: for the checks
 
 CRASH = Impact.APPLICATION_CRASH
 SECURITY = Impact.SECURITY_BREACH
@@ -376,6 +376,7 @@ def outcomes(request, *checks: Callable) -> list[tuple[Spec, BaseException | Non
             results.append((check.golive_spec, Undecidable(NEEDS_MUTATING)))
             continue
         kwargs = {name: request.getfixturevalue(name) for name in inspect.signature(check).parameters}
+        await_plan(check.golive_spec.item_id)  # its reads, made ahead for its own test (golive/prefetch.py)
         try:
             check(**kwargs)
             results.append((check.golive_spec, None))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import contextvars
 import gc
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -64,6 +65,12 @@ class Call:
     error: str = ""
 
 
+def _quiet() -> threading.Event:
+    quiet = threading.Event()
+    quiet.set()
+    return quiet
+
+
 @dataclass
 class Ledger:
     calls: list[Call] = field(default_factory=list)
@@ -73,6 +80,9 @@ class Ledger:
     prefetched: dict[tuple, list[Call]] = field(default_factory=dict)
     # Endpoint address -> its first connection failure or timeout: dead for the rest of the run.
     dead: dict[str, str] = field(default_factory=dict)
+    # Clear while golive/prefetch.py reads ahead beside the running checks: an exchange whose timing is the check
+    # (a latency probe) waits for it, to be measured alone.
+    quiet: threading.Event = field(default_factory=_quiet)
 
     def claim_all(self) -> None:
         self.calls += [c for made in self.prefetched.values() for c in made]
@@ -106,6 +116,8 @@ class Source:
         self.ledger = ledger
         self.via = via  # the address it is reached through (the Kubernetes API's service proxy): dead with it
         self._cache: dict[Any, Any] = {}
+        self._reading: dict[Any, threading.Event] = {}  # key -> set when the thread reading it is done
+        self._turns = threading.Lock()
         self.parallel = PARALLEL_PER_SOURCE  # at most this many requests at once while prefetching
 
     def cached(self, key: Any) -> bool:
@@ -122,14 +134,16 @@ class Source:
             self.ledger.dead.setdefault(self.where, reason)
 
     def fetch(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False, call: str | None = None,
-              plannable: bool = False) -> Any:
+              plannable: bool = False, alone: bool = False) -> Any:
         """`loader()`'s answer, cached by `key`; `call` says in the ledger what was asked, as a person writes it
         (`rds DescribeDBInstances DBInstanceIdentifier=db`), when the key alone would not (reprs, unique IDs).
-        `plannable`: a read with a stable key, safe to make ahead of the check (golive/prefetch.py)."""
-        return self.fetch_dated(key, loader, fresh=fresh, call=call, plannable=plannable).value
+        `plannable`: a read with a stable key, safe to make ahead of the check (golive/prefetch.py); `alone`: one
+        whose timing is the check (a latency probe), made ahead only while nothing else is on its way."""
+        return self.fetch_dated(key, loader, fresh=fresh, call=call, plannable=plannable, alone=alone).value
 
     def fetch_dated(self, key: Any, loader: Callable[[], Any], *, fresh: bool = False,
-                    call: str | None = None, plannable: bool = False, within: tuple = ()) -> Dated:
+                    call: str | None = None, plannable: bool = False, within: tuple = (),
+                    alone: bool = False) -> Dated:
         """As `fetch`, with the moment the answer arrived (the first time, for a cached one). `within`: keys of
         wider answers this one is part of (a namespace's pods within every namespace's); when one of them is
         planned too, it alone is fetched ahead."""
@@ -138,9 +152,33 @@ class Source:
         if plan is not None:
             if not self.down and (fresh or key not in self._cache):
                 if plannable and not fresh:
-                    plan.append(PlannedFetch(self, key, loader, call, within))
+                    plan.append(PlannedFetch(self, key, loader, call, within, alone))
                 raise Planned(call)
-        elif self.ledger.prefetched:
+            return self._fetch_dated(key, loader, fresh, call)  # (the answer is cached: no turn needed)
+        turn = None if fresh else self._take_turn(key)
+        try:
+            return self._fetch_dated(key, loader, fresh, call)
+        finally:
+            if turn is not None:
+                with self._turns:
+                    del self._reading[key]
+                turn.set()
+
+    def _take_turn(self, key: Any) -> threading.Event | None:
+        """Wait while another thread reads `key` (golive/prefetch.py reads ahead while the checks run): each read
+        made once. This thread's turn to read it (set it when done), or None when its answer is cached."""
+        while True:
+            with self._turns:
+                if key in self._cache:
+                    return None
+                other = self._reading.get(key)
+                if other is None:
+                    self._reading[key] = turn = threading.Event()
+                    return turn
+            other.wait()
+
+    def _fetch_dated(self, key: Any, loader: Callable[[], Any], fresh: bool, call: str) -> Dated:
+        if PLANNING.get() is None and self.ledger.prefetched:
             calls_made = self.ledger.prefetched.pop((id(self), key), None)
             if calls_made is not None:  # made ahead for this check: it shows on this check's row
                 self.ledger.calls += calls_made
@@ -232,6 +270,7 @@ class PlannedFetch:
     loader: Callable[[], Any]
     call: str
     within: tuple = ()
+    alone: bool = False  # its timing is the check: made only while nothing else is on its way
 
     def fetch(self) -> None:
         self.source.fetch_dated(self.key, self.loader, call=self.call)

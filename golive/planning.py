@@ -16,6 +16,11 @@ T = TypeVar("T")
 PLANNING: contextvars.ContextVar[list | None] = contextvars.ContextVar("golive_planning", default=None)
 # Set while the prefetcher fetches: the calls it makes wait in the ledger until the check that uses them reads them.
 PREFETCHING: contextvars.ContextVar[bool] = contextvars.ContextVar("golive_prefetching", default=False)
+# Set while golive/prefetch.py plans and reads ahead beside the running checks: waits until the plan of the check
+# with this runbook ID is done (its reads have arrived). A check run on another's behalf (`golive.check.outcomes`)
+# waits for it as its own test does.
+PLAN_DONE: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar("golive_plan_done",
+                                                                                        default=None)
 
 
 class Planned(BaseException):
@@ -24,6 +29,13 @@ class Planned(BaseException):
 
 def planning() -> bool:
     return PLANNING.get() is not None
+
+
+def await_plan(item_id: str) -> None:
+    """Until the plan of the check `item_id` is done, while reading ahead (at once otherwise)."""
+    wait = PLAN_DONE.get()
+    if wait is not None and not planning():
+        wait(item_id)
 
 
 def independently(*reads: Callable[[], T]) -> list[T]:

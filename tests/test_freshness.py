@@ -12,9 +12,13 @@ from sandbox.faults import all_faults
 
 EARLY = "pre/technical-readiness/monitoring-stack-operational"  # caches the samples and targets at the start
 FRESHNESS = "t+15m/monitoring-verification/verify-prometheus-metrics"
-# Between them, checks that ask the app: under the injected latency, each request waits.
-SLOWED = ("t-30m/critical-path-testing/test-api-endpoints", "t-0/phase3/verify-application/test-health-endpoints")
-LATENCY_MS = 3000  # four app requests: 12 s, past the sandbox's 10 s freshness limit, within its 5 s read timeout
+# Checks that ask the app: under the injected latency, each request waits. The reads are made ahead beside the
+# checks, but the latency probes (t-30m) wait until nothing else is on its way, the MCP workflow's chain included
+# (opening, lists, two tool calls), and FRESHNESS runs after them.
+SLOWED = ("t-30m/critical-path-testing/test-api-endpoints", "t-0/phase3/verify-application/test-health-endpoints",
+          "t+1h/user-acceptance-testing/test-end-to-end-workflows")
+LATENCY_MS = 3000  # five app requests one after another: 15 s, past the sandbox's 10 s freshness limit, within
+# its 5 s read timeout
 
 
 def _at(stamp: str) -> datetime:

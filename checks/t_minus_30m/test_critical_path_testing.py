@@ -1,5 +1,5 @@
 """T-30 Minutes: Final Smoke Tests / Critical Path Testing (QA Lead, Application Engineer): quick and complete."""
-from golive.check import MONITORING, expect, runbook
+from golive.check import MONITORING, expect, independently, runbook
 from golive.probes import application as appl
 from golive.probes import monitoring as mon
 
@@ -32,7 +32,8 @@ def test_verify_database_connectivity(db, cfg):
 @runbook("t-30m/critical-path-testing/test-api-endpoints", area="application")
 def test_api_endpoints(app, cfg):
     """Test API endpoints: each configured endpoint answers its expected status within its latency budget."""
-    expect(appl.endpoints_ok([(e, app.request(e.method, e.path)) for e in cfg.app.endpoints], app.base_url))
+    probes = independently(*(lambda e=e: app.request(e.method, e.path, timed=True) for e in cfg.app.endpoints))
+    expect(appl.endpoints_ok(list(zip(cfg.app.endpoints, probes)), app.base_url))
 
 
 @runbook("t-30m/critical-path-testing/confirm-monitoring-metrics", area="monitoring", impact=MONITORING)

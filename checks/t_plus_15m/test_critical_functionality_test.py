@@ -6,7 +6,8 @@ from golive.probes import application as appl
 @runbook("t+15m/critical-functionality-test/test-all-api-endpoints", area="application")
 def test_all_api_endpoints(app, mcp, cfg):
     """Test all API endpoints: every configured endpoint within budget, and MCP tools/list complete."""
-    expect(appl.endpoints_ok([(e, app.request(e.method, e.path)) for e in cfg.app.endpoints], app.base_url),
+    probes = independently(*(lambda e=e: app.request(e.method, e.path, timed=True) for e in cfg.app.endpoints))
+    expect(appl.endpoints_ok(list(zip(cfg.app.endpoints, probes)), app.base_url),
            appl.mcp_works(mcp.exchange(), cfg.app.mcp_tools))
 
 

@@ -10,7 +10,7 @@ import pytest
 from golive import prefetch
 from golive.check import Spec, settle
 from golive.gather import Ledger, Source
-from golive.planning import PLANNING, Planned
+from golive.planning import PLANNING, Planned, independently
 
 SPEC = Spec("t-2h/x/y", "automated", None, "infrastructure")
 
@@ -208,3 +208,85 @@ def test_a_checks_own_exchange_is_made_once_for_it_and_may_be_made_ahead():
             CURRENT_SPEC.reset(tokens[0])
     assert len(logins) == 4 and [c.what for c in ledger.calls] == ["GET /api/user"] * 4
     assert own_exchange("GET", "/api/user") is None  # outside a check: none (the request is sent uncached)
+
+
+def test_a_read_on_its_way_in_another_thread_is_waited_for_not_made_again():
+    source, (load, made) = Source("Kubernetes API", "https://k", Ledger()), counting(["n1"], delay=0.05)
+    answers = []
+    readers = [threading.Thread(target=lambda: answers.append(source.fetch(("nodes",), load))) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert answers == [["n1"]] * 4 and len(made) == 1 and len(source.ledger.calls) == 1
+    source.fetch(("nodes",), load, fresh=True)  # a fresh read is made again, as ever
+    assert len(made) == 2
+
+
+def test_reading_ahead_beside_the_checks_each_waits_for_its_own_plan_only():
+    ledger, order = Ledger(), []
+    fast, slow = Source("Kubernetes API", "https://k", ledger), Source("AWS eks", "us-east-1", ledger)
+    first, second = Spec("t-2h/x/first", "automated", None, "infrastructure"), Spec("t-2h/x/second", "automated",
+                                                                                     None, "infrastructure")
+
+    def loader(name, delay):
+        def load():
+            time.sleep(delay)
+            order.append(name)
+            return name
+        return load
+
+    def quick(k8s):
+        return k8s.fetch(("nodes",), loader("nodes", 0.01), plannable=True)
+
+    def slow_check(eks):
+        return eks.fetch(("cluster",), loader("cluster", 0.3), plannable=True)
+
+    class Item:
+        def __init__(self, spec):
+            self.nodeid = spec.item_id
+
+    ahead = prefetch.Ahead([(Item(first), (quick, first, {"k8s": fast})),
+                            (Item(second), (slow_check, second, {"eks": slow}))], ledger)
+    assert not ledger.quiet.is_set()  # an exchange whose timing is the check waits
+    ahead.start()
+    ahead.wait_for(first.item_id)
+    assert quick(fast) == "nodes" and order == ["nodes"]  # the first runs while the slow read is on its way
+    ahead.wait_for(second.item_id)
+    assert slow_check(slow) == "cluster" and order == ["nodes", "cluster"]
+    ahead.finish()
+    assert ledger.quiet.is_set() and [c.what for c in ledger.calls] == ["nodes", "cluster"]
+    ahead.wait_for("t-2h/x/not-planned")  # a check not planned does not wait
+
+
+def test_latency_probes_are_made_ahead_together_once_nothing_else_is_on_its_way():
+    ledger, events, lock = Ledger(), [], threading.Lock()
+    app, kube = Source("App", "http://app", ledger), Source("Kubernetes API", "https://k", ledger)
+    alone = threading.Event()
+    alone.set()
+
+    def loader(name, delay=0.05):
+        def load():
+            with lock:
+                events.append(("start", name, alone.is_set()))
+            time.sleep(delay)
+            with lock:
+                events.append(("end", name))
+            return name
+        return load
+
+    def probes(a):  # as the latency checks ask their endpoints: together, each timed
+        independently(*(lambda p=p: a.fetch(("probe", p), loader(p), plannable=True, alone=True)
+                        for p in ("/health", "/ready")))
+
+    def chain(k):
+        k.fetch(("pods",), loader("pods", 0.1), plannable=True)
+        k.fetch(("nodes",), loader("nodes"), plannable=True)
+
+    prefetch.plan_and_fetch([(probes, SPEC, {"a": app}), (chain, SPEC, {"k": kube})], alone=alone)
+    starts = [e for e in events if e[0] == "start"]
+    assert [name for _s, name, _a in starts] == ["pods", "nodes", "/health", "/ready"] or \
+        [name for _s, name, _a in starts] == ["pods", "nodes", "/ready", "/health"]
+    assert events.index(("end", "nodes")) < events.index(starts[2])  # after everything else has arrived
+    assert events.index(starts[3]) < events.index(("end", starts[2][1]))  # together, not one after another
+    assert [a for _s, _n, a in starts[2:]] == [False, False] and alone.is_set()  # no check runs meanwhile
