@@ -113,7 +113,12 @@ class Runbook:
 
     @property
     def by_id(self) -> dict[str, Item]:
-        return {item.id: item for item in self.items}
+        """Every item by its ID (read it, never change it: it is built once per list of items, and every test's
+        result looks its item up here)."""
+        built = self.__dict__.get("_by_id")
+        if built is None or built[0] is not self.items or built[1] != len(self.items):
+            built = self.__dict__["_by_id"] = (self.items, len(self.items), {item.id: item for item in self.items})
+        return built[2]
 
 
 def slug(text: str, max_len: int = 60) -> str:
