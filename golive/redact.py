@@ -24,6 +24,7 @@ import re
 from golive.attest import KEY_ENV
 
 REDACTED = "[REDACTED]"
+MEMO_ENTRIES, MEMO_MAX_LENGTH = 4096, 2048  # the redactions kept per run: at most 8 MB
 MIN_KNOWN_LENGTH = 8  # shorter "secrets" (the sandbox's AWS key "testing") would blank ordinary words
 
 # A name that holds a secret ends with one of these words ("secret_store" or "token_env" do not).
@@ -64,8 +65,17 @@ class Redactor:
         values = sorted({v for v in known if v and len(v) >= MIN_KNOWN_LENGTH}, key=len, reverse=True)
         self._known = re.compile("|".join(re.escape(v) for v in values)) if values else None
         self._extra = [re.compile(p) for p in patterns]
+        self._done: dict[str, str] = {}  # text -> its redaction: the same call lines and names recur on many rows
 
     def text(self, value: str) -> str:
+        done = self._done.get(value)
+        if done is None:
+            done = self._text(value)
+            if len(value) <= MEMO_MAX_LENGTH and len(self._done) < MEMO_ENTRIES:
+                self._done[value] = done
+        return done
+
+    def _text(self, value: str) -> str:
         if self._known is not None:
             value = self._known.sub(REDACTED, value)
         for pattern in self._extra:
