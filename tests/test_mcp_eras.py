@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from mcp_types.version import LATEST_HANDSHAKE_VERSION, LATEST_MODERN_VERSION
@@ -117,25 +116,3 @@ def test_up_refuses_an_unknown_mcp_era_in_one_line():
     refused = _up("--mcp-era", "sse")
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
     assert "--mcp-era" in refused.stderr and "handshake" in refused.stderr
-
-
-def test_the_sdk_is_imported_ahead_for_a_selection_with_an_mcp_check_only():
-    """At the end of collection the SDK (most of a second of CPU) starts importing in the background when a
-    selected test uses the conversation, and is never imported for a selection without one."""
-    code = """if True:
-        import sys, threading
-        from types import SimpleNamespace as NS
-        import fixtures.mcp as gatherer
-        def session(*fixturenames):
-            return NS(config=NS(option=NS(collectonly=False)), items=[NS(fixturenames=list(fixturenames))])
-        gatherer.pytest_collection_finish(session("app", "prometheus"))
-        assert "mcp" not in sys.modules and threading.active_count() == 1, "imported for a selection without MCP"
-        gatherer.pytest_collection_finish(session("app", "mcp"))
-        ahead = [t for t in threading.enumerate() if t.name == "golive-mcp-import"]
-        assert ahead, "no import ahead"
-        ahead[0].join(60)
-        assert "mcp.client.streamable_http" in sys.modules
-    """
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).resolve().parents[1])
-    assert done.returncode == 0, done.stderr[-2000:]
