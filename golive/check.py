@@ -375,7 +375,7 @@ def outcomes(request, *checks: Callable) -> list[tuple[Spec, BaseException | Non
             # Never change the target on a criterion's behalf: unrun, it cannot vouch for anything.
             results.append((check.golive_spec, Undecidable(NEEDS_MUTATING)))
             continue
-        kwargs = {name: request.getfixturevalue(name) for name in inspect.signature(check).parameters}
+        kwargs = {name: request.getfixturevalue(name) for name in _parameters(check)}
         await_plan(check.golive_spec.item_id)  # its reads, made ahead for its own test (golive/prefetch.py)
         try:
             check(**kwargs)
@@ -385,6 +385,12 @@ def outcomes(request, *checks: Callable) -> list[tuple[Spec, BaseException | Non
         except pytest.skip.Exception as exc:
             results.append((check.golive_spec, Undecidable(f"not run: {exc}")))
     return results
+
+
+@functools.cache
+def _parameters(check: Callable) -> tuple[str, ...]:
+    """The fixtures a check asks for (inspect.signature follows `__wrapped__` each time: slow, and asked often)."""
+    return tuple(inspect.signature(check).parameters)
 
 
 def summarise(request, *checks: Callable) -> list[str]:

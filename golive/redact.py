@@ -16,6 +16,7 @@ pytest-xdist sees it; log records pass `LogFilter` on their way to pytest's log 
 from __future__ import annotations
 
 import configparser
+import functools
 import logging
 import os
 import re
@@ -23,6 +24,7 @@ import re
 from golive.attest import KEY_ENV
 
 REDACTED = "[REDACTED]"
+MEMO_ENTRIES, MEMO_MAX_LENGTH = 4096, 2048  # the redactions kept per run: at most 8 MB
 MIN_KNOWN_LENGTH = 8  # shorter "secrets" (the sandbox's AWS key "testing") would blank ordinary words
 
 # A name that holds a secret ends with one of these words ("secret_store" or "token_env" do not).
@@ -33,24 +35,29 @@ SECRET_KEY = re.compile(_SECRET_WORD + r"$", re.IGNORECASE)
 VALUE_FIELDS = {"value", "secretstring", "secretbinary", "data", "stringdata", "plaintext", "binarydata"}
 _VALUE = r"[^\s\"'<>&,;)}\]\\]+"  # stops at quotes, escapes and markup: JSON, XML and HTML stay well-formed
 
-PATTERNS: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S), REDACTED),
-    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED),  # AWS access key IDs
-    (re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"), REDACTED),  # OpenAI / Anthropic / DeepSeek keys
-    (re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"), REDACTED),  # Google API keys
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"), REDACTED),  # Slack tokens
-    (re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+"), "https://hooks.slack.com/services/" + REDACTED),
-    (re.compile(r"\blin_(?:api|oauth)_[A-Za-z0-9]{20,}"), REDACTED),  # Linear
-    (re.compile(r"\bgl(?:sa|c)_[A-Za-z0-9_]{20,}"), REDACTED),  # Grafana service-account / cloud tokens
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"), REDACTED),  # GitHub
-    (re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"), REDACTED),  # JWT
-    (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=\-]{8,}"), r"\1\2" + REDACTED),
+# Each shape with its clues: lower-case text one of which any match contains, so that a string holding none of
+# them skips the regex (most strings hold none; the regexes, the last one most, cost far more than `in`).
+PATTERNS: list[tuple[re.Pattern, str, tuple[str, ...]]] = [
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S), REDACTED,
+     ("private key-----",)),
+    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED, ("akia", "asia")),  # AWS access key IDs
+    (re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"), REDACTED, ("sk-",)),  # OpenAI / Anthropic / DeepSeek keys
+    (re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"), REDACTED, ("aiza",)),  # Google API keys
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"), REDACTED, ("xox",)),  # Slack tokens
+    (re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+"), "https://hooks.slack.com/services/" + REDACTED,
+     ("https://hooks.slack.com/services/",)),
+    (re.compile(r"\blin_(?:api|oauth)_[A-Za-z0-9]{20,}"), REDACTED, ("lin_",)),  # Linear
+    (re.compile(r"\bgl(?:sa|c)_[A-Za-z0-9_]{20,}"), REDACTED, ("glsa_", "glc_")),  # Grafana service-account / cloud tokens
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"), REDACTED, ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),  # GitHub
+    (re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"), REDACTED, ("eyj",)),  # JWT
+    (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=\-]{8,}"), r"\1\2" + REDACTED, ("bearer", "basic")),
     # user:password@ in URLs and DSNs
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s:/@\"'<>]+):([^\s@/\"'<>]+)@"), r"\1:" + REDACTED + "@"),
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s:/@\"'<>]+):([^\s@/\"'<>]+)@"), r"\1:" + REDACTED + "@", ("://",)),
     # password=..., api_key: ..., "token": "...", AWS_SECRET_ACCESS_KEY=...; not an ARN's ":secret:" segment
     (re.compile(r"(?i)(?<!:)(\b[\w.\-]*" + _SECRET_WORD + r"(?:\\?[\"'])?\s*[=:]\s*(?:\\?[\"'])?)(?!\[REDACTED\])" + _VALUE),
-     r"\1" + REDACTED),
+     r"\1" + REDACTED, ("password", "passwd", "secret", "token", "key", "credential", "authorization", "webhook", "dsn")),
 ]
+ANY_CLUE = re.compile("|".join(re.escape(clue) for _, _, clues in PATTERNS for clue in clues))
 
 
 class Redactor:
@@ -58,14 +65,32 @@ class Redactor:
         values = sorted({v for v in known if v and len(v) >= MIN_KNOWN_LENGTH}, key=len, reverse=True)
         self._known = re.compile("|".join(re.escape(v) for v in values)) if values else None
         self._extra = [re.compile(p) for p in patterns]
+        self._done: dict[str, str] = {}  # text -> its redaction: the same call lines and names recur on many rows
 
     def text(self, value: str) -> str:
+        done = self._done.get(value)
+        if done is None:
+            done = self._text(value)
+            if len(value) <= MEMO_MAX_LENGTH and len(self._done) < MEMO_ENTRIES:
+                self._done[value] = done
+        return done
+
+    def _text(self, value: str) -> str:
         if self._known is not None:
             value = self._known.sub(REDACTED, value)
         for pattern in self._extra:
             value = pattern.sub(REDACTED, value)
-        for pattern, replacement in PATTERNS:
-            value = pattern.sub(replacement, value)
+        # The clues hold for ASCII text only: under IGNORECASE a regex also matches some other letters ("ſ" as "s").
+        clued = value.isascii()
+        lower = value.lower() if clued else ""
+        if clued and not ANY_CLUE.search(lower):
+            return value
+        for pattern, replacement, clues in PATTERNS:
+            if clued and not any(clue in lower for clue in clues):
+                continue
+            value, changed = pattern.subn(replacement, value)
+            if changed and clued:
+                lower = value.lower()  # still ASCII: the replacements quote ASCII text
         return value
 
     def data(self, value, key: str = "", inside_secret: bool = False):
@@ -76,8 +101,8 @@ class Redactor:
         keeping the rest: `{".../google-api-key": {"Error": {"Message": "not authorized"}}}` keeps
         the cause readable, since the key names a secret and the object describes it.
         """
-        secret_named = bool(key) and bool(SECRET_KEY.search(key))
-        holds_value = inside_secret and key.lower().replace("_", "") in VALUE_FIELDS
+        secret_named, value_field = _key_kind(key)
+        holds_value = inside_secret and value_field
         if holds_value or (secret_named and not isinstance(value, dict)):
             return _blank(value) if value not in (None, "", True, False) else value
         if isinstance(value, dict):
@@ -107,6 +132,12 @@ class Redactor:
                 extra["content"] = self.text(extra["content"])
             elif extra.get("format_type") == "json":
                 extra["content"] = self.data(extra.get("content"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_kind(key: str) -> tuple[bool, bool]:
+    """(names a secret, names a secret's value field): the same few keys recur in every answer."""
+    return bool(key) and bool(SECRET_KEY.search(key)), key.lower().replace("_", "") in VALUE_FIELDS
 
 
 def _blank(value):

@@ -16,6 +16,16 @@ def test_secret_shapes_are_redacted(text, secret):
     assert secret not in out and REDACTED in out
 
 
+@pytest.mark.parametrize("text, secret", [
+    ("PaSsWoRd=hunter2-long", "hunter2-long"),  # the clues are lower case: the text is lowered to look for them
+    ("pa\u017fsword=hunter2-long", "hunter2-long"),  # long s: IGNORECASE matches it as "s", no clue holds for it
+    ("bearer \u00e9 then Bearer abcdefghijkl", "abcdefghijkl"),
+])
+def test_the_clues_that_skip_a_shape_never_skip_a_match(text, secret):
+    out = Redactor().text(text)
+    assert secret not in out and REDACTED in out
+
+
 def test_known_values_are_redacted_wherever_they_appear():
     assert "golive-canary-openai-api-key" not in Redactor(["golive-canary-openai-api-key"]).text(
         "the app said: invalid key golive-canary-openai-api-key")
