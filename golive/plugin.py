@@ -423,21 +423,39 @@ class GoliveRun:
         # What is alive now (modules, the configuration, the catalogue) lives as long as the run: out of the
         # cyclic collector's full rounds, as golive.gather does with each answer (handed back at the end).
         gc.freeze()
-        # Before any check: can golive get in, and is this the configured account and cluster?
+        # Before any check: can golive get in, and is this the configured account and cluster? Asked once the
+        # selection is known (collection's end), of the endpoints it uses; the terminal's lines wait for the
+        # answer, so that a stop is still one line.
         if self.config.getoption("--golive-no-preflight"):
             self.preflight = pre.skipped("--golive-no-preflight")
         elif manifest_paths(self.config):  # before the deploy: the checks read files, no endpoint is asked
             self.preflight = pre.skipped("manifest mode")
+        elif self.config.pluginmanager.hasplugin("dsession"):  # xdist: the workers collect, too late to wait for
+            self._preflight(None)
         else:
-            self.preflight = pre.run(self.env)
-            # What it found dead stays dead for the run: no check waits for it again (golive.gather).
-            self.config.stash.setdefault(LEDGER_KEY, Ledger()).dead.update(self.preflight.dead())
+            self.held = HeldOutput.hold(self.config)
+            return
+        self._started()
+
+    def _preflight(self, uses) -> None:
+        self.preflight = pre.run(self.env, uses=uses)
+        # What it found dead stays dead for the run: no check waits for it again (golive.gather).
+        self.config.stash.setdefault(LEDGER_KEY, Ledger()).dead.update(self.preflight.dead())
+
+    def _started(self) -> None:
+        """The preflight has answered: the run record, the stream, and the stop when golive cannot get in."""
         self.run.facts["preflight"] = self.redactor.data(self.preflight.record())
         if "jsonl" in self.artifacts:
             self.stream = jsonl.Stream(self.artifacts["jsonl"])
             self.stream.write({"type": "run", **self.run.facts})
         if self.preflight.blocking:
             self._could_not_run()
+        if self.held is not None:
+            self.held.release()
+            self.held = None
+
+    held: "HeldOutput | None" = None
+    stopped = False  # the preflight stopped the run (COULD NOT RUN)
 
     def _could_not_run(self) -> None:
         """golive cannot get in (or is pointed elsewhere): COULD NOT RUN before any check, one line per endpoint.
@@ -446,6 +464,9 @@ class GoliveRun:
         pytest prints the lines as its usage error and exits 4.
         """
         lines = [self.redactor.text(line) for line in self.preflight.lines()]
+        self.stopped = True
+        if self.held is not None:  # pytest's header and collection lines say nothing here: the lines below do
+            self.held.discard()
         self.run.selected = 0
         self.verdict = verdict.decide([], stopped=tuple(line.removeprefix("golive: ") for line in lines))
         self.exit = verdict.exit_code(self.verdict, verdict.USAGE_ERROR)
@@ -467,8 +488,12 @@ class GoliveRun:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session):
-        if not self.worker:
-            self._selected([i.nodeid for i in session.items])
+        if self.worker:
+            return
+        if self.preflight is None:
+            self._preflight(pre.uses(session.items))
+            self._started()
+        self._selected([i.nodeid for i in session.items])
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids):
@@ -520,8 +545,12 @@ class GoliveRun:
 
     # --- the end: verdict, exit code, summary, artifacts -----------------------------------------
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session):
-        if self.worker:
+        if self.held is not None:  # collection did not finish (interrupted, a usage error): pytest's lines stand
+            self.held.release()
+            self.held = None
+        if self.worker or self.stopped:
             return
         for nodeid in list(self.pending):  # tests whose teardown never came (a crashed worker)
             self._finish(nodeid)
@@ -610,6 +639,8 @@ class GoliveRun:
             github.print_annotations(self.run, terminalreporter.write_line)
 
     def pytest_unconfigure(self, config):
+        if self.held is not None:
+            self.held.release()
         if self.stream is not None:
             self.stream.close()
         if self._previous_sigterm is not None:
@@ -627,3 +658,34 @@ class GoliveRun:
             self._previous_sigterm = signal.signal(signal.SIGTERM, interrupt)
         except ValueError:  # not the main thread (golive run from inside another program): leave it
             self._previous_sigterm = None
+
+
+class HeldOutput:
+    """The terminal's lines kept back (pytest's header, the collection's count) until the preflight has answered:
+    printed as they were when it lets the run go on, dropped when it stops the run with its one line per endpoint."""
+
+    def __init__(self, writer):
+        import io
+
+        self.writer, self.file = writer, writer._file
+        self.buffer = writer._file = io.StringIO()
+
+    @classmethod
+    def hold(cls, config) -> "HeldOutput | None":
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        writer = getattr(reporter, "_tw", None)
+        return cls(writer) if writer is not None and hasattr(writer, "_file") else None
+
+    dropped = False
+
+    def release(self) -> None:
+        if self.writer._file is self.buffer and not self.dropped:
+            self.writer._file = self.file
+            self.file.write(self.buffer.getvalue())
+            self.file.flush()
+
+    def discard(self) -> None:
+        """Drop what is held, and whatever pytest prints after it (its summary of a session that ran nothing)."""
+        self.dropped = True
+        self.buffer.seek(0)
+        self.buffer.truncate()
