@@ -357,6 +357,28 @@ class _Ask:
         return out
 
 
+class Asking:
+    """The preflight on its way, in a thread of its own (`run`), while the run goes on with what does not need its
+    answer (collection's end, the first check's fixtures, the prefetch); `answer()` waits for it."""
+
+    def __init__(self, env, uses: Iterable[str] | None = None):
+        self._box: dict = {}
+        self._thread = threading.Thread(target=self._ask, args=(env, uses), name="golive-preflight", daemon=True)
+        self._thread.start()
+
+    def _ask(self, env, uses) -> None:
+        try:
+            self._box["value"] = run(env, uses=uses)
+        except BaseException as exc:  # noqa: BLE001 - raised where the answer is awaited
+            self._box["error"] = exc
+
+    def answer(self) -> Preflight:
+        self._thread.join()
+        if "error" in self._box:
+            raise self._box["error"]
+        return self._box["value"]
+
+
 def run(env, *, deadline_s: float | None = None, uses: Iterable[str] | None = None) -> Preflight:
     """Ask each configured endpoint the selection `uses` (every one: None) once, classify, and bind the identity."""
     from fixtures.aws import Aws, make_session

@@ -58,6 +58,8 @@ def preflight_lines(record: dict | None) -> list[str]:
     if record.get("skipped"):
         return [f"Preflight: skipped ({record['skipped']}): golive's access and the target's identity were not checked"]
     answers = record.get("answers") or []
+    if record.get("uses") == [] and not answers:
+        return ["Preflight: the selection uses no endpoint: nothing was asked"]
     ident = record.get("identity") or {}
     ok = sum(a.get("status") == "ok" for a in answers)
     who = "; ".join(f"{label} {ident[key]}" for key, label in (("account", "account"), ("cluster", "cluster"),
