@@ -469,8 +469,12 @@ class GoliveRun:
         try:
             return (yield)
         finally:
-            if self.asking is not None and self._answered(self.asking.answer()):
+            if self.asking is not None and self._answered(self._awaited()):
                 pytest.exit("golive: the preflight stopped the run", returncode=self.exit)
+
+    def _awaited(self) -> pre.Preflight:
+        asking, self.asking = self.asking, None  # awaited once, whatever it raises
+        return asking.answer()
 
     def _say_stopped(self) -> None:
         """The stop's lines, as pytest prints a usage error (the run stopped inside a check's setup, or after no
@@ -565,11 +569,10 @@ class GoliveRun:
 
     # --- the end: verdict, exit code, summary, artifacts -----------------------------------------
 
-    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session):
-        if self.asking is not None and self._answered(self.asking.answer()):  # no check's setup came
+        if self.asking is not None and self._answered(self._awaited()):  # no check's setup came
             session.exitstatus = self.exit
-        if self.held is not None:  # collection did not finish (interrupted, a usage error): pytest's lines stand
+        if self.held is not None:  # no check came (interrupted, a usage error, none selected): pytest's lines stand
             self.held.release()
             self.held = None
         if self.stop_lines:

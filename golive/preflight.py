@@ -37,6 +37,7 @@ import os
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from types import ModuleType
 from typing import Callable, Iterable
@@ -409,19 +410,20 @@ def run(env, *, deadline_s: float | None = None, uses: Iterable[str] | None = No
     kube_wanted = "kubernetes" in wanted or proxied
     aws_wanted = "aws" in wanted or kube_wanted  # the API server is bound to the cluster EKS names
 
-    # AWS: who am I, and where is the cluster's API server?
-    def ask_aws():
-        session = make_session(env)
-        aws = Aws(session, env, ledger, timeout)
-        me = aws.client("sts").get_caller_identity()
-        try:
-            cluster = aws.client("eks").describe_cluster(name=env.eks.cluster)["cluster"]
-        except Exception as exc:  # noqa: BLE001 - classified below
-            cluster = exc
-        return me, cluster
+    # AWS: who am I, and where is the cluster's API server? Asked together (neither waits for the other's
+    # answer; EKS's is used only when STS's says the account is the right one).
+    aws_made: list = []
+    aws_making = threading.Lock()
+
+    def aws():
+        with aws_making:
+            if not aws_made:
+                aws_made.append(Aws(make_session(env), env, ledger, timeout))
+            return aws_made[0]
 
     if aws_wanted:
-        ask.start("aws", env.aws.region, ask_aws)
+        ask.start("aws", env.aws.region, lambda: aws().client("sts").get_caller_identity())
+        ask.start("eks", env.aws.region, lambda: aws().client("eks").describe_cluster(name=env.eks.cluster)["cluster"])
 
     # Kubernetes: the kubeconfig's (or the pod's) credentials, then an authorized read.
     loaded: dict = {}  # the client's configuration as soon as it loads (a silent server is still bound)
@@ -442,11 +444,15 @@ def run(env, *, deadline_s: float | None = None, uses: Iterable[str] | None = No
             return {"load_error": exc}
         loaded["configuration"] = api.configuration
         kube = Kubernetes(api, Source("Kubernetes API", api.configuration.host, ledger), timeout)
-        try:
-            version = kube.version()
-            kube.get("namespaces", env.kubernetes.app_namespace)
-        except Exception as exc:  # noqa: BLE001 - classified below; the server it points at is still bound
-            return {"configuration": api.configuration, "error": exc}
+        # /version and the namespace together; a failure of /version (reach, a server that is not Kubernetes)
+        # says more than the namespace's, so it is the one classified.
+        with ThreadPoolExecutor(1, thread_name_prefix="golive-preflight-namespace") as pool:
+            namespace = pool.submit(kube.get, "namespaces", env.kubernetes.app_namespace)
+            try:
+                version = kube.version()
+                namespace.result()
+            except Exception as exc:  # noqa: BLE001 - classified below; the server it points at is still bound
+                return {"configuration": api.configuration, "error": exc}
         return {"configuration": api.configuration, "version": version}
 
     if kube_wanted:
@@ -506,7 +512,7 @@ def run(env, *, deadline_s: float | None = None, uses: Iterable[str] | None = No
         answer.ms = aws_box.get("ms")
         answers.append(answer)
     else:
-        me, cluster = aws_box["value"]
+        me, cluster = aws_box["value"], _eks_answer(got["eks"], seconds)
         identity.update(account=me.get("Account"), arn=me.get("Arn"))
         want = env.aws.account_id
         if want and me.get("Account") != want:
@@ -602,6 +608,13 @@ def _http_client(name: str, env, ledger, timeout, route, proxy_api, grafana_head
         return Http("Grafana", env.grafana.url, ledger, timeout, headers=grafana_headers)
     section = {"App": env.app, "Prometheus": env.prometheus, "Alertmanager": env.alertmanager}[name]
     return Http(name, route(env, section, proxy_api), ledger, timeout)
+
+
+def _eks_answer(box: dict, seconds: float):
+    """EKS DescribeCluster's cluster, or the exception it raised (a silent EKS: a timeout)."""
+    if box.get("late"):
+        return TimeoutError(f"no answer within {seconds:g} s")
+    return box["error"] if "error" in box else box["value"]
 
 
 def _said(box: dict) -> str:
