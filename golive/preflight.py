@@ -1,10 +1,11 @@
 """Preflight: before any check, can golive itself get in, and is it looking at the right target?
 
-Each configured endpoint is asked its cheapest authenticated question, all at once, through the
-gatherers' own clients (the same session, kubeconfig, token and conninfo the checks will use):
+Each endpoint the selection uses is asked its cheapest authenticated question, all at once (none waits for
+another's answer), through the gatherers' own clients (the same session, kubeconfig, token and conninfo the
+checks will use):
 
-    AWS             STS GetCallerIdentity; then EKS DescribeCluster of `eks.cluster`
-    Kubernetes API  GET /version, then GET the app namespace (authorization, not just reach)
+    AWS             STS GetCallerIdentity, and EKS DescribeCluster of `eks.cluster`
+    Kubernetes API  GET /version, and GET the app namespace (authorization, not just reach)
     HTTP endpoints  each one's health path (Grafana: /api/org, with its token)
     PostgreSQL      a connection and `SELECT 1` (the session is READ ONLY, as the checks')
 
