@@ -68,8 +68,8 @@ ENDPOINT_OF_FIXTURE = {"aws": "aws", "iam": "aws", "k8s": "kubernetes", "app": "
 # Fixtures that ask none of them: configuration, the ledger, files, attestations, unauthenticated reach (DNS and
 # TCP), the external integrations. The two clients count only when a check names them itself: other gatherers
 # take them to route through the service proxy, which `run` decides from the configuration.
-NO_ENDPOINT = {"request", "cfg", "ledger", "timeout", "leaf", "scripts", "attestation", "attestation_ledger", "incident",
-               "helm_values", "reviewed", "network", "integrations", "kube_client", "aws_session"}
+NO_ENDPOINT = {"request", "cfg", "ledger", "timeout", "leaf", "scripts", "attestation", "attestation_ledger",
+               "incident", "helm_values", "reviewed", "network", "integrations", "kube_client", "aws_session"}
 NAMED_CLIENTS = {"kube_client": "kubernetes", "aws_session": "aws"}
 
 
