@@ -572,6 +572,8 @@ class GoliveRun:
     def pytest_sessionfinish(self, session):
         if self.asking is not None and self._answered(self._awaited()):  # no check's setup came
             session.exitstatus = self.exit
+        elif self.preflight is None and not self.worker:  # collection stopped (a usage error) before it was asked
+            self._answered(pre.skipped("the run stopped before its checks were selected"))
         if self.held is not None:  # no check came (interrupted, a usage error, none selected): pytest's lines stand
             self.held.release()
             self.held = None
