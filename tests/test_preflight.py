@@ -288,3 +288,32 @@ def test_the_junit_of_a_stopped_run_is_an_error_per_endpoint():
 
 def test_the_readme_states_the_exit_code_contract():
     assert verdict.exit_codes_markdown() in (ROOT / "README.md").read_text()
+
+
+def test_the_first_client_of_a_session_is_made_alone():
+    """The preflight's thread and the reads ahead make clients of the one AWS session at once; botocore sets up what
+    they share with the first, which is not safe from two threads (a spurious ProfileNotFound)."""
+    import threading
+
+    from fixtures.aws import Session
+
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    class Core:
+        def create_client(self, service, **options):
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.05 if service == "sts" else 0)
+            with lock:
+                inside[0] -= 1
+            return service
+
+    session = Session(Core())
+    first = threading.Thread(target=session.client, args=("sts",))
+    first.start()
+    time.sleep(0.01)
+    assert session.client("eks") == "eks"  # waited for the first: never two setups at once
+    first.join()
+    assert most[0] == 1
