@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import signal
+import sys
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -459,40 +460,82 @@ class GoliveRun:
         # What is alive now (modules, the configuration, the catalogue) lives as long as the run: out of the
         # cyclic collector's full rounds, as golive.gather does with each answer (handed back at the end).
         gc.freeze()
-        # Before any check: can golive get in, and is this the configured account and cluster?
+        # Before any check: can golive get in, and is this the configured account and cluster? Asked at
+        # collection's end, of the endpoints the selection uses, while the run goes on with what does not need the
+        # answer; awaited before the first check (pytest_runtest_setup). The terminal's lines wait for it too,
+        # so that a stop is still one line per endpoint.
         if self.config.getoption("--golive-no-preflight"):
-            self.preflight = pre.skipped("--golive-no-preflight")
+            self._answered(pre.skipped("--golive-no-preflight"))
         elif manifest_paths(self.config):  # before the deploy: the checks read files, no endpoint is asked
-            self.preflight = pre.skipped("manifest mode")
+            self._answered(pre.skipped("manifest mode"))
+        elif self.config.pluginmanager.hasplugin("dsession"):  # xdist: the workers collect, too late to wait for
+            if self._answered(pre.run(self.env)):
+                if github.active():
+                    github.print_annotations(self.run)
+                raise pytest.UsageError("\n".join(self.stop_lines))
         else:
-            self.preflight = pre.run(self.env)
-            # What it found dead stays dead for the run: no check waits for it again (golive.gather).
-            self.config.stash.setdefault(LEDGER_KEY, Ledger()).dead.update(self.preflight.dead())
-        self.run.facts["preflight"] = self.redactor.data(self.preflight.record())
+            self.held = HeldOutput.hold(self.config)
+
+    asking: "pre.Asking | None" = None  # the preflight on its way
+    held: "HeldOutput | None" = None  # the terminal's lines, until it has answered
+    stop_lines: list[str] = []  # why it stopped the run (COULD NOT RUN), one line per endpoint
+
+    def _answered(self, preflight: pre.Preflight) -> bool:
+        """The preflight has answered: the run record and the stream; True when it stops the run."""
+        self.preflight, self.asking = preflight, None
+        # What it found dead stays dead for the run: no check waits for it again (golive.gather).
+        self.config.stash.setdefault(LEDGER_KEY, Ledger()).dead.update(preflight.dead())
+        self.run.facts["preflight"] = self.redactor.data(preflight.record())
         if "jsonl" in self.artifacts:
             self.stream = jsonl.Stream(self.artifacts["jsonl"])
             self.stream.write({"type": "run", **self.run.facts})
-        if self.preflight.blocking:
+        if preflight.blocking:
             self._could_not_run()
+            return True
+        if self.held is not None:
+            self.held.release()
+            self.held = None
+        if self.run.selected is not None:  # collected meanwhile: its record follows the run's
+            self._selected(self.run.nodeids)
+        return False
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        # Around the first check's setup (its fixtures, the prefetch's reads): then the preflight's answer.
+        try:
+            return (yield)
+        finally:
+            if self.asking is not None and self._answered(self._awaited()):
+                pytest.exit("golive: the preflight stopped the run", returncode=self.exit)
+
+    def _awaited(self) -> pre.Preflight:
+        asking, self.asking = self.asking, None  # awaited once, whatever it raises
+        return asking.answer()
+
+    def _say_stopped(self) -> None:
+        """The stop's lines, as pytest prints a usage error (the run stopped inside a check's setup, or after no
+        check at all, where pytest's own usage error cannot be raised)."""
+        if github.active():
+            github.print_annotations(self.run)
+        sys.stderr.write("ERROR: " + "\n".join(self.stop_lines) + "\n\n")
+        sys.stderr.flush()
 
     def _could_not_run(self) -> None:
         """golive cannot get in (or is pointed elsewhere): COULD NOT RUN before any check, one line per endpoint.
 
-        The artifacts are written here (pytest skips sessionfinish for a session that did not start), then
-        pytest prints the lines as its usage error and exits 4.
+        The verdict and the artifacts are written here; the caller stops pytest (exit 4) with `stop_lines`.
         """
-        lines = [self.redactor.text(line) for line in self.preflight.lines()]
+        self.stop_lines = [self.redactor.text(line) for line in self.preflight.lines()]
+        if self.held is not None:  # pytest's header and collection lines say nothing here: the lines do
+            self.held.discard()
         self.run.selected = 0
-        self.verdict = verdict.decide([], stopped=tuple(line.removeprefix("golive: ") for line in lines))
+        self.verdict = verdict.decide([], stopped=tuple(line.removeprefix("golive: ") for line in self.stop_lines))
         self.exit = verdict.exit_code(self.verdict, verdict.USAGE_ERROR)
         self.run.summary = self._summary()
         if self.stream is not None:
             self.stream.write(self.run.summary)
             self.stream.close()
         self._write_artifacts()
-        if github.active():
-            github.print_annotations(self.run)
-        raise pytest.UsageError("\n".join(lines))
 
     def pytest_collectreport(self, report):
         if report.failed and not self.worker:
@@ -503,8 +546,14 @@ class GoliveRun:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session):
-        if not self.worker:
-            self._selected([i.nodeid for i in session.items])
+        if self.worker:
+            return
+        nodeids = [i.nodeid for i in session.items]
+        if self.preflight is None and self.asking is None:
+            self.run.selected, self.run.nodeids = len(nodeids), nodeids  # recorded once the preflight has answered
+            self.asking = pre.Asking(self.env, pre.uses(session.items))
+        else:
+            self._selected(nodeids)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids):
@@ -557,6 +606,16 @@ class GoliveRun:
     # --- the end: verdict, exit code, summary, artifacts -----------------------------------------
 
     def pytest_sessionfinish(self, session):
+        if self.asking is not None and self._answered(self._awaited()):  # no check's setup came
+            session.exitstatus = self.exit
+        elif self.preflight is None and not self.worker:  # collection stopped (a usage error) before it was asked
+            self._answered(pre.skipped("the run stopped before its checks were selected"))
+        if self.held is not None:  # no check came (interrupted, a usage error, none selected): pytest's lines stand
+            self.held.release()
+            self.held = None
+        if self.stop_lines:
+            self._say_stopped()
+            return
         if self.worker:
             return
         for nodeid in list(self.pending):  # tests whose teardown never came (a crashed worker)
@@ -649,6 +708,8 @@ class GoliveRun:
             github.print_annotations(self.run, terminalreporter.write_line)
 
     def pytest_unconfigure(self, config):
+        if self.held is not None:
+            self.held.release()
         if self.stream is not None:
             self.stream.close()
         if self._previous_sigterm is not None:
@@ -666,3 +727,34 @@ class GoliveRun:
             self._previous_sigterm = signal.signal(signal.SIGTERM, interrupt)
         except ValueError:  # not the main thread (golive run from inside another program): leave it
             self._previous_sigterm = None
+
+
+class HeldOutput:
+    """The terminal's lines kept back (pytest's header, the collection's count) until the preflight has answered:
+    printed as they were when it lets the run go on, dropped when it stops the run with its one line per endpoint."""
+
+    def __init__(self, writer):
+        import io
+
+        self.writer, self.file = writer, writer._file
+        self.buffer = writer._file = io.StringIO()
+
+    @classmethod
+    def hold(cls, config) -> "HeldOutput | None":
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        writer = getattr(reporter, "_tw", None)
+        return cls(writer) if writer is not None and hasattr(writer, "_file") else None
+
+    dropped = False
+
+    def release(self) -> None:
+        if self.writer._file is self.buffer and not self.dropped:
+            self.writer._file = self.file
+            self.file.write(self.buffer.getvalue())
+            self.file.flush()
+
+    def discard(self) -> None:
+        """Drop what is held, and whatever pytest prints after it (its summary of a session that ran nothing)."""
+        self.dropped = True
+        self.buffer.seek(0)
+        self.buffer.truncate()

@@ -1,10 +1,11 @@
 """Preflight: before any check, can golive itself get in, and is it looking at the right target?
 
-Each configured endpoint is asked its cheapest authenticated question, all at once, through the
-gatherers' own clients (the same session, kubeconfig, token and conninfo the checks will use):
+Each endpoint the selection uses is asked its cheapest authenticated question, all at once (none waits for
+another's answer), through the gatherers' own clients (the same session, kubeconfig, token and conninfo the
+checks will use):
 
-    AWS             STS GetCallerIdentity; then EKS DescribeCluster of `eks.cluster`
-    Kubernetes API  GET /version, then GET the app namespace (authorization, not just reach)
+    AWS             STS GetCallerIdentity, and EKS DescribeCluster of `eks.cluster`
+    Kubernetes API  GET /version, and GET the app namespace (authorization, not just reach)
     HTTP endpoints  each one's health path (Grafana: /api/org, with its token)
     PostgreSQL      a connection and `SELECT 1` (the session is READ ONLY, as the checks')
 
@@ -20,19 +21,27 @@ resolvable from outside the cluster, and identity. Anything else (a refused port
 a public name that does not resolve, a missing cluster) is the target's to answer for: the run goes
 on, the checks that need the endpoint say so, and the report carries the preflight's hint.
 
+Only what the selection uses is asked (`uses(items)`: the endpoints the selected checks' fixtures reach,
+and those of the checks a success criterion summarises; every endpoint when that cannot be told): an endpoint
+reached through the Kubernetes API's service proxy brings the Kubernetes API in, and the Kubernetes API brings
+AWS (its server is bound to `eks.cluster` through EKS).
+
 Read-only: it asks, it never writes. `run(env)` returns a `Preflight`, whose `record()` goes into the
 run record (`preflight` in docs/results-schema.md).
 """
 from __future__ import annotations
 
 import base64
+import inspect
 import ipaddress
 import os
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from types import ModuleType
+from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 OK, CREDENTIALS, UNAUTHORIZED, UNRESOLVABLE, REFUSED, TIMEOUT, IDENTITY, ERROR = (
@@ -50,6 +59,18 @@ AWS_REJECTED = {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken",
                 "UnrecognizedClientException", "AccessDenied", "AccessDeniedException", "AuthFailure",
                 "InvalidAccessKeyId", "RequestExpired", "UnauthorizedOperation"}
 IN_CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local", ".cluster.local")
+
+# The endpoints the preflight can ask (golive.toml's sections), and the gatherers' fixtures that reach each.
+ENDPOINTS = ("aws", "kubernetes", "app", "ingress", "prometheus", "alertmanager", "grafana", "database")
+ENDPOINT_OF_FIXTURE = {"aws": "aws", "iam": "aws", "k8s": "kubernetes", "app": "app", "mcp": "app",
+                       "ingress_http": "ingress", "prom": "prometheus", "alertmanager": "alertmanager",
+                       "grafana": "grafana", "db": "database"}
+# Fixtures that ask none of them: configuration, the ledger, files, attestations, unauthenticated reach (DNS and
+# TCP), the external integrations. The two clients count only when a check names them itself: other gatherers
+# take them to route through the service proxy, which `run` decides from the configuration.
+NO_ENDPOINT = {"request", "cfg", "ledger", "timeout", "leaf", "scripts", "attestation", "attestation_ledger",
+               "incident", "helm_values", "reviewed", "network", "integrations", "kube_client", "aws_session"}
+NAMED_CLIENTS = {"kube_client": "kubernetes", "aws_session": "aws"}
 
 
 @dataclass
@@ -80,6 +101,7 @@ class Preflight:
     identity: dict = field(default_factory=dict)
     seconds: float = 0.0
     skipped: str = ""  # why it did not run (--golive-no-preflight)
+    uses: list[str] | None = None  # the endpoints the selection uses (ENDPOINTS), or None: every one was asked
 
     @property
     def blocking(self) -> list[Answer]:
@@ -96,11 +118,107 @@ class Preflight:
 
     def record(self) -> dict:
         return {"skipped": self.skipped or None, "seconds": round(self.seconds, 3), "blocking": len(self.blocking),
-                "identity": self.identity, "answers": [asdict(a) for a in self.answers]}
+                "uses": self.uses, "identity": self.identity, "answers": [asdict(a) for a in self.answers]}
 
 
 def skipped(why: str) -> Preflight:
     return Preflight(skipped=why)
+
+
+# --- what the selection uses ---------------------------------------------------------------------
+
+
+def uses(items: Iterable) -> set[str] | None:
+    """The endpoints (ENDPOINTS) the collected pytest `items` reach through their fixtures, with those of the checks
+    a success criterion summarises (`golive.check.summarise`); None (ask every endpoint) when a fixture is not one
+    golive knows or what a check summarises cannot be told."""
+    used: set[str] = set()
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            return None
+        for name in info.names_closure:
+            if name in NAMED_CLIENTS and name in info.argnames:
+                used.add(NAMED_CLIENTS[name])
+            elif name in ENDPOINT_OF_FIXTURE:
+                used.add(ENDPOINT_OF_FIXTURE[name])
+            elif name not in NO_ENDPOINT and not _pytests_own(info.name2fixturedefs.get(name)):
+                return None
+        summarised = _summarised(getattr(item, "obj", None), set())
+        if summarised is None:
+            return None
+        for check in summarised:
+            try:
+                names = inspect.signature(check).parameters
+            except (TypeError, ValueError):
+                return None
+            found = _closure(item, names)
+            if found is None:
+                return None
+            used |= found
+    return used
+
+
+def _pytests_own(defs) -> bool:
+    """pytest's own fixtures (request, pytestconfig, tmp_path, ...)."""
+    return bool(defs) and getattr(defs[-1].func, "__module__", "").startswith(("_pytest.", "pytest"))
+
+
+def _summarised(fn, seen: set) -> set | None:
+    """The checks `fn` summarises (golive.check.summarise and outcomes take them as arguments), found among the
+    names its code uses, and theirs in turn; None when it summarises something that is not a golive check."""
+    fn = inspect.unwrap(fn) if callable(fn) else fn
+    code = getattr(fn, "__code__", None)
+    if code is None or id(fn) in seen:
+        return set()
+    seen.add(id(fn))
+    names = set(code.co_names)
+    if not names & {"summarise", "outcomes"}:
+        return set()
+    found: set = set()
+    space = getattr(fn, "__globals__", {})
+    for name in names:
+        value = space.get(name)
+        values = [getattr(value, n, None) for n in names] if isinstance(value, ModuleType) else \
+            list(value) if isinstance(value, (tuple, list)) else [value]
+        for check in values:
+            if getattr(check, "golive_spec", None) is not None and check not in found:
+                found.add(check)
+                more = _summarised(check, seen)
+                if more is None:
+                    return None
+                found |= more
+    return found
+
+
+def _closure(item, names) -> set[str] | None:
+    """The endpoints fixtures `names` reach, through pytest's fixture definitions visible from `item`."""
+    manager = getattr(getattr(item, "session", None), "_fixturemanager", None)
+    if manager is None:
+        return None
+    used: set[str] = set()
+    todo, seen = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in ENDPOINT_OF_FIXTURE:
+            used.add(ENDPOINT_OF_FIXTURE[name])
+        elif name in NAMED_CLIENTS and name in names:
+            used.add(NAMED_CLIENTS[name])
+        try:
+            defs = manager.getfixturedefs(name, item)
+        except Exception:  # noqa: BLE001 - another pytest's signature: ask everything
+            return None
+        if not defs:
+            if name == "request":  # pytest's own, defined by no fixture
+                continue
+            return None
+        if name not in ENDPOINT_OF_FIXTURE and name not in NO_ENDPOINT and not _pytests_own(defs):
+            return None
+        todo.extend(defs[-1].argnames)
+    return used
 
 
 # --- classification ------------------------------------------------------------------------------
@@ -241,13 +359,33 @@ class _Ask:
         return out
 
 
-def run(env, *, deadline_s: float | None = None) -> Preflight:
-    """Ask every configured endpoint once, classify, and bind the identity."""
+class Asking:
+    """The preflight on its way, in a thread of its own (`run`), while the run goes on with what does not need its
+    answer (collection's end, the first check's fixtures, the prefetch); `answer()` waits for it."""
+
+    def __init__(self, env, uses: Iterable[str] | None = None):
+        self._box: dict = {}
+        self._thread = threading.Thread(target=self._ask, args=(env, uses), name="golive-preflight", daemon=True)
+        self._thread.start()
+
+    def _ask(self, env, uses) -> None:
+        try:
+            self._box["value"] = run(env, uses=uses)
+        except BaseException as exc:  # noqa: BLE001 - raised where the answer is awaited
+            self._box["error"] = exc
+
+    def answer(self) -> Preflight:
+        self._thread.join()
+        if "error" in self._box:
+            raise self._box["error"]
+        return self._box["value"]
+
+
+def run(env, *, deadline_s: float | None = None, uses: Iterable[str] | None = None) -> Preflight:
+    """Ask each configured endpoint the selection `uses` (every one: None) once, classify, and bind the identity."""
     from fixtures.aws import Aws, make_session
-    from fixtures.database import Database
-    from fixtures.http import Http, _grafana_auth, route
-    from fixtures.kubernetes import Kubernetes, make_api_client
-    from fixtures.network import Network
+    from fixtures.http import _grafana_auth, route
+    from fixtures.kubernetes import in_cluster
     from golive.gather import Ledger, Source
 
     started = time.monotonic()
@@ -257,74 +395,98 @@ def run(env, *, deadline_s: float | None = None) -> Preflight:
     ledger = Ledger()
     ask = _Ask()
     answers: list[Answer] = []
+    wanted = set(ENDPOINTS if uses is None else uses)
 
-    # AWS: who am I, and where is the cluster's API server?
-    def ask_aws():
-        session = make_session(env)
-        aws = Aws(session, env, ledger, timeout)
-        me = aws.client("sts").get_caller_identity()
-        try:
-            cluster = aws.client("eks").describe_cluster(name=env.eks.cluster)["cluster"]
-        except Exception as exc:  # noqa: BLE001 - classified below
-            cluster = exc
-        return me, cluster
+    # HTTP endpoints, routed as the fixtures route them (fixtures/http.py: through the Kubernetes API's service
+    # proxy where a Service is named and golive runs outside), each asked its health path.
+    health = env.app.endpoints[0].path
+    http = [("App", "app", env.app, health, False)]
+    if env.app.ingress_url and env.app.ingress_url.rstrip("/") != env.app.base_url.rstrip("/"):
+        http.append(("Ingress", "ingress", env.app, health, False))
+    http += [("Prometheus", "prometheus", env.prometheus, "/-/healthy", True),
+             ("Alertmanager", "alertmanager", env.alertmanager, "/-/healthy", True),
+             ("Grafana", "grafana", env.grafana, "/api/org", True)]
+    http = [h for h in http if h[1] in wanted]
+    proxied = any(h[1] in ("app", "prometheus", "alertmanager") and h[2].service and not in_cluster(env) for h in http)
+    kube_wanted = "kubernetes" in wanted or proxied
+    aws_wanted = "aws" in wanted or kube_wanted  # the API server is bound to the cluster EKS names
 
-    ask.start("aws", env.aws.region, ask_aws)
+    # AWS: who am I, and where is the cluster's API server? Asked together (neither waits for the other's
+    # answer; EKS's is used only when STS's says the account is the right one).
+    aws_made: list = []
+    aws_making = threading.Lock()
+
+    def aws():
+        with aws_making:
+            if not aws_made:
+                aws_made.append(Aws(make_session(env), env, ledger, timeout))
+            return aws_made[0]
+
+    if aws_wanted:
+        ask.start("aws", env.aws.region, lambda: aws().client("sts").get_caller_identity())
+        ask.start("eks", env.aws.region, lambda: aws().client("eks").describe_cluster(name=env.eks.cluster)["cluster"])
 
     # Kubernetes: the kubeconfig's (or the pod's) credentials, then an authorized read.
     loaded: dict = {}  # the client's configuration as soon as it loads (a silent server is still bound)
 
     kube_session = None  # for an EKS token (kubernetes.auth = "eks"); other kubeconfigs do not use it
-    if env.kubernetes.auth == "eks":  # (asked only then: the AWS question above is making the session meanwhile)
+    if kube_wanted and env.kubernetes.auth == "eks":  # (the AWS question above is making the session meanwhile)
         try:
             kube_session = make_session(env)
         except Exception as exc:  # noqa: BLE001 - the AWS answer above says why
             kube_session = f"no AWS session ({type(exc).__name__})"
 
     def ask_kube():
+        from fixtures.kubernetes import Kubernetes, make_api_client
+
         try:
             api = make_api_client(env, kube_session)
         except Exception as exc:  # noqa: BLE001 - no kubeconfig, no such context, an exec plugin that failed
             return {"load_error": exc}
         loaded["configuration"] = api.configuration
         kube = Kubernetes(api, Source("Kubernetes API", api.configuration.host, ledger), timeout)
-        try:
-            version = kube.version()
-            kube.get("namespaces", env.kubernetes.app_namespace)
-        except Exception as exc:  # noqa: BLE001 - classified below; the server it points at is still bound
-            return {"configuration": api.configuration, "error": exc}
+        # /version and the namespace together; a failure of /version (reach, a server that is not Kubernetes)
+        # says more than the namespace's, so it is the one classified.
+        with ThreadPoolExecutor(1, thread_name_prefix="golive-preflight-namespace") as pool:
+            namespace = pool.submit(kube.get, "namespaces", env.kubernetes.app_namespace)
+            try:
+                version = kube.version()
+                namespace.result()
+            except Exception as exc:  # noqa: BLE001 - classified below; the server it points at is still bound
+                return {"configuration": api.configuration, "error": exc}
         return {"configuration": api.configuration, "version": version}
 
-    ask.start("kube", env.kubernetes.context or env.kubernetes.kubeconfig or "kubeconfig", ask_kube)
+    if kube_wanted:
+        ask.start("kube", env.kubernetes.context or env.kubernetes.kubeconfig or "kubeconfig", ask_kube)
 
-    # HTTP endpoints: routed as the fixtures route them (fixtures/http.py: through the Kubernetes API's
-    # service proxy where a Service is named and golive runs outside), each asked its health path.
-    try:
-        proxy_api = make_api_client(env, kube_session)
-    except Exception as exc:  # noqa: BLE001 - the Kubernetes answer says why; proxied endpoints fail with it
-        proxy_api = f"cannot load the kubeconfig ({type(exc).__name__})"
-    health = env.app.endpoints[0].path
-    grafana_headers = _grafana_auth(env)
-    http = [("App", "app", Http("App", route(env, env.app, proxy_api), ledger, timeout), health, False)]
-    if env.app.ingress_url and env.app.ingress_url.rstrip("/") != env.app.base_url.rstrip("/"):
-        http.append(("Ingress", "app", Http("Ingress", env.app.ingress_url, ledger, timeout), health, False))
-    http += [("Prometheus", "prometheus", Http("Prometheus", route(env, env.prometheus, proxy_api), ledger, timeout),
-              "/-/healthy", True),
-             ("Alertmanager", "alertmanager", Http("Alertmanager", route(env, env.alertmanager, proxy_api), ledger,
-                                                   timeout),
-              "/-/healthy", True),
-             ("Grafana", "grafana", Http("Grafana", env.grafana.url, ledger, timeout, headers=grafana_headers),
-              "/api/org", True)]
+    proxy_api = None
+    if proxied:
+        from fixtures.kubernetes import make_api_client
+
+        try:
+            proxy_api = make_api_client(env, kube_session)
+        except Exception as exc:  # noqa: BLE001 - the Kubernetes answer says why; proxied endpoints fail with it
+            proxy_api = f"cannot load the kubeconfig ({type(exc).__name__})"
+    grafana_headers = _grafana_auth(env) if "grafana" in wanted else {}
+    http = [(name, "app" if key == "ingress" else key, _http_client(name, env, ledger, timeout, route, proxy_api,
+                                                                    grafana_headers), path, credentialed)
+            for name, key, _, path, credentialed in http]
     # A route that cannot be used (fixtures/http.py says why: the service proxy while the Kubernetes API
     # cannot be used) is not asked: the Kubernetes line says what to fix (one root cause, one stop).
     for name, _section, client, path, _ in http:
         if client.route.unusable is None:
             ask.start(name, client.base_url, lambda client=client, path=path: client.request("GET", path))
 
-    db = Database(env, ledger, timeout)
-    ask.start("db", db.source.where, lambda: db.query("SELECT 1", fresh=True))
+    db = None
+    if "database" in wanted:
+        from fixtures.database import Database
+
+        db = Database(env, ledger, timeout)
+        ask.start("db", db.source.where, lambda: db.query("SELECT 1", fresh=True))
 
     got = ask.wait(started + seconds)
+    from fixtures.network import Network
+
     network = Network(env, ledger, timeout)
 
     def late_or_unreached(name, url, section, error=""):
@@ -333,9 +495,11 @@ def run(env, *, deadline_s: float | None = None) -> Preflight:
     # --- AWS and identity
     identity = {"account": None, "arn": None, "expected_account": env.aws.account_id, "cluster": env.eks.cluster,
                 "cluster_endpoint": None, "api_server": None, "context": env.kubernetes.context, "binding": None}
-    aws_box, cluster = got["aws"], None
+    aws_box, cluster = got.get("aws"), None
     where = env.aws.endpoint_url or f"sts.{env.aws.region}"
-    if aws_box.get("late"):
+    if aws_box is None:
+        identity["account"] = None  # not asked: the selection uses neither AWS nor the Kubernetes API
+    elif aws_box.get("late"):
         answers.append(Answer("AWS", where, "sts GetCallerIdentity", TIMEOUT, f"no answer within {seconds:g} s",
                               "is this runner allowed out to AWS (proxy, firewall)?"))
     elif "error" in aws_box:
@@ -349,7 +513,7 @@ def run(env, *, deadline_s: float | None = None) -> Preflight:
         answer.ms = aws_box.get("ms")
         answers.append(answer)
     else:
-        me, cluster = aws_box["value"]
+        me, cluster = aws_box["value"], _eks_answer(got["eks"], seconds)
         identity.update(account=me.get("Account"), arn=me.get("Arn"))
         want = env.aws.account_id
         if want and me.get("Account") != want:
@@ -382,35 +546,38 @@ def run(env, *, deadline_s: float | None = None) -> Preflight:
         identity["cluster_endpoint"] = cluster.get("endpoint")
 
     # --- Kubernetes
-    kube_box = got["kube"]
-    kube = kube_box.get("value") or {}
-    configuration = kube.get("configuration") or loaded.get("configuration")
-    kube_where = configuration.host if configuration is not None else (
-        env.kubernetes.context or env.kubernetes.kubeconfig or "kubeconfig")
-    if configuration is not None:
-        identity["api_server"] = configuration.host
-    if kube_box.get("late"):
-        answer = late_or_unreached("Kubernetes API", kube_where, "kubernetes") if configuration is not None else \
-            Answer("Kubernetes API", kube_where, "", TIMEOUT, f"the kubeconfig did not load within {seconds:g} s "
-                   "(an exec credential plugin that hangs?)", "run its command by hand to see why")
-        answer.question = "GET /version"
-        answers.append(answer)
-    elif "error" in kube_box or "load_error" in kube:
-        answers.append(_kube_failure(kube_box.get("error") or kube["load_error"], env, kube_where))
-    elif "error" in kube:
-        answer = _kube_failure(kube["error"], env, kube_where)
-        if answer is None:
-            answer = late_or_unreached("Kubernetes API", configuration.host, "kubernetes", _said(kube))
+    if kube_wanted:
+        kube_box = got["kube"]
+        kube = kube_box.get("value") or {}
+        configuration = kube.get("configuration") or loaded.get("configuration")
+        kube_where = configuration.host if configuration is not None else (
+            env.kubernetes.context or env.kubernetes.kubeconfig or "kubeconfig")
+        if configuration is not None:
+            identity["api_server"] = configuration.host
+        if kube_box.get("late"):
+            answer = late_or_unreached("Kubernetes API", kube_where, "kubernetes") if configuration is not None else \
+                Answer("Kubernetes API", kube_where, "", TIMEOUT, f"the kubeconfig did not load within {seconds:g} s "
+                       "(an exec credential plugin that hangs?)", "run its command by hand to see why")
             answer.question = "GET /version"
-        answer.ms = kube_box.get("ms")
-        answers.append(answer)
+            answers.append(answer)
+        elif "error" in kube_box or "load_error" in kube:
+            answers.append(_kube_failure(kube_box.get("error") or kube["load_error"], env, kube_where))
+        elif "error" in kube:
+            answer = _kube_failure(kube["error"], env, kube_where)
+            if answer is None:
+                answer = late_or_unreached("Kubernetes API", configuration.host, "kubernetes", _said(kube))
+                answer.question = "GET /version"
+            answer.ms = kube_box.get("ms")
+            answers.append(answer)
+        else:
+            answers.append(Answer("Kubernetes API", kube_where, "GET /version", OK,
+                                  f"Kubernetes {kube['version'].get('gitVersion', '?')}; namespace "
+                                  f"{env.kubernetes.app_namespace} readable", ms=kube_box.get("ms")))
+        bound = _bind(env, cluster, configuration, identity)
+        if bound is not None:
+            answers.append(bound)
     else:
-        answers.append(Answer("Kubernetes API", kube_where, "GET /version", OK,
-                              f"Kubernetes {kube['version'].get('gitVersion', '?')}; namespace "
-                              f"{env.kubernetes.app_namespace} readable", ms=kube_box.get("ms")))
-    bound = _bind(env, cluster, configuration, identity)
-    if bound is not None:
-        answers.append(bound)
+        identity["binding"] = "not checked (the selection uses no Kubernetes API)"
 
     # --- HTTP and the database
     for name, section, client, path, credentialed in http:
@@ -425,10 +592,30 @@ def run(env, *, deadline_s: float | None = None) -> Preflight:
             answer = _http_answer(name, section, box["value"], credentialed, env, grafana_headers)
         answer.question, answer.ms = f"GET {path}", box.get("ms")
         answers.append(answer)
-    db_box = got["db"]
-    answers.append(_db_answer(db_box, env, db.source.where, late_or_unreached))
+    if db is not None:
+        answers.append(_db_answer(got["db"], env, db.source.where, late_or_unreached))
 
-    return Preflight(answers=answers, identity=identity, seconds=time.monotonic() - started)
+    return Preflight(answers=answers, identity=identity, seconds=time.monotonic() - started,
+                     uses=None if uses is None else sorted(wanted))
+
+
+def _http_client(name: str, env, ledger, timeout, route, proxy_api, grafana_headers: dict):
+    """The client the fixtures use for endpoint `name` (fixtures/http.py), routed as they route it."""
+    from fixtures.http import Http
+
+    if name == "Ingress":
+        return Http("Ingress", env.app.ingress_url, ledger, timeout)
+    if name == "Grafana":
+        return Http("Grafana", env.grafana.url, ledger, timeout, headers=grafana_headers)
+    section = {"App": env.app, "Prometheus": env.prometheus, "Alertmanager": env.alertmanager}[name]
+    return Http(name, route(env, section, proxy_api), ledger, timeout)
+
+
+def _eks_answer(box: dict, seconds: float):
+    """EKS DescribeCluster's cluster, or the exception it raised (a silent EKS: a timeout)."""
+    if box.get("late"):
+        return TimeoutError(f"no answer within {seconds:g} s")
+    return box["error"] if "error" in box else box["value"]
 
 
 def _said(box: dict) -> str:

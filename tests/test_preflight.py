@@ -98,6 +98,40 @@ def test_a_stopped_run_is_could_not_run_not_a_rollback():
     assert v.incomplete == ("preflight: " + lines[0],) and "AWS" in v.reason
 
 
+# --- what the selection uses, from its checks' fixtures -------------------------------------------
+
+
+def fake_item(closure, argnames=(), defined_in="fixtures.aws"):
+    from types import SimpleNamespace
+
+    defs = {name: [SimpleNamespace(func=SimpleNamespace(__module__=defined_in), argnames=())] for name in closure}
+    info = SimpleNamespace(names_closure=list(closure), argnames=tuple(argnames), name2fixturedefs=defs)
+    return SimpleNamespace(_fixtureinfo=info, obj=None)
+
+
+def test_the_selection_uses_the_endpoints_its_fixtures_reach():
+    # The app's fixture takes the Kubernetes client (to route through the service proxy): App, not the cluster.
+    assert preflight.uses([fake_item(["cfg", "app", "kube_client", "aws_session", "request"])]) == {"app"}
+    assert preflight.uses([fake_item(["k8s", "kube_client", "aws_session"]), fake_item(["db"])]) == {
+        "kubernetes", "database"}
+    assert preflight.uses([fake_item(["kube_client"], argnames=["kube_client"])]) == {"kubernetes"}
+    assert preflight.uses([]) == set()
+    # A fixture golive does not know (the team's own conftest): every endpoint is asked, as without a selection.
+    assert preflight.uses([fake_item(["app", "their_fixture"], defined_in="conftest")]) is None
+    assert preflight.uses([object()]) is None
+
+
+def test_a_success_criterion_reaches_what_its_summarised_checks_use():
+    from checks.t_minus_30m import test_rollback_preparation as rollback
+    from checks.emergency_contacts import test_external_contacts as external
+    from checks.emergency_contacts import test_primary_contacts as primary
+
+    found = preflight._summarised(rollback.test_confirm_emergency_contacts, set())
+    assert {primary.test_deployment_lead, primary.test_technical_lead, primary.test_devops_lead,
+            external.test_pagerduty} <= found
+    assert preflight._summarised(rollback.test_prepare_rollback_commands, set()) == set()  # summarises nothing
+
+
 # --- against the sandbox, through the command a user runs ------------------------------------------
 
 
@@ -191,13 +225,15 @@ def test_a_healthy_run_records_what_each_endpoint_answered(sandbox, tmp_path):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     record = json.loads((folder / "latest.jsonl").read_text().splitlines()[0])["preflight"]
     assert record["blocking"] == 0 and not record["skipped"]
+    # The smoke checks' endpoints only: no smoke check reads Alertmanager or Grafana.
+    assert record["uses"] == ["app", "aws", "database", "kubernetes", "prometheus"], record["uses"]
     assert {a["endpoint"]: a["status"] for a in record["answers"]} == {
-        e: "ok" for e in ("AWS", "Kubernetes API", "App", "Prometheus", "Alertmanager", "Grafana", "PostgreSQL")}
+        e: "ok" for e in ("AWS", "Kubernetes API", "App", "Prometheus", "PostgreSQL")}
     ident = record["identity"]
     assert ident["account"] == ident["expected_account"] == "123456789012"
     assert ident["binding"].startswith("bound") and ident["api_server"] == ident["cluster_endpoint"]
     assert record["seconds"] < 2, record["seconds"]  # a handful of cheap questions, asked at once
-    assert "Preflight: 7 of 7 endpoints answered" in done.stdout and "bound" in done.stdout
+    assert "Preflight: 5 of 5 endpoints the selection uses answered" in done.stdout and "bound" in done.stdout
     page = (folder / "latest.html").read_text()
     assert 'id="preflight"' in page and "sts GetCallerIdentity" in page
 
@@ -211,19 +247,25 @@ def test_no_preflight_is_explicit_and_said(sandbox, tmp_path):
 
 
 def test_a_refused_endpoint_is_the_targets_failure_with_a_hint(sandbox, tmp_path):
-    """Alertmanager's port closed: the run goes on (checks that need it error: tests/test_reporting.py's
-    test_endpoint_down), and the preflight says what to do."""
+    """Prometheus's port closed: the run goes on (checks that need it error: tests/test_reporting.py's
+    test_endpoint_down), and the preflight says what to do. Alertmanager's, closed too, is not asked: no smoke
+    check reads it."""
     # By url, not through the service proxy.
-    config = config_copy(tmp_path, (f'url = "http://127.0.0.1:{stack.PORTS["alertmanager"]}", '
-                                    f'service = "monitoring/kube-prometheus-stack-alertmanager:9093"',
-                                    'url = "http://127.0.0.1:9"'))
+    config = config_copy(tmp_path, (f'url = "http://127.0.0.1:{stack.PORTS["prometheus"]}", '
+                                    f'service = "monitoring/kube-prometheus-stack-prometheus:9090"',
+                                    'url = "http://127.0.0.1:9"'),
+                         (f'url = "http://127.0.0.1:{stack.PORTS["alertmanager"]}", '
+                          f'service = "monitoring/kube-prometheus-stack-alertmanager:9093"',
+                          'url = "http://127.0.0.1:19"'))
     done, _, folder = golive(tmp_path, config)
     assert done.returncode != 4, done.stdout[-2000:]
     lines = [json.loads(line) for line in (folder / "latest.jsonl").read_text().splitlines()]
-    answer = next(a for a in lines[0]["preflight"]["answers"] if a["endpoint"] == "Alertmanager")
+    answers = {a["endpoint"]: a for a in lines[0]["preflight"]["answers"]}
+    answer = answers["Prometheus"]
     assert answer["status"] == "refused" and not answer["blocks"] and "running" in answer["fix"]
+    assert "Alertmanager" not in answers and "alertmanager" not in lines[0]["preflight"]["uses"]
     assert any(line["type"] == "result" for line in lines)  # the checks ran
-    assert "Alertmanager (http://127.0.0.1:9): refused" in done.stdout and "what to do: is Alertmanager" in done.stdout
+    assert "Prometheus (http://127.0.0.1:9): refused" in done.stdout and "what to do: is Prometheus" in done.stdout
     assert "What to do" in (folder / "latest.html").read_text()
 
 
@@ -246,3 +288,32 @@ def test_the_junit_of_a_stopped_run_is_an_error_per_endpoint():
 
 def test_the_readme_states_the_exit_code_contract():
     assert verdict.exit_codes_markdown() in (ROOT / "README.md").read_text()
+
+
+def test_the_first_client_of_a_session_is_made_alone():
+    """The preflight's thread and the reads ahead make clients of the one AWS session at once; botocore sets up what
+    they share with the first, which is not safe from two threads (a spurious ProfileNotFound)."""
+    import threading
+
+    from fixtures.aws import Session
+
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    class Core:
+        def create_client(self, service, **options):
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.05 if service == "sts" else 0)
+            with lock:
+                inside[0] -= 1
+            return service
+
+    session = Session(Core())
+    first = threading.Thread(target=session.client, args=("sts",))
+    first.start()
+    time.sleep(0.01)
+    assert session.client("eks") == "eks"  # waited for the first: never two setups at once
+    first.join()
+    assert most[0] == 1

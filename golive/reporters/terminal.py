@@ -58,11 +58,14 @@ def preflight_lines(record: dict | None) -> list[str]:
     if record.get("skipped"):
         return [f"Preflight: skipped ({record['skipped']}): golive's access and the target's identity were not checked"]
     answers = record.get("answers") or []
+    if record.get("uses") == [] and not answers:
+        return ["Preflight: the selection uses no endpoint: nothing was asked"]
     ident = record.get("identity") or {}
     ok = sum(a.get("status") == "ok" for a in answers)
     who = "; ".join(f"{label} {ident[key]}" for key, label in (("account", "account"), ("cluster", "cluster"),
                                                                 ("api_server", "API server")) if ident.get(key))
-    out = [f"Preflight: {ok} of {len(answers)} endpoints answered in {record.get('seconds', 0):.2f} s"
+    scope = " endpoints answered" if record.get("uses") is None else " endpoints the selection uses answered"
+    out = [f"Preflight: {ok} of {len(answers)}{scope} in {record.get('seconds', 0):.2f} s"
            + (f"; {who}" if who else "") + (f"; {ident['binding']}" if ident.get("binding") else "")]
     for a in answers:
         if a.get("status") != "ok":
