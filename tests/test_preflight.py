@@ -295,7 +295,7 @@ def test_the_first_client_of_a_session_is_made_alone():
     they share with the first, which is not safe from two threads (a spurious ProfileNotFound)."""
     import threading
 
-    from fixtures.aws import Session
+    from fixtures.aws import OPERATIONS, Session
 
     inside, most = [0], [0]
     lock = threading.Lock()
@@ -310,7 +310,7 @@ def test_the_first_client_of_a_session_is_made_alone():
                 inside[0] -= 1
             return service
 
-    session = Session(Core())
+    session = Session(Core(), OPERATIONS)
     first = threading.Thread(target=session.client, args=("sts",))
     first.start()
     time.sleep(0.01)
