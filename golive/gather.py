@@ -83,6 +83,16 @@ class Ledger:
     # Clear while golive/prefetch.py reads ahead beside the running checks: an exchange whose timing is the check
     # (a latency probe) waits for it, to be measured alone.
     quiet: threading.Event = field(default_factory=_quiet)
+    # Clear while the preflight is on its way (golive/plugin.py): a check's own exchanges made ahead (a login
+    # attempt, a latency probe) wait for its answer, and are not made at all when it stopped the run: a target golive
+    # is not bound to (another account or cluster) gets no login attempts that could lock its users out.
+    bound: threading.Event = field(default_factory=_quiet)
+    unbound: str | None = None  # why the preflight stopped the run, once it has
+
+    def await_bound(self, what: str) -> None:
+        self.bound.wait()
+        if self.unbound:
+            raise SourceUnavailable(f"{what} not made: {self.unbound}")
 
     def claim_all(self) -> None:
         self.calls += [c for made in self.prefetched.values() for c in made]

@@ -475,6 +475,7 @@ class GoliveRun:
                 raise pytest.UsageError("\n".join(self.stop_lines))
         else:
             self.held = HeldOutput.hold(self.config)
+            self.config.stash.setdefault(LEDGER_KEY, Ledger()).bound.clear()  # until it answers (_answered)
 
     asking: "pre.Asking | None" = None  # the preflight on its way
     held: "HeldOutput | None" = None  # the terminal's lines, until it has answered
@@ -484,7 +485,11 @@ class GoliveRun:
         """The preflight has answered: the run record and the stream; True when it stops the run."""
         self.preflight, self.asking = preflight, None
         # What it found dead stays dead for the run: no check waits for it again (golive.gather).
-        self.config.stash.setdefault(LEDGER_KEY, Ledger()).dead.update(preflight.dead())
+        ledger = self.config.stash.setdefault(LEDGER_KEY, Ledger())
+        ledger.dead.update(preflight.dead())
+        if preflight.blocking:
+            ledger.unbound = "the preflight stopped the run"
+        ledger.bound.set()
         self.run.facts["preflight"] = self.redactor.data(preflight.record())
         if "jsonl" in self.artifacts:
             self.stream = jsonl.Stream(self.artifacts["jsonl"])
@@ -510,7 +515,18 @@ class GoliveRun:
 
     def _awaited(self) -> pre.Preflight:
         asking, self.asking = self.asking, None  # awaited once, whatever it raises
-        return asking.answer()
+        try:
+            return asking.answer()
+        except BaseException:
+            self._unbind("the preflight could not answer")
+            raise
+
+    def _unbind(self, why: str) -> None:
+        """No answer from the preflight will come: the exchanges waiting for it are not made (golive.gather)."""
+        ledger = self.config.stash.setdefault(LEDGER_KEY, Ledger())
+        if not ledger.bound.is_set():
+            ledger.unbound = why
+            ledger.bound.set()
 
     def _say_stopped(self) -> None:
         """The stop's lines, as pytest prints a usage error (the run stopped inside a check's setup, or after no

@@ -2,6 +2,7 @@
 at most `Source.parallel` at a time per endpoint, each call on the row of the check that reads it."""
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 
@@ -290,3 +291,40 @@ def test_latency_probes_are_made_ahead_together_once_nothing_else_is_on_its_way(
     assert events.index(("end", "nodes")) < events.index(starts[2])  # after everything else has arrived
     assert events.index(starts[3]) < events.index(("end", starts[2][1]))  # together, not one after another
     assert [a for _s, _n, a in starts[2:]] == [False, False] and alone.is_set()  # no check runs meanwhile
+
+
+def test_a_checks_own_exchanges_wait_for_the_preflight_and_are_not_made_when_it_stopped_the_run():
+    """A login attempt made ahead goes only to a target the preflight bound golive to (another account's or
+    cluster's Grafana gets none: failed logins can lock its users out)."""
+    from fixtures.http import Http
+    from golive.check import CURRENT_SPEC, EXCHANGES
+    from golive.gather import SourceUnavailable
+
+    ledger = Ledger()
+    ledger.bound.clear()  # the preflight on its way
+    grafana = Http("Grafana", "http://127.0.0.1:9", ledger, (0.5, 0.5))
+    sent = []
+    grafana._send = lambda method, path, **kw: sent.append(path)  # the exchange itself, not the path under test
+    tokens = CURRENT_SPEC.set(SPEC), EXCHANGES.set({})
+    try:
+        attempt = threading.Thread(target=contextvars.copy_context().run, args=(lambda: sent.append(_raised(
+            lambda: grafana.request("GET", "/api/user", auth=("admin", "x"), ahead=True))),))
+        attempt.start()
+        attempt.join(0.2)
+        assert attempt.is_alive() and sent == []  # waiting for the preflight's answer
+        ledger.unbound = "the preflight stopped the run"
+        ledger.bound.set()
+        attempt.join(2)
+    finally:
+        EXCHANGES.reset(tokens[1])
+        CURRENT_SPEC.reset(tokens[0])
+    (error,) = sent
+    assert isinstance(error, SourceUnavailable)
+    assert str(error) == "Grafana GET /api/user not made: the preflight stopped the run"
+
+
+def _raised(fn):
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - the test reads it
+        return exc
