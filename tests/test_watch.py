@@ -118,7 +118,10 @@ def test_the_sandbox_prometheus_scrapes_a_running_watch_and_finds_its_gauges(tmp
                "--every", "2s", "--for", "10m", "--metrics-port", str(port), "--metrics-address", "127.0.0.1",
                "--golive-reports", str(tmp_path), "--", *ITEMS]
     job = f'\n  - job_name: golive-watch\n    static_configs:\n      - targets: ["127.0.0.1:{port}"]\n'
-    watcher = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Ctrl-C as a terminal sends it: a suite started in the background (a shell's `&`) ignores SIGINT, and its
+    # children would inherit that (Python then installs no KeyboardInterrupt handler).
+    watcher = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         sandbox.wait_for(lambda: any('"judgement"' in line for p in tmp_path.glob("*.jsonl")
                                      for line in p.read_text().splitlines()), "the watch's first round", timeout=90)
