@@ -123,6 +123,13 @@ def rfc3339(moment):
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def go_duration(text: str) -> timedelta:
+    """A Go duration as Kubernetes objects spell them ("1h", "30m", "1h30m", "90s", "0")."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", str(text))
+    unit = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    return timedelta(seconds=sum(float(n) * unit[u] for n, u in parts))
+
+
 def seed_uid(res, namespace, name):
     """Deterministic uids keep seeded objects stable across restarts."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"golive-sandbox/{res.group_version}/{res.kind}/{namespace}/{name}"))
@@ -835,6 +842,30 @@ class KubeApi:
             raise bad_request(f"invalid limit {limit!r} or continue token {token!r}")
         return size, after
 
+    def refresh_external_secrets(self, now: datetime | None = None) -> int:
+        """What External Secrets Operator does as time passes: an ExternalSecret that is synced (Ready, SecretSynced)
+        is refreshed every spec.refreshInterval ("0" never), its status.refreshTime advancing; one a fault made
+        unready stays as it is. Without it a sandbox up longer than the allowed refresh age looked stale. Returns
+        how many were refreshed."""
+        now = now or datetime.now(timezone.utc)
+        refreshed = 0
+        with self._lock:
+            for key, obj in list(self._objects.items()):
+                if key[0].kind != "ExternalSecret":
+                    continue
+                status = obj.get("status") or {}
+                ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+                interval = go_duration(dig(obj, "spec.refreshInterval", "1h") or "1h")
+                last = status.get("refreshTime")
+                if not interval or (ready.get("status"), ready.get("reason")) != ("True", "SecretSynced") or (
+                        last and now - datetime.fromisoformat(last.replace("Z", "+00:00")) < interval):
+                    continue
+                new = {**obj, "metadata": {**obj["metadata"], "resourceVersion": self._next_revision()},
+                       "status": {**status, "refreshTime": rfc3339(now)}}
+                self._store(key, new)
+                refreshed += 1
+        return refreshed
+
     def get(self, res, namespace, name):
         with self._lock:
             obj = self._objects.get((res, namespace, name))
@@ -1402,7 +1433,18 @@ def main(argv=None):
         threading.Thread(target=metrics.serve_forever, daemon=True).start()
         print(f"kube-state-metrics serving http://{args.host}:{metrics.server_port}/metrics", file=sys.stderr,
               flush=True)
+    threading.Thread(target=_operators, args=(store["api"],), daemon=True).start()
     emulator.serve(server)
+
+
+def _operators(api: "KubeApi", every_s: float = 30) -> None:
+    """The controllers whose work shows as time passes (External Secrets' refreshes), every half minute."""
+    while True:
+        time.sleep(every_s)
+        try:
+            api.refresh_external_secrets()
+        except Exception as exc:  # noqa: BLE001 - a controller's slip must not stop the API server
+            print(f"kube-api emulator: refreshing ExternalSecrets failed: {exc}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -88,3 +88,24 @@ def test_golive_finds_the_app_where_the_renamed_environment_says(tmp_path):
     assert monitor is not None and kube.namespace(k8s.get("prometheusrules", k.prometheus_rule,
                                                           k.monitoring_namespace)) == "observability"
     assert k8s.get("deployments", k.deployment, "nba-mcp-synthesis") is None
+
+
+def test_a_synced_external_secret_is_refreshed_as_time_passes_and_an_unready_one_is_not():
+    """A sandbox up longer than the allowed refresh age (90 min) must not look stale: External Secrets Operator
+    refreshes every spec.refreshInterval; a fault that made it unready keeps it so."""
+    from datetime import datetime, timedelta, timezone
+
+    api = kube_api.KubeApi(kube_api.Path(kube_api.__file__).parent / "seed" / "kubernetes.yaml", "127.0.0.1:0")
+    (key,) = [k for k in api._objects if k[0].kind == "ExternalSecret"]
+    res, namespace, name = key
+    before = api.get(res, namespace, name)
+    later = datetime.now(timezone.utc) + timedelta(hours=2)
+    assert api.refresh_external_secrets(datetime.now(timezone.utc)) == 0  # refreshed 10 min ago, every 1h
+    assert api.refresh_external_secrets(later) == 1
+    after = api.get(res, namespace, name)
+    assert after["status"]["refreshTime"] == kube_api.rfc3339(later)
+    assert int(after["metadata"]["resourceVersion"]) > int(before["metadata"]["resourceVersion"])
+    unready = {**after["status"], "conditions": [{"type": "Ready", "status": "False", "reason": "SecretSyncedError"}]}
+    api.update(res, namespace, name, "status", lambda obj: {**obj, "status": unready})
+    assert api.refresh_external_secrets(later + timedelta(hours=2)) == 0
+    assert kube_api.go_duration("1h30m") == timedelta(minutes=90) and not kube_api.go_duration("0")

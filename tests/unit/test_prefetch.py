@@ -3,6 +3,7 @@ at most `Source.parallel` at a time per endpoint, each call on the row of the ch
 from __future__ import annotations
 
 import contextvars
+import functools
 import threading
 import time
 
@@ -143,12 +144,7 @@ def test_a_check_goes_on_as_soon_as_its_own_reads_arrive_not_after_everyone_else
     ledger, order = Ledger(), []
     fast, slow = Source("Kubernetes API", "https://k", ledger), Source("AWS eks", "us-east-1", ledger)
 
-    def load(name, delay):
-        def loader():
-            time.sleep(delay)
-            order.append(name)
-            return name
-        return loader
+    load = functools.partial(arriving, order)
 
     def chain(k8s):  # three reads, each depending on the one before
         for step in range(3):
@@ -230,12 +226,7 @@ def test_reading_ahead_beside_the_checks_each_waits_for_its_own_plan_only():
     first, second = Spec("t-2h/x/first", "automated", None, "infrastructure"), Spec("t-2h/x/second", "automated",
                                                                                      None, "infrastructure")
 
-    def loader(name, delay):
-        def load():
-            time.sleep(delay)
-            order.append(name)
-            return name
-        return load
+    loader = functools.partial(arriving, order)
 
     def quick(k8s):
         return k8s.fetch(("nodes",), loader("nodes", 0.01), plannable=True)
@@ -328,3 +319,12 @@ def _raised(fn):
         return fn()
     except Exception as exc:  # noqa: BLE001 - the test reads it
         return exc
+
+
+def arriving(order: list, name: str, delay: float):
+    """A loader whose answer, `name`, arrives after `delay` seconds, noted in `order` as it does."""
+    def load():
+        time.sleep(delay)
+        order.append(name)
+        return name
+    return load
