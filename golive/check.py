@@ -169,6 +169,11 @@ def own_exchange(*what) -> tuple | None:
     return ("exchange", spec.item_id, *what, made[what])
 
 
+def is_own_exchange(key) -> bool:
+    """A key `own_exchange` made: a check's own request (a login attempt, a latency probe, an MCP tool call)."""
+    return isinstance(key, tuple) and key[:1] == ("exchange",)
+
+
 def unreadable(exc: Exception, reads: list) -> Undecidable:
     """A check that broke on what it read (AttributeError, KeyError, TypeError...) did not decide: say which
     endpoint's answer it was reading, what that answer was, and where golive broke on it."""

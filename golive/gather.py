@@ -26,7 +26,7 @@ import pytest
 import requests
 import urllib3
 
-from golive.check import ANSWERS, Undecidable
+from golive.check import ANSWERS, Undecidable, is_own_exchange
 from golive.planning import PLANNING, PREFETCHING, Planned
 
 # The clients' own retries, off: urllib3 (the kubernetes client, requests under prometheus-api-client) as
@@ -65,10 +65,10 @@ class Call:
     error: str = ""
 
 
-def _quiet() -> threading.Event:
-    quiet = threading.Event()
-    quiet.set()
-    return quiet
+def _set_event() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
 
 
 @dataclass
@@ -82,11 +82,11 @@ class Ledger:
     dead: dict[str, str] = field(default_factory=dict)
     # Clear while golive/prefetch.py reads ahead beside the running checks: an exchange whose timing is the check
     # (a latency probe) waits for it, to be measured alone.
-    quiet: threading.Event = field(default_factory=_quiet)
+    quiet: threading.Event = field(default_factory=_set_event)
     # Clear while the preflight is on its way (golive/plugin.py): a check's own exchanges made ahead (a login
-    # attempt, a latency probe) wait for its answer, and are not made at all when it stopped the run: a target golive
+    # attempt, a latency probe, an MCP tool call: `golive.check.own_exchange`) wait for its answer, and are not made at all when it stopped the run: a target golive
     # is not bound to (another account or cluster) gets no login attempts that could lock its users out.
-    bound: threading.Event = field(default_factory=_quiet)
+    bound: threading.Event = field(default_factory=_set_event)
     unbound: str | None = None  # why the preflight stopped the run, once it has
 
     def await_bound(self, what: str) -> None:
@@ -202,6 +202,8 @@ class Source:
             if isinstance(cached, Exception):
                 raise cached
             return self._read(call, cached)
+        if is_own_exchange(key):  # only with a target the preflight bound golive to (Ledger.bound)
+            self.ledger.await_bound(f"{self.name} {call}")
         start = time.monotonic()
         # Read ahead: what the loader reads through other Sources is ledgered with this read.
         parent = READ_AHEAD.set(READ_AHEAD.get() or (id(self), key)) if PREFETCHING.get() else None
