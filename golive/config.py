@@ -241,8 +241,11 @@ class Grafana(Section):
     token_env: str = "GRAFANA_TOKEN"
     token_file: str | None = None
     # Well-known logins ("user:password") Grafana must refuse: its own default and the charts' defaults.
-    # Each is one failed login per run; Grafana locks a user out for 5 minutes after 5 failures, so at most 3.
+    # Grafana locks a user out after 5 failed logins in 5 minutes, counting every run: each login is tried at
+    # most once per `lockout_minutes` from one machine (a refusal within them is recalled: fixtures/logins.py),
+    # and at most 3 of them, leaving Grafana's other tries to people.
     weak_logins: list[str] = Field(["admin:admin", "admin:prom-operator"], max_length=3)
+    lockout_minutes: float = Field(5, gt=0)  # Grafana's brute-force window (5 minutes, not configurable there)
     # In the Helm values (`--golive-helm-values`): where Grafana's settings are ("grafana" in kube-prometheus-stack,
     # "" for the grafana chart itself), and the password the chart sets when the values set none (None: random).
     values_key: str = "grafana"

@@ -28,6 +28,8 @@ from tests.harness import Run, run_suite
 def _reports_elsewhere(tmp_path_factory):
     """Self-test runs write their reports to a temporary folder, not the team's reports/ (and latest.html)."""
     os.environ.setdefault("GOLIVE_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
+    # Nor do they remember Grafana's refused logins in the user's state folder (fixtures/logins.py).
+    os.environ.setdefault("GOLIVE_STATE_DIR", str(tmp_path_factory.mktemp("state")))
 
 
 _USER_REPORTS = Path(__file__).resolve().parent.parent / "reports"

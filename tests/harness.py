@@ -7,6 +7,7 @@ assert, heal.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,13 +101,21 @@ class Run:
         return self.results[item_id]
 
 
-def run_suite(*args: str, plugins: tuple = ()) -> Run:
+def run_suite(*args: str, plugins: tuple = (), state: Path | None = None) -> Run:
+    """One golive run in this process. `state`: the folder it remembers Grafana's refused logins in
+    (fixtures/logins.py); by default a fresh one, so that a fault injected seconds after a healthy run is seen."""
     collector = _Collector()
-    cwd = os.getcwd()
+    cwd, kept = os.getcwd(), os.environ.get("GOLIVE_STATE_DIR")
     os.chdir(ROOT)
-    try:
-        code = pytest.main(["-q", "-p", "no:cacheprovider", "--no-header", "-o", "console_output_style=classic",
-                            *args], plugins=[collector, *plugins])
-    finally:
-        os.chdir(cwd)
+    with tempfile.TemporaryDirectory(prefix="golive-state-") as fresh:
+        os.environ["GOLIVE_STATE_DIR"] = str(state or fresh)
+        try:
+            code = pytest.main(["-q", "-p", "no:cacheprovider", "--no-header", "-o", "console_output_style=classic",
+                                *args], plugins=[collector, *plugins])
+        finally:
+            os.chdir(cwd)
+            if kept is None:
+                os.environ.pop("GOLIVE_STATE_DIR", None)
+            else:
+                os.environ["GOLIVE_STATE_DIR"] = kept
     return Run(int(code), collector.results, collector.model)

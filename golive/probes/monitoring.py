@@ -428,11 +428,15 @@ def weak_logins_rejected(attempts: list[tuple[str, object]], where: str) -> Find
     """Grafana refuses every well-known login tried (`user:password`, the answer to GET /api/user with it):
     its own default admin:admin and the ones common Helm charts ship (kube-prometheus-stack: prom-operator).
     Logins are named by user and their place in grafana.weak_logins, never by password: one accepted is the
-    password in use."""
+    password in use. A refusal recalled from an earlier run within Grafana's lockout window (`recalled`: not
+    tried again, so as not to lock the user out) counts as the refusal it was, and says when it was."""
     default = ":".join(GRAFANA_DEFAULT_LOGIN)
     names = {login: "Grafana's default admin login" if login == default else
              f"{login.partition(':')[0]} with grafana.weak_logins[{n}]" for n, (login, _) in enumerate(attempts)}
     observed = {"answers": {names[login]: r.status for login, r in attempts}}
+    recalled = {names[login]: r.recalled for login, r in attempts if getattr(r, "recalled", None)}
+    if recalled:
+        observed["recalled"] = recalled
     accepted = [names[login] for login, r in attempts if r.status // 100 == 2]
     unclear = [(names[login], r.status) for login, r in attempts if r.status != 401 and r.status // 100 != 2]
     if not attempts:
@@ -447,8 +451,10 @@ def weak_logins_rejected(attempts: list[tuple[str, object]], where: str) -> Find
     if unclear:
         return failed(f"Grafana {where} answered " + ", ".join(f"HTTP {status} to {name}" for name, status in unclear)
                       + ": could not confirm it is refused", resource=where, observed=observed, expected=401)
-    return passed(f"Grafana {where} rejects {', '.join(names.values())} (HTTP 401)", resource=where,
-                  observed=observed, expected=401)
+    earlier = "; ".join(f"{name} {when}" for name, when in recalled.items())
+    return passed(f"Grafana {where} rejects {', '.join(names.values())} (HTTP 401"
+                  + (f"; not tried again within Grafana's lockout window: {earlier}" if earlier else "") + ")",
+                  resource=where, observed=observed, expected=401)
 
 
 def values_admin_password(grafana: dict, key: str, weak_logins: list[str], chart_default: str | None,

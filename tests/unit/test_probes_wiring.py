@@ -556,6 +556,11 @@ REFUSED, ACCEPTED = answer(401, {"message": "Invalid username or password"}), an
     row("unclear", [("admin:admin", REFUSED), ("admin:prom-operator", answer(500))], FAIL,
         "answered HTTP 500 to admin with grafana.weak_logins[1]: could not confirm it is refused"),
     row("none-configured", [], FAIL, "expected well-known logins to try (grafana.weak_logins), found 0 configured"),
+    row("one-recalled", [("admin:admin", Response(GRAFANA_URL, 401, None, "", 0.0, {},
+                                                  recalled="refused at 21:30:01 UTC, 125 s ago")),
+                         ("admin:prom-operator", REFUSED)], PASS,
+        "(HTTP 401; not tried again within Grafana's lockout window: Grafana's default admin login refused at "
+        "21:30:01 UTC, 125 s ago)"),
 ])
 def test_weak_logins_rejected(attempts, expected, fragments):
     finding = mon.weak_logins_rejected(attempts, GRAFANA_URL)
