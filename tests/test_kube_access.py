@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -139,6 +142,20 @@ def test_without_a_kubeconfig_an_eks_token_finds_the_cluster_in_eks(env, tmp_pat
     api = make_api_client(env_eks, session)
     assert api.configuration.host == described["endpoint"]  # moto's made-up endpoint: not reachable here
     assert open(api.configuration.ssl_ca_cert, "rb").read() == base64.b64decode(described["certificateAuthority"]["data"])
+
+
+def test_the_cluster_ca_written_from_eks_is_gone_when_the_run_ends(env, tmp_path):
+    """Every run on a CI runner or a laptop wrote one more CA file into /tmp and left it there."""
+    copy = config_copy(tmp_path, ('kubeconfig = "${GOLIVE_SANDBOX_DIR:-.sandbox}/kubeconfig", context = "golive-sandbox",',
+                                  'auth = "eks",'))
+    script = ("import sys; from golive import config; from fixtures import aws; from fixtures.kubernetes import "
+              "make_api_client; env = config.load('sandbox', sys.argv[1]); "
+              "print(make_api_client(env, aws.make_session(env)).configuration.ssl_ca_cert)")
+    made = subprocess.run([sys.executable, "-c", script, str(copy)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert made.returncode == 0, made.stderr
+    written = Path(made.stdout.strip())
+    assert written.name.startswith("golive-eks-ca-") and not written.exists()
 
 
 # --- configuration ------------------------------------------------------------------------------
