@@ -14,7 +14,6 @@ there before, so a load heals as a fault does.
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -85,7 +84,9 @@ def dynamic_client() -> dynamic.DynamicClient:
     configuration.host = stack.KUBE_URL
     configuration.ssl_ca_cert = str(pki.ca)
     configuration.api_key = {"authorization": f"Bearer {pki.token('admin')}"}
-    cache = Path(tempfile.gettempdir()) / f"golive-sandbox-discovery-{abs(hash(str(stack.state_dir())))}.json"
+    # Discovery kept with the sandbox's own state (it was a file in /tmp named by a per-process hash: a new one,
+    # never read again, on every load).
+    cache = stack.state_dir() / "kube-discovery.json"
     return dynamic.DynamicClient(client.ApiClient(configuration), cache_file=str(cache))
 
 
