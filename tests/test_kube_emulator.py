@@ -487,11 +487,12 @@ def invalid_deployment(name):
 
 
 @pytest.fixture(scope="module")
-def dynamic_client(api):
-    """The official client's dynamic client: it sends what it is given (the typed API validates client-side first)."""
+def dynamic_client(api, tmp_path_factory):
+    """The official client's dynamic client: it sends what it is given (the typed API validates client-side first).
+    Its discovery cache in this run's temporary folder (by default /tmp/osrcp-<host and token>.json: one per sandbox)."""
     from kubernetes import dynamic
 
-    return dynamic.DynamicClient(api)
+    return dynamic.DynamicClient(api, cache_file=str(tmp_path_factory.mktemp("discovery") / "osrcp.json"))
 
 
 def test_an_invalid_object_is_refused_with_422_naming_each_field(apps, dynamic_client):
