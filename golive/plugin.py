@@ -209,13 +209,27 @@ def book(config) -> catalogue.Runbook:
 
 
 def item_id(item) -> str | None:
-    mark = item.get_closest_marker("runbook")
+    mark = _runbook_mark(item)
     return mark.args[0] if mark else None
 
 
 def spec(item):
-    mark = item.get_closest_marker("runbook")
+    mark = _runbook_mark(item)
     return mark.kwargs.get("spec") if mark else None
+
+
+_RUNBOOK_MARK = pytest.StashKey[object]()
+
+
+def _runbook_mark(item):
+    """The item's runbook mark, looked up once: `golive.check.runbook` sets it where the check is defined, and it
+    is asked for a dozen times per test (get_closest_marker walks every mark of the item and its parents)."""
+    stash = getattr(item, "stash", None)
+    if stash is None:
+        return item.get_closest_marker("runbook")
+    if _RUNBOOK_MARK not in stash:
+        stash[_RUNBOOK_MARK] = item.get_closest_marker("runbook")
+    return stash[_RUNBOOK_MARK]
 
 
 def manifest_paths(config) -> list[Path]:

@@ -196,12 +196,15 @@ def _message(excinfo, report) -> str:
 def plain(value: Any) -> Any:
     """JSON's types only (unknown objects become their repr), so the fragment travels anywhere as is."""
     if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): v if type(v) in _JSON_SCALARS else plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [plain(v) for v in value]
+        return [v if type(v) in _JSON_SCALARS else plain(v) for v in value]  # no call per plain leaf
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def thin(points: list, limit: int = MAX_POINTS) -> list:
