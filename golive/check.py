@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import pytest
 
-from golive.outcomes import NEEDS_MUTATING, Impact, worst
+from golive.outcomes import MUTATING_HINT, NEEDS_MUTATING, SKIPPED, Impact, not_run_on_purpose, worst
 from golive.planning import Planned, await_plan, independently, planning  # noqa: F401 - independently: for the checks
 
 CRASH = Impact.APPLICATION_CRASH
@@ -47,6 +47,10 @@ class CheckFailed(AssertionError):
 
 class Undecidable(Exception):
     """The check could not decide (endpoint down, garbage from an API): outcome 'error'."""
+
+
+class NotRun(Undecidable):
+    """Left out on purpose: a line that changes the target, in a run without --golive-mutating."""
 
 
 class NotApplicable(pytest.skip.Exception):
@@ -378,7 +382,7 @@ def outcomes(request, *checks: Callable) -> list[tuple[Spec, BaseException | Non
             continue
         if check.golive_spec.mutating and not request.config.getoption("--golive-mutating"):
             # Never change the target on a criterion's behalf: unrun, it cannot vouch for anything.
-            results.append((check.golive_spec, Undecidable(NEEDS_MUTATING)))
+            results.append((check.golive_spec, NotRun(NEEDS_MUTATING)))
             continue
         kwargs = {name: request.getfixturevalue(name) for name in _parameters(check)}
         await_plan(check.golive_spec.item_id)  # its reads, made ahead for its own test (golive/prefetch.py)
@@ -387,8 +391,10 @@ def outcomes(request, *checks: Callable) -> list[tuple[Spec, BaseException | Non
             results.append((check.golive_spec, None))
         except (AssertionError, Undecidable, NotBeforeDeploy) as exc:
             results.append((check.golive_spec, exc))
-        except pytest.skip.Exception as exc:
-            results.append((check.golive_spec, Undecidable(f"not run: {exc}")))
+        except pytest.skip.Exception as exc:  # a criterion over lines not run on purpose is not run on purpose
+            why = str(exc.msg)
+            results.append((check.golive_spec, NotRun(why) if not_run_on_purpose(SKIPPED, why) else
+                            Undecidable(f"not run: {exc}")))
     return results
 
 
@@ -398,13 +404,27 @@ def _parameters(check: Callable) -> tuple[str, ...]:
     return tuple(inspect.signature(check).parameters)
 
 
+def skip_if_only_not_run(results: list[tuple[Spec, BaseException | None]]) -> None:
+    """Skip the running check as not run on purpose when the only lines of `results` (from `outcomes`) that did
+    not pass were left out for want of --golive-mutating: it cannot vouch for them, and they are not the target's
+    failure."""
+    missing = [spec.item_id for spec, exc in results if exc is not None]
+    if missing and all(isinstance(exc, NotRun) for _, exc in results if exc is not None):
+        pytest.skip(f"not run: {len(missing)} of the {len(results)} lines it speaks for change the target and were "
+                    f"not run ({', '.join(missing)}); {MUTATING_HINT}")
+
+
 def summarise(request, *checks: Callable) -> list[str]:
     """Decide a success criterion from the checks it summarises, reusing their session results.
 
-    Returns the IDs that passed; fails naming each summarised item that did not.
+    Returns the IDs that passed. Fails naming each summarised item that did not pass when one of them failed;
+    could not decide when none failed but some could not be decided; is not run, as they were, when the only
+    ones missing are lines that change the target in a run without --golive-mutating (never the target's
+    failure, nor a rollback: `golive.verdict` counts it as not run).
     """
-    ok, problems, severities, live_only = [], [], [], []
-    for spec, exc in outcomes(request, *checks):
+    ok, problems, severities, live_only, not_run = [], [], [], [], []
+    failed, results = False, outcomes(request, *checks)
+    for spec, exc in results:
         if exc is None:
             ok.append(spec.item_id)
         elif isinstance(exc, NotBeforeDeploy):  # manifest mode: it speaks for what the manifests decide
@@ -412,15 +432,23 @@ def summarise(request, *checks: Callable) -> list[str]:
         else:
             first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             problems.append(f"{spec.item_id}: {first_line}")
+            failed |= isinstance(exc, AssertionError)
+            if isinstance(exc, NotRun):
+                not_run.append(spec.item_id)
             # An undecided check is as bad as a critical one: nothing vouches for it.
             severities.append(getattr(exc, "severity", None) or
                               (spec.impact.severity if isinstance(exc, AssertionError) else "critical"))
     # The criterion's row refers to the results it summarises; their evidence stays on their own rows.
     EVIDENCE.get().append({"summarises": [c.golive_spec.item_id for c in checks], "passed": ok,
-                           "failed": problems, **({"not_applicable": live_only} if live_only else {})})
+                           "failed": problems, **({"not_applicable": live_only} if live_only else {}),
+                           **({"not_run": not_run} if not_run else {})})
     if live_only and not ok and not problems:
         raise NotBeforeDeploy("needs the live cluster: every item it summarises does")
-    if problems:
+    if failed:
         raise CheckFailed(f"{len(problems)} of {len(checks)} summarised items failed: " + " | ".join(problems),
                           severity=worst(severities))
+    skip_if_only_not_run(results)
+    if problems:
+        raise Undecidable(f"{len(problems)} of {len(checks)} summarised items could not be decided: "
+                          + " | ".join(problems))
     return ok

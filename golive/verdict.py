@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from golive import outcomes as o
-from golive.outcomes import NEEDS_MUTATING, PASSED, SEVERITIES, SKIPPED, WAIVED
+from golive.outcomes import PASSED, SEVERITIES, WAIVED
 from golive.results import Result
 
 GO, FINDINGS, NO_GO = "GO", "GO WITH FINDINGS", "NO-GO"
@@ -76,7 +76,7 @@ def decide(results, *, selected: int | None = None, status: int = 0, broken: tup
         per[r.outcome] = per.get(r.outcome, 0) + 1
         if r.outcome in (PASSED, o.NOT_APPLICABLE):
             continue
-        if r.outcome == SKIPPED and r.message.endswith(NEEDS_MUTATING):
+        if o.not_run_on_purpose(r.outcome, r.message):
             not_run.append(r)  # left out on purpose: not run, not a failure of the target
         elif r.outcome == WAIVED:
             waived.append(r)

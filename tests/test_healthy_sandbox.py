@@ -51,3 +51,21 @@ def test_phase_is_go_on_the_healthy_sandbox(marker, sandbox):
     not_passed = {i: f"{r.outcome}: {r.message[:300]}" for i, r in run.results.items() if r.outcome != "passed"}
     assert not not_passed, "\n".join(f"{i} -> {m}" for i, m in not_passed.items())
     assert run.exit_code == 0, f"{marker}: exit {run.exit_code}, not GO"
+
+
+def test_without_mutating_lines_a_phase_is_not_run_where_it_needs_them_never_failed(sandbox):
+    """T-1h without --golive-mutating: its dry runs are not run, and so are the criterion and the announcements
+    that speak for them (they can vouch for nothing, and nothing of the target failed): NO-GO for what was not
+    run, never the matrix's "Immediate rollback" of a critical criterion failing on lines nobody ran."""
+    run = run_suite("checks", "-m", "t_minus_1", "--golive-env", "sandbox")
+    not_passed = {i: (r.outcome, r.message) for i, r in run.results.items() if r.outcome != "passed"}
+    assert {outcome for outcome, _ in not_passed.values()} == {"skipped"}, not_passed
+    assert all(message.endswith("pass --golive-mutating") for _, message in not_passed.values()), not_passed
+    derived = {"t-1h/success-criteria/staging-deployment-successful", "t-1h/communication/staging-deployment-success",
+               "t-1h/communication/ready-for-production-deployment"}
+    assert derived <= set(not_passed), not_passed
+    assert "change the target and were not run (t-1h/staging-deployment/deploy-phase1-infrastructure-dry-run" in \
+        not_passed["t-1h/success-criteria/staging-deployment-successful"][1]
+    verdict = run.model.summary["verdict"]
+    assert run.exit_code == 1 and verdict["action"] == "Do not proceed: run them with --golive-mutating", verdict
+    assert not verdict["blocking"] and not verdict["findings"], verdict
