@@ -84,8 +84,9 @@ class Ledger:
     # (a latency probe) waits for it, to be measured alone.
     quiet: threading.Event = field(default_factory=_set_event)
     # Clear while the preflight is on its way (golive/plugin.py): a check's own exchanges made ahead (a login
-    # attempt, a latency probe, an MCP tool call: `golive.check.own_exchange`) wait for its answer, and are not made at all when it stopped the run: a target golive
-    # is not bound to (another account or cluster) gets no login attempts that could lock its users out.
+    # attempt, a latency probe, an MCP tool call: `golive.check.own_exchange`) wait for its answer, and are not
+    # made at all when it stopped the run: a target golive is not bound to (another account or cluster) gets no
+    # login attempts that could lock its users out.
     bound: threading.Event = field(default_factory=_set_event)
     unbound: str | None = None  # why the preflight stopped the run, once it has
 

@@ -493,7 +493,7 @@ class GoliveRun:
 
     asking: "pre.Asking | None" = None  # the preflight on its way
     held: "HeldOutput | None" = None  # the terminal's lines, until it has answered
-    stop_lines: list[str] = []  # why it stopped the run (COULD NOT RUN), one line per endpoint
+    stop_lines: tuple[str, ...] | list[str] = ()  # why it stopped the run (COULD NOT RUN), one line per endpoint
 
     def _answered(self, preflight: pre.Preflight) -> bool:
         """The preflight has answered: the run record and the stream; True when it stops the run."""
